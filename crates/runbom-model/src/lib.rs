@@ -1,0 +1,8 @@
+//! runbom's domain types, shared by every other crate: what a component is, what an inventory
+//! and a runtime report hold, what an advisory and a finding say. Nothing here does I/O.
+
+mod ecosystem;
+mod name;
+
+pub use ecosystem::{Ecosystem, UnknownEcosystem};
+pub use name::PackageName;

@@ -1,0 +1,33 @@
+//! One module per command; each returns the [`ExitStatus`] the process ends with.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// How a command ended, as CI pipelines read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing to report.
+    Success,
+    /// Findings over the threshold the user set.
+    Findings,
+    /// A usage or input error.
+    Error,
+    /// The exit code of a child process, passed through untouched.
+    Child(u8),
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Findings => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Child(code) => ExitCode::from(code),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {}
+}
