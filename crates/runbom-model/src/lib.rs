@@ -1,8 +1,10 @@
 //! runbom's domain types, shared by every other crate: what a component is, what an inventory
 //! and a runtime report hold, what an advisory and a finding say. Nothing here does I/O.
 
+pub mod advisory;
 mod ecosystem;
 mod name;
 
+pub use advisory::Advisory;
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
 pub use name::PackageName;

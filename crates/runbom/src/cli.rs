@@ -1,5 +1,7 @@
 //! The command line, as clap structs: every command, flag and its help text lives here.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -10,4 +12,18 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// The local advisory store.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Check that OSV JSON advisory files parse; name each malformed one with its line and column.
+    Check {
+        /// OSV JSON files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}

@@ -1,8 +1,10 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod db;
+
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DbCommand};
 
 /// How a command ended, as CI pipelines read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,5 +31,7 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Db(DbCommand::Check { paths }) => db::check::run(&paths),
+    }
 }

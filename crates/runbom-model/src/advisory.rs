@@ -1,0 +1,214 @@
+//! The OSV advisory record (<https://ossf.github.io/osv-schema/>), serde-compatible with the
+//! schema: every crate that reads, stores or matches advisories uses these types.
+//!
+//! Timestamps stay strings as written (RFC 3339 in OSV); ecosystems stay strings so that an
+//! affected entry in an ecosystem runbom does not know never fails the whole record — ask
+//! [`Affected::ecosystem`] for the typed value.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Ecosystem, UnknownEcosystem};
+
+/// One OSV advisory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<String>,
+    pub id: String,
+    /// RFC 3339 timestamp of the last change; re-imports update by it.
+    pub modified: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// When set, the advisory no longer applies and must not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<Severity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected: Vec<Affected>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_specific: Option<Value>,
+}
+
+/// A severity score: `type` is `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, `Ubuntu` …, `score` a vector or
+/// an ecosystem-specific word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Severity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub score: String,
+}
+
+/// One affected package with the versions it is affected in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Affected {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<AffectedPackage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<Severity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<Range>,
+    /// Explicitly enumerated affected versions; they match in addition to `ranges`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem_specific: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_specific: Option<Value>,
+}
+
+impl Affected {
+    /// The ecosystem of the affected package, when runbom knows it. The OSV ecosystem field
+    /// may carry a suffix (`Debian:11`); only the part before `:` is looked up.
+    pub fn ecosystem(&self) -> Option<Result<Ecosystem, UnknownEcosystem>> {
+        let package = self.package.as_ref()?;
+        let base = package.ecosystem.split(':').next().unwrap_or_default();
+        Some(base.parse())
+    }
+}
+
+/// The package an [`Affected`] entry is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedPackage {
+    /// The OSV ecosystem name as written (`PyPI`, `Go`, `RubyGems`, `Debian:11` …).
+    pub ecosystem: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+}
+
+/// One OSV range: events in the range's own version scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    #[serde(rename = "type")]
+    pub kind: RangeKind,
+    /// The repository a `GIT` range's commits belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_specific: Option<Value>,
+}
+
+/// How a range's versions are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RangeKind {
+    /// The ecosystem's own version ordering.
+    Ecosystem,
+    /// Semantic Versioning 2.0.
+    Semver,
+    /// Commit hashes of `repo`; runbom does not evaluate these.
+    Git,
+}
+
+/// One event of a range; OSV writes each as a single-key object, e.g. `{"fixed": "1.2"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl Event {
+    /// The version (or commit) the event names.
+    pub fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
+/// A link from an advisory: `type` is `ADVISORY`, `ARTICLE`, `FIX`, `WEB` ….
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+}
+
+impl Advisory {
+    /// The id and every alias, deduplicated, id first.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids = vec![self.id.as_str()];
+        for alias in &self.aliases {
+            if !ids.contains(&alias.as_str()) {
+                ids.push(alias);
+            }
+        }
+        ids
+    }
+
+    /// Whether the advisory was withdrawn and must no longer match.
+    pub fn is_withdrawn(&self) -> bool {
+        self.withdrawn.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_go_vulndb_record_and_writes_it_back_unchanged() {
+        let text = include_str!("../testdata/GO-2022-0345.json");
+        let advisory: Advisory = serde_json::from_str(text).unwrap();
+        assert_eq!(advisory.id, "GO-2022-0345");
+        assert_eq!(
+            advisory.ids(),
+            ["GO-2022-0345", "CVE-2021-3602", "GHSA-7638-r9r3-rmjj"]
+        );
+        let affected = &advisory.affected[0];
+        assert_eq!(affected.ecosystem(), Some(Ok(Ecosystem::Go)));
+        assert_eq!(affected.ranges[0].kind, RangeKind::Semver);
+        let original: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_value(&advisory).unwrap(), original);
+    }
+
+    #[test]
+    fn reads_events_as_single_key_objects() {
+        let range: Range = serde_json::from_str(
+            r#"{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"last_affected":"2.1"},{"limit":"3"},{"fixed":"2.2"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            range.events,
+            [
+                Event::Introduced("0".into()),
+                Event::LastAffected("2.1".into()),
+                Event::Limit("3".into()),
+                Event::Fixed("2.2".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_ecosystem_does_not_fail_the_record() {
+        let advisory: Advisory = serde_json::from_str(
+            r#"{"id":"X-1","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z",
+                "affected":[{"package":{"ecosystem":"Debian:11","name":"openssl"}}]}"#,
+        )
+        .unwrap();
+        assert!(advisory.is_withdrawn());
+        assert_eq!(
+            advisory.affected[0].ecosystem(),
+            Some(Err(UnknownEcosystem("Debian".into())))
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! `runbom db …`: the local advisory store.
+
+pub mod check;
