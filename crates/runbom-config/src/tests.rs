@@ -32,7 +32,11 @@ fn origin_points_at_the_value() {
     )
     .expect("valid");
     let origin = config.licenses.allow[1].origin;
-    assert_eq!((origin.line, origin.column), (4, 4), "the span starts inside the quotes");
+    assert_eq!(
+        (origin.line, origin.column),
+        (4, 4),
+        "the span starts inside the quotes"
+    );
 }
 
 #[test]
@@ -59,7 +63,8 @@ ignore = [{ id = \"GHSA-xxxx\", reason = \"not reachable\", expires = \"2026-02-
 
 #[test]
 fn wrong_types_and_missing_fields_are_reported() {
-    let text = "[versions]\nminimum = [{ version = \"1\" }]\n[freshness]\nmax-days-behind = \"ten\"\n";
+    let text =
+        "[versions]\nminimum = [{ version = \"1\" }]\n[freshness]\nmax-days-behind = \"ten\"\n";
     let err = parse("runbom.toml", text).expect_err("invalid");
     let rendered = err.render();
     assert!(rendered.contains("name"), "{rendered}");

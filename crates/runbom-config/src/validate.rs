@@ -9,8 +9,8 @@ use runbom_model::PackageName;
 use toml_span::Spanned;
 
 use crate::policy::{
-    Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Freshness, LicenseException, Licenses,
-    Level, Located, MinimumVersion, Origin, Severity, Versions,
+    Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Freshness, Level, LicenseException,
+    Licenses, Located, MinimumVersion, Origin, Severity, Versions,
 };
 use crate::raw::RawConfig;
 
@@ -178,7 +178,12 @@ impl Checker<'_> {
 }
 
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().trim_end_matches(':').to_owned()
+    message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(':')
+        .to_owned()
 }
 
 /// Parses `YYYY-MM-DD` with a real month and a day that exists in that month.
