@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, PolicyCommand};
+
+mod policy;
 
 /// How a command ended, as CI pipelines read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,5 +31,7 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Policy(PolicyCommand::Lint(args)) => policy::lint(&args),
+    }
 }
