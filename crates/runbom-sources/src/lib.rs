@@ -1,6 +1,7 @@
 //! Readers that turn SBOMs and lockfiles into an [`ExpectedInventory`], one module per format,
 //! each behind the [`InventoryReader`] trait and registered in [`READERS`].
 
+pub mod attestation;
 mod cyclonedx_json;
 mod error;
 mod pipfile_lock;

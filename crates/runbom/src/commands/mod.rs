@@ -1,5 +1,8 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod attest;
+mod keygen;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -29,5 +32,8 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Attest(args) => attest::run(&args),
+    }
 }
