@@ -3,6 +3,7 @@
 
 pub mod attestation;
 mod cyclonedx_json;
+mod cyclonedx_xml;
 mod error;
 mod pipfile_lock;
 mod poetry_lock;
@@ -17,6 +18,7 @@ use std::path::Path;
 
 use runbom_model::expected::ExpectedInventory;
 
+pub use cyclonedx_json::write as write_cyclonedx_json;
 pub use error::SourceError;
 
 /// One expected-inventory format.
@@ -32,6 +34,7 @@ pub trait InventoryReader: Sync {
 /// Every reader, most specific first.
 pub static READERS: &[&dyn InventoryReader] = &[
     &cyclonedx_json::CycloneDxJson,
+    &cyclonedx_xml::CycloneDxXml,
     &spdx_json::SpdxJson,
     &uv_lock::UvLock,
     &poetry_lock::PoetryLock,
