@@ -1,6 +1,6 @@
 //! The command line, as clap structs: every command, flag and its help text lives here.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "runbom", version, about, propagate_version = true)]
@@ -10,4 +10,38 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Version plumbing for scripts: sort versions, test range membership.
+    #[command(subcommand)]
+    Versions(VersionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VersionsCommand {
+    /// Read versions (one per line) on stdin and print them sorted, oldest first.
+    Sort(VersionsSortArgs),
+    /// Exit 0 if VERSION is in the range, 1 if not, 2 on bad input; print why.
+    Contains(VersionsContainsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsSortArgs {
+    /// Ecosystem whose ordering rules apply (PyPI, Go, npm, crates.io, RubyGems, CPAN, Tcl).
+    #[arg(long, short)]
+    pub ecosystem: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsContainsArgs {
+    /// Ecosystem whose version rules apply (PyPI, Go, npm, crates.io, RubyGems, CPAN, Tcl).
+    #[arg(long, short)]
+    pub ecosystem: String,
+    /// An OSV range as JSON (`{"type":"ECOSYSTEM","events":[...]}`), a JSON array of them, or
+    /// an OSV `affected` object with `ranges`/`versions`; or, for PyPI, a PEP 440 specifier set
+    /// such as `>=1.0,<2`.
+    #[arg(long, short)]
+    pub range: String,
+    /// The version to test.
+    #[arg(value_name = "VERSION")]
+    pub candidate: String,
+}

@@ -1,8 +1,10 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod versions;
+
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, VersionsCommand};
 
 /// How a command ended, as CI pipelines read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +16,7 @@ pub enum ExitStatus {
     /// A usage or input error.
     Error,
     /// The exit code of a child process, passed through untouched.
+    #[allow(dead_code)]
     Child(u8),
 }
 
@@ -29,5 +32,8 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
+        Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
+    }
 }

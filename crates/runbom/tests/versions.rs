@@ -1,0 +1,137 @@
+//! `runbom versions sort` and `runbom versions contains` through the binary.
+
+#![allow(clippy::unwrap_used)]
+
+use assert_cmd::Command;
+
+/// Runs runbom with `stdin`, returning `exit code`, stdout and stderr in one snapshot-able text.
+fn run(args: &[&str], stdin: &str) -> String {
+    let output = Command::cargo_bin("runbom")
+        .unwrap()
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn sort_pypi() {
+    insta::assert_snapshot!(run(&["versions", "sort", "--ecosystem", "PyPI"], "1.0\n1.0.post1\n\n1!0.1\n1.0rc1\n1.0.dev0\n1.0+local\n0.9\n"), @r"
+    exit: 0
+    --- stdout
+    0.9
+    1.0.dev0
+    1.0rc1
+    1.0
+    1.0+local
+    1.0.post1
+    1!0.1
+    --- stderr
+    ");
+}
+
+#[test]
+fn sort_go_mixes_v_prefixes_and_pseudo_versions() {
+    insta::assert_snapshot!(run(&["versions", "sort", "-e", "go"], "v1.10.0\n1.9.0\nv1.9.1-0.20220101000000-abcdef123456\nv2.0.0+incompatible\n0.0.0-20200101000000-abcdef123456\n"), @r"
+    exit: 0
+    --- stdout
+    0.0.0-20200101000000-abcdef123456
+    1.9.0
+    v1.9.1-0.20220101000000-abcdef123456
+    v1.10.0
+    v2.0.0+incompatible
+    --- stderr
+    ");
+}
+
+#[test]
+fn sort_names_the_bad_line() {
+    insta::assert_snapshot!(run(&["versions", "sort", "-e", "npm"], "1.0.0\n\n1.02.0\n"), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: stdin line 3: invalid npm version `1.02.0`: leading zeros are not allowed
+        1.02.0
+          ^^
+    ");
+}
+
+#[test]
+fn contains_pep440_specifier() {
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", ">=1.0,<2.0", "1.5"], ""), @r"
+    exit: 0
+    --- stdout
+    1.5 satisfies `>=1.0,<2.0`
+    --- stderr
+    ");
+    // `<2.0` excludes pre-releases of 2.0 (PEP 440, as `packaging` does).
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", ">=1.0,<2.0", "2.0rc1"], ""), @r"
+    exit: 1
+    --- stdout
+    2.0rc1 does not satisfy `<2.0`
+    --- stderr
+    ");
+}
+
+#[test]
+fn contains_bad_specifier_points_at_it() {
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", ">=1.0, ~=1", "1.5"], ""), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: invalid PyPI specifier `>=1.0, ~=1`: `~=` needs at least two release numbers
+        >=1.0, ~=1
+                 ^
+    ");
+}
+
+#[test]
+fn contains_osv_range_with_unsorted_events() {
+    let range = r#"{"type":"ECOSYSTEM","events":[{"fixed":"2.3"},{"introduced":"2.0"},{"introduced":"0"},{"fixed":"1.5"}]}"#;
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", range, "2.1"], ""), @r"
+    exit: 0
+    --- stdout
+    2.1 is contained: in ECOSYSTEM range #0: introduced `2.0`, fixed `2.3`
+    --- stderr
+    ");
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", range, "1.5"], ""), @r"
+    exit: 1
+    --- stdout
+    1.5 is not contained in any range
+    --- stderr
+    ");
+}
+
+#[test]
+fn contains_affected_object_with_git_range_and_versions_list() {
+    let affected = r#"{"ranges":[{"type":"GIT","repo":"https://github.com/o/r","events":[{"introduced":"0"},{"fixed":"a1b2"}]}],"versions":["1.0.0"]}"#;
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "Go", "--range", affected, "v1.0.0"], ""), @r"
+    exit: 0
+    --- stdout
+    skipped range #0: GIT range of `https://github.com/o/r` needs the commit graph
+    v1.0.0 is contained: listed in `versions` as `1.0.0`
+    --- stderr
+    ");
+}
+
+#[test]
+fn contains_bad_input_exits_2() {
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "Go", "--range", "[{\"type\":\"SEMVER\"", "v1.0.0"], ""), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: `--range` is not JSON: EOF while parsing an object at line 1 column 17
+    ");
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "Go", "--range", ">=1.0", "v1.0.0"], ""), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: `--range` must be OSV range JSON for Go (a specifier string is only understood for PyPI)
+    ");
+}
