@@ -6,6 +6,7 @@
 //! - PyPI: PEP 440 as `packaging` 26 implements it ([`pep440`]).
 //! - npm, crates.io and OSV `SEMVER` ranges: SemVer 2.0 precedence ([`semver`]).
 //! - Go: `golang.org/x/mod/semver`, pseudo-versions, `+incompatible` ([`go`]).
+//! - RubyGems: `Gem::Version` and `Gem::Requirement` ([`rubygems`]).
 //!
 //! Traps shared by all ecosystems: versions of different ecosystems never compare; "equal" means
 //! equal under the ecosystem's order (`1.0 == 1.0.0` in PEP 440), not equal strings.
@@ -14,6 +15,7 @@ mod error;
 pub mod go;
 pub mod osv;
 pub mod pep440;
+pub mod rubygems;
 pub mod semver;
 
 use std::cmp::Ordering;
@@ -26,6 +28,7 @@ pub use osv::{
     SkippedRange, Verdict,
 };
 pub use pep440::{Pep440Specifiers, Pep440Version};
+pub use rubygems::{GemRequirement, GemVersion};
 pub use runbom_model::Ecosystem;
 pub use semver::SemVer;
 
@@ -35,6 +38,7 @@ pub enum Version {
     Pep440(Pep440Version),
     SemVer(SemVer),
     Go(GoVersion),
+    RubyGems(GemVersion),
 }
 
 impl Version {
@@ -46,7 +50,8 @@ impl Version {
                 SemVer::parse(ecosystem, input.trim()).map(Version::SemVer)
             }
             Ecosystem::Go => GoVersion::parse(input.trim()).map(Version::Go),
-            Ecosystem::RubyGems | Ecosystem::Cpan | Ecosystem::Tcl => Err(VersionError::new(
+            Ecosystem::RubyGems => GemVersion::parse(input).map(Version::RubyGems),
+            Ecosystem::Cpan | Ecosystem::Tcl => Err(VersionError::new(
                 ecosystem,
                 "version",
                 input,
@@ -62,6 +67,7 @@ impl Version {
             (Version::Pep440(a), Version::Pep440(b)) => Some(a.cmp(b)),
             (Version::SemVer(a), Version::SemVer(b)) => Some(a.cmp(b)),
             (Version::Go(a), Version::Go(b)) => Some(a.cmp(b)),
+            (Version::RubyGems(a), Version::RubyGems(b)) => Some(a.cmp(b)),
             _ => None,
         }
     }
@@ -72,6 +78,7 @@ impl Version {
             Version::Pep440(v) => v.is_prerelease(),
             Version::SemVer(v) => v.is_prerelease(),
             Version::Go(v) => v.is_prerelease(),
+            Version::RubyGems(v) => v.is_prerelease(),
         }
     }
 }
@@ -94,6 +101,7 @@ impl fmt::Display for Version {
             Version::Pep440(v) => v.fmt(f),
             Version::SemVer(v) => v.fmt(f),
             Version::Go(v) => v.fmt(f),
+            Version::RubyGems(v) => v.fmt(f),
         }
     }
 }

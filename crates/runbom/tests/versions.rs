@@ -132,6 +132,39 @@ fn contains_bad_input_exits_2() {
     exit: 2
     --- stdout
     --- stderr
-    error: `--range` must be OSV range JSON for Go (a specifier string is only understood for PyPI)
+    error: `--range` must be OSV range JSON for Go (requirement strings are understood for PyPI and RubyGems)
+    ");
+}
+
+#[test]
+fn contains_rubygems_requirement() {
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "RubyGems", "--range", "~> 1.4, != 1.4.2", "1.4.5"], ""), @r"
+    exit: 0
+    --- stdout
+    1.4.5 satisfies `~> 1.4, != 1.4.2`
+    --- stderr
+    ");
+    // Any letter makes a pre-release, and `~>` compares the release of the candidate.
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "RubyGems", "--range", "~> 1.0", "2.0.a"], ""), @r"
+    exit: 1
+    --- stdout
+    2.0.a does not satisfy `~> 1.0`
+    --- stderr
+    ");
+}
+
+#[test]
+fn sort_rubygems() {
+    // `1.0.0-alpha` is `1.0.0.pre.alpha`, and `"a" < "pre"`.
+    insta::assert_snapshot!(run(&["versions", "sort", "-e", "RubyGems"], "1.0\n1.0.a\n5.x\n5.0.0.rc2\n5.a\n1.0.0-alpha\n"), @r"
+    exit: 0
+    --- stdout
+    1.0.a
+    1.0.0-alpha
+    1.0
+    5.a
+    5.0.0.rc2
+    5.x
+    --- stderr
     ");
 }

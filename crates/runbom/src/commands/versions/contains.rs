@@ -3,7 +3,9 @@
 use anyhow::{Context, bail};
 use runbom_model::Ecosystem;
 use runbom_versions::pep440::Operator;
-use runbom_versions::{AffectedVersions, OsvRange, Pep440Specifiers, Pep440Version};
+use runbom_versions::{
+    AffectedVersions, GemRequirement, GemVersion, OsvRange, Pep440Specifiers, Pep440Version,
+};
 
 use crate::cli::VersionsContainsArgs;
 use crate::commands::ExitStatus;
@@ -16,9 +18,10 @@ pub fn run(args: &VersionsContainsArgs) -> anyhow::Result<ExitStatus> {
     } else {
         match ecosystem {
             Ecosystem::PyPi => pep440(range, &args.candidate)?,
+            Ecosystem::RubyGems => gem_requirement(range, &args.candidate)?,
             other => bail!(
-                "`--range` must be OSV range JSON for {other} (a specifier string is only \
-                 understood for PyPI)"
+                "`--range` must be OSV range JSON for {other} (requirement strings are \
+                 understood for PyPI and RubyGems)"
             ),
         }
     };
@@ -81,6 +84,19 @@ fn pep440(specifiers: &str, version: &str) -> anyhow::Result<bool> {
         Ok(true)
     } else {
         println!("{version} does not satisfy `{}`", failing.join(","));
+        Ok(false)
+    }
+}
+
+/// A `Gem::Requirement` string such as `~> 1.2, >= 1.2.3`.
+fn gem_requirement(requirement: &str, version: &str) -> anyhow::Result<bool> {
+    let requirement = GemRequirement::parse(requirement)?;
+    let version = GemVersion::parse(version)?;
+    if requirement.satisfied_by(&version) {
+        println!("{version} satisfies `{requirement}`");
+        Ok(true)
+    } else {
+        println!("{version} does not satisfy `{requirement}`");
         Ok(false)
     }
 }
