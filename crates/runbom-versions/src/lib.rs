@@ -7,20 +7,25 @@
 //! - npm, crates.io and OSV `SEMVER` ranges: SemVer 2.0 precedence ([`semver`]).
 //! - Go: `golang.org/x/mod/semver`, pseudo-versions, `+incompatible` ([`go`]).
 //! - RubyGems: `Gem::Version` and `Gem::Requirement` ([`rubygems`]).
+//! - CPAN: `version.pm`, decimal and dotted-decimal ([`cpan`]).
+//! - Tcl: `package vcompare` / `package vsatisfies` ([`tcl`]).
 //!
 //! Traps shared by all ecosystems: versions of different ecosystems never compare; "equal" means
 //! equal under the ecosystem's order (`1.0 == 1.0.0` in PEP 440), not equal strings.
 
+pub mod cpan;
 mod error;
 pub mod go;
 pub mod osv;
 pub mod pep440;
 pub mod rubygems;
 pub mod semver;
+pub mod tcl;
 
 use std::cmp::Ordering;
 use std::fmt;
 
+pub use cpan::CpanVersion;
 pub use error::VersionError;
 pub use go::GoVersion;
 pub use osv::{
@@ -31,6 +36,7 @@ pub use pep440::{Pep440Specifiers, Pep440Version};
 pub use rubygems::{GemRequirement, GemVersion};
 pub use runbom_model::Ecosystem;
 pub use semver::SemVer;
+pub use tcl::{TclRequirement, TclVersion};
 
 /// A version parsed under one ecosystem's rules.
 #[derive(Debug, Clone)]
@@ -39,6 +45,8 @@ pub enum Version {
     SemVer(SemVer),
     Go(GoVersion),
     RubyGems(GemVersion),
+    Cpan(CpanVersion),
+    Tcl(TclVersion),
 }
 
 impl Version {
@@ -51,13 +59,8 @@ impl Version {
             }
             Ecosystem::Go => GoVersion::parse(input.trim()).map(Version::Go),
             Ecosystem::RubyGems => GemVersion::parse(input).map(Version::RubyGems),
-            Ecosystem::Cpan | Ecosystem::Tcl => Err(VersionError::new(
-                ecosystem,
-                "version",
-                input,
-                0..input.len(),
-                "versions of this ecosystem are not supported yet",
-            )),
+            Ecosystem::Cpan => CpanVersion::parse(input).map(Version::Cpan),
+            Ecosystem::Tcl => TclVersion::parse(input.trim()).map(Version::Tcl),
         }
     }
 
@@ -68,6 +71,8 @@ impl Version {
             (Version::SemVer(a), Version::SemVer(b)) => Some(a.cmp(b)),
             (Version::Go(a), Version::Go(b)) => Some(a.cmp(b)),
             (Version::RubyGems(a), Version::RubyGems(b)) => Some(a.cmp(b)),
+            (Version::Cpan(a), Version::Cpan(b)) => Some(a.cmp(b)),
+            (Version::Tcl(a), Version::Tcl(b)) => Some(a.cmp(b)),
             _ => None,
         }
     }
@@ -79,6 +84,8 @@ impl Version {
             Version::SemVer(v) => v.is_prerelease(),
             Version::Go(v) => v.is_prerelease(),
             Version::RubyGems(v) => v.is_prerelease(),
+            Version::Cpan(v) => v.is_alpha(),
+            Version::Tcl(v) => v.is_prerelease(),
         }
     }
 }
@@ -102,6 +109,8 @@ impl fmt::Display for Version {
             Version::SemVer(v) => v.fmt(f),
             Version::Go(v) => v.fmt(f),
             Version::RubyGems(v) => v.fmt(f),
+            Version::Cpan(v) => v.fmt(f),
+            Version::Tcl(v) => v.fmt(f),
         }
     }
 }

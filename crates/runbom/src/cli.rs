@@ -38,7 +38,8 @@ pub struct VersionsContainsArgs {
     pub ecosystem: String,
     /// An OSV range as JSON (`{"type":"ECOSYSTEM","events":[...]}`), a JSON array of them, or
     /// an OSV `affected` object with `ranges`/`versions`; or, for PyPI, a PEP 440 specifier set
-    /// such as `>=1.0,<2`; or, for RubyGems, a requirement such as `~> 1.2, >= 1.2.3`.
+    /// such as `>=1.0,<2`; or, for RubyGems, a requirement such as `~> 1.2, >= 1.2.3`; or, for
+    /// Tcl, `package vsatisfies` requirements such as `8.5 9-` (any one is enough).
     #[arg(long, short)]
     pub range: String,
     /// The version to test.

@@ -132,7 +132,7 @@ fn contains_bad_input_exits_2() {
     exit: 2
     --- stdout
     --- stderr
-    error: `--range` must be OSV range JSON for Go (requirement strings are understood for PyPI and RubyGems)
+    error: `--range` must be OSV range JSON for Go (requirement strings are understood for PyPI, RubyGems and Tcl)
     ");
 }
 
@@ -165,6 +165,37 @@ fn sort_rubygems() {
     5.a
     5.0.0.rc2
     5.x
+    --- stderr
+    ");
+}
+
+#[test]
+fn sort_cpan_decimal_and_dotted() {
+    // Decimal versions are numbers: 1.10 is 1.100, below 1.9 (1.900); 1.002003 is v1.2.3.
+    insta::assert_snapshot!(run(&["versions", "sort", "-e", "CPAN"], "1.9\n1.10\nv1.2.4\n1.002003\n1.002_002\n"), @r"
+    exit: 0
+    --- stdout
+    1.002_002
+    1.002003
+    v1.2.4
+    1.10
+    1.9
+    --- stderr
+    ");
+}
+
+#[test]
+fn contains_tcl_requirements() {
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "Tcl", "--range", "8.5-9 10-", "9a1"], ""), @r"
+    exit: 1
+    --- stdout
+    9a1 does not satisfy `8.5-9 10-`
+    --- stderr
+    ");
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "Tcl", "--range", "8.5", "8.6.13"], ""), @r"
+    exit: 0
+    --- stdout
+    8.6.13 satisfies `8.5`
     --- stderr
     ");
 }

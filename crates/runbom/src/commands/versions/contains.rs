@@ -5,6 +5,7 @@ use runbom_model::Ecosystem;
 use runbom_versions::pep440::Operator;
 use runbom_versions::{
     AffectedVersions, GemRequirement, GemVersion, OsvRange, Pep440Specifiers, Pep440Version,
+    TclRequirement, TclVersion,
 };
 
 use crate::cli::VersionsContainsArgs;
@@ -19,9 +20,10 @@ pub fn run(args: &VersionsContainsArgs) -> anyhow::Result<ExitStatus> {
         match ecosystem {
             Ecosystem::PyPi => pep440(range, &args.candidate)?,
             Ecosystem::RubyGems => gem_requirement(range, &args.candidate)?,
+            Ecosystem::Tcl => tcl_requirements(range, &args.candidate)?,
             other => bail!(
                 "`--range` must be OSV range JSON for {other} (requirement strings are \
-                 understood for PyPI and RubyGems)"
+                 understood for PyPI, RubyGems and Tcl)"
             ),
         }
     };
@@ -97,6 +99,23 @@ fn gem_requirement(requirement: &str, version: &str) -> anyhow::Result<bool> {
         Ok(true)
     } else {
         println!("{version} does not satisfy `{requirement}`");
+        Ok(false)
+    }
+}
+
+/// Tcl requirements separated by spaces (`8.5 9-`), as `package vsatisfies` takes them: any one
+/// satisfied is enough.
+fn tcl_requirements(requirements: &str, version: &str) -> anyhow::Result<bool> {
+    let parsed = requirements
+        .split_whitespace()
+        .map(TclRequirement::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let version = TclVersion::parse(version.trim())?;
+    if runbom_versions::tcl::vsatisfies(&version, &parsed) {
+        println!("{version} satisfies `{requirements}`");
+        Ok(true)
+    } else {
+        println!("{version} does not satisfy `{requirements}`");
         Ok(false)
     }
 }
