@@ -6,7 +6,8 @@
 //! - PyPI: PEP 440 as `packaging` 26 implements it ([`pep440`]).
 //! - npm, crates.io and OSV `SEMVER` ranges: SemVer 2.0 precedence ([`semver`]).
 //! - Go: `golang.org/x/mod/semver`, pseudo-versions, `+incompatible` ([`go`]).
-//! - RubyGems: `Gem::Version` and `Gem::Requirement` ([`rubygems`]).
+//! - RubyGems: `Gem::Version` and `Gem::Requirement` ([`rubygems`]); ruby-advisory-db's
+//!   patched/unaffected rule and its conversion to OSV events ([`rubysec`]).
 //! - CPAN: `version.pm`, decimal and dotted-decimal ([`cpan`]).
 //! - Tcl: `package vcompare` / `package vsatisfies` ([`tcl`]).
 //!
@@ -19,6 +20,7 @@ pub mod go;
 pub mod osv;
 pub mod pep440;
 pub mod rubygems;
+pub mod rubysec;
 pub mod semver;
 pub mod tcl;
 

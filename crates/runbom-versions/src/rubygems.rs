@@ -345,20 +345,6 @@ impl fmt::Display for GemRequirement {
     }
 }
 
-/// ruby-advisory-db's rule (bundler-audit's `Advisory#vulnerable?`): a version is vulnerable
-/// unless it satisfies one of the `patched_versions` or one of the `unaffected_versions`
-/// requirements.
-pub fn rubysec_vulnerable(
-    patched: &[GemRequirement],
-    unaffected: &[GemRequirement],
-    version: &GemVersion,
-) -> bool {
-    !patched
-        .iter()
-        .chain(unaffected)
-        .any(|r| r.satisfied_by(version))
-}
-
 fn parse_constraint(
     input: &str,
     start: usize,

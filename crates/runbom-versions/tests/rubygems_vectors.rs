@@ -139,3 +139,88 @@ proptest! {
         let _ = GemRequirement::parse(&text);
     }
 }
+
+mod rubysec {
+    use runbom_versions::rubysec::{to_osv_events, vulnerable};
+    use runbom_versions::{
+        AffectedVersions, Ecosystem, GemRequirement, GemVersion, OsvRange, RangeKind,
+    };
+    use serde::Deserialize;
+
+    use super::common::read;
+
+    #[derive(Deserialize)]
+    struct Advisory {
+        advisory: String,
+        patched: Vec<String>,
+        unaffected: Vec<String>,
+    }
+
+    fn parse(list: &[String]) -> Vec<GemRequirement> {
+        list.iter()
+            .map(|r| GemRequirement::parse(r).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+
+    /// Every requirement of the 1,234 advisories parses, and the converted OSV events give the
+    /// rubysec verdict for every version the advisory names, its neighbours and every seventh
+    /// rails version, except at the versions the conversion reports as inexact.
+    #[test]
+    fn conversion_to_osv_agrees_with_rubysec_rule() {
+        let advisories: Vec<Advisory> =
+            serde_json::from_str(&read("ruby-advisory-db/requirements.json")).unwrap();
+        assert_eq!(advisories.len(), 1234);
+        let rails = read("osv.dev/rubygems-rails-versions.tsv");
+        let rails: Vec<&str> = rails
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('\t').next().unwrap())
+            .step_by(7)
+            .collect();
+        let (mut checked, mut inexact_spots) = (0, 0);
+        for advisory in &advisories {
+            let (patched, unaffected) = (parse(&advisory.patched), parse(&advisory.unaffected));
+            let conversion = to_osv_events(&patched, &unaffected);
+            inexact_spots += conversion.inexact.len();
+            let affected = AffectedVersions {
+                ranges: vec![OsvRange {
+                    kind: RangeKind::Ecosystem,
+                    repo: None,
+                    events: conversion.events.clone(),
+                }],
+                versions: Vec::new(),
+            };
+            let mut probes: Vec<String> = rails.iter().map(|s| s.to_string()).collect();
+            for requirement in patched.iter().chain(&unaffected) {
+                for (_, v) in requirement.constraints() {
+                    let bump = v.bump();
+                    for suffix in ["", ".0.1", ".1", ".a", ".rc1", ".pre.1"] {
+                        probes.push(format!("{v}{suffix}"));
+                    }
+                    probes.push(bump.to_string());
+                    probes.push(format!("{bump}.rc1"));
+                }
+            }
+            for probe in &probes {
+                if conversion.inexact.contains(probe) {
+                    continue;
+                }
+                let version = GemVersion::parse(probe).unwrap();
+                let expected = vulnerable(&patched, &unaffected, &version);
+                let got = affected
+                    .affects(Ecosystem::RubyGems, probe)
+                    .unwrap()
+                    .is_affected();
+                assert_eq!(
+                    got, expected,
+                    "{} `{probe}`: events {:?}",
+                    advisory.advisory, conversion.events
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        eprintln!("{checked} checked; {inexact_spots} inexact spots");
+        assert!(inexact_spots < 30, "{inexact_spots}");
+    }
+}
