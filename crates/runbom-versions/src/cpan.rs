@@ -57,9 +57,24 @@ impl CpanVersion {
             return Err(error(pos + 1, 1, "`v` may only lead the version"));
         }
         let alpha = text.contains('_');
-        if text.matches('_').count() > 1 {
-            let pos = text.rfind('_').unwrap_or(0);
-            return Err(error(pos, 1, "only one `_` is allowed"));
+        if let Some(underscore) = text.find('_') {
+            // version.pm: one `_`, after a `.`, between digits, with only digits after it.
+            let before = text[..underscore].chars().last();
+            let after = &text[underscore + 1..];
+            let reason = if text.matches('_').count() > 1 {
+                "only one `_` is allowed"
+            } else if !text[..underscore].contains('.') {
+                "a `_` needs a `.` before it"
+            } else if !before.is_some_and(|c| c.is_ascii_digit()) {
+                "a `_` must follow a digit"
+            } else if after.is_empty() || !after.bytes().all(|b| b.is_ascii_digit()) {
+                "only digits may follow the `_`"
+            } else {
+                ""
+            };
+            if !reason.is_empty() {
+                return Err(error(underscore, 1, reason));
+            }
         }
         let dotted = text.starts_with('v') || text.matches('.').count() >= 2;
         let parts = if dotted {
@@ -190,7 +205,8 @@ mod tests {
     fn bad_versions_point_at_the_bad_part() {
         assert_eq!(CpanVersion::parse("1.2x").unwrap_err().span(), 3..4);
         assert_eq!(CpanVersion::parse("v1..2").unwrap_err().span(), 3..4);
-        assert_eq!(CpanVersion::parse("1_2_3").unwrap_err().span(), 3..4);
+        assert_eq!(CpanVersion::parse("1_2_3").unwrap_err().span(), 1..2);
+        assert_eq!(CpanVersion::parse("1.2_3.4").unwrap_err().span(), 3..4);
         assert!(CpanVersion::parse("").is_err());
         assert!(CpanVersion::parse("1v").is_err());
     }
