@@ -22,8 +22,17 @@ use crate::semver::SemVer;
 pub struct GoVersion(SemVer);
 
 impl GoVersion {
-    /// Parses `v1.2.3`, `1.2.3`, `v1`, `v1.2`, pre-releases, pseudo-versions and builds.
+    /// Parses `v1.2.3`, `1.2.3`, `v1`, `v1.2`, pre-releases, pseudo-versions and builds, and
+    /// Go toolchain tags (`go1.21.3`, `go1.22rc1`), which the Go vulnerability database writes
+    /// as SemVer (`1.21.3`, `1.22.0-rc.1`) for the standard library.
     pub fn parse(input: &str) -> Result<Self, VersionError> {
+        if let Some(semver) = toolchain_to_semver(input) {
+            return SemVer::parse_shorthand(&semver)
+                .map(Self)
+                .map_err(|(_, reason)| {
+                    VersionError::new(Ecosystem::Go, "version", input, 0..input.len(), reason)
+                });
+        }
         SemVer::parse_shorthand(input)
             .map(Self)
             .map_err(|(span, reason)| {
@@ -173,6 +182,37 @@ pub fn is_pseudo_version(version: &str) -> bool {
     ok_numbers && (pre == "0." || pre.ends_with(".0."))
 }
 
+/// `go1.21rc2` -> `1.21.0-rc.2`, `go1.21.3` -> `1.21.3`, `go1` -> `1.0.0` (the rule of
+/// `golang.org/x/vuln`'s `semverFromGoTag`); `None` if `tag` is not a Go toolchain tag.
+pub fn toolchain_to_semver(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("go")?;
+    let numbers_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (numbers, pre) = rest.split_at(numbers_end);
+    let mut parts: Vec<&str> = numbers.split('.').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || (p.len() > 1 && p.starts_with('0')))
+        || parts.len() > 3
+    {
+        return None;
+    }
+    while parts.len() < 3 {
+        parts.push("0");
+    }
+    let mut semver = parts.join(".");
+    if !pre.is_empty() {
+        let kind_end = pre.find(|c: char| c.is_ascii_digit())?;
+        let (kind, number) = pre.split_at(kind_end);
+        if !matches!(kind, "rc" | "beta" | "alpha") || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        semver = format!("{semver}-{kind}.{number}");
+    }
+    Some(semver)
+}
+
 /// Decrements a decimal string; `None` for `0`.
 fn dec_decimal(decimal: &str) -> Option<String> {
     let mut digits: Vec<u8> = decimal.bytes().collect();
@@ -236,6 +276,20 @@ mod tests {
         assert_eq!(pseudo.timestamp, "20220314234659");
         assert_eq!(pseudo.revision, "1baeb1ce4c0b");
         assert!(v("v1.2.3").pseudo().is_none());
+    }
+
+    #[test]
+    fn toolchain_tags() {
+        assert_eq!(
+            toolchain_to_semver("go1.21rc2").as_deref(),
+            Some("1.21.0-rc.2")
+        );
+        assert_eq!(toolchain_to_semver("go1.21.3").as_deref(), Some("1.21.3"));
+        assert_eq!(toolchain_to_semver("go1").as_deref(), Some("1.0.0"));
+        assert_eq!(toolchain_to_semver("go1.x"), None);
+        assert_eq!(toolchain_to_semver("v1.2.3"), None);
+        assert!(v("go1.21.3") < v("1.21.4"));
+        assert!(v("go1.22rc1") < v("1.22.0"));
     }
 
     #[test]
