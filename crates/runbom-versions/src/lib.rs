@@ -117,6 +117,17 @@ impl fmt::Display for Version {
     }
 }
 
+/// `ecosystem.parse_version("1.0")`: [`Version::parse`] as a method of [`Ecosystem`].
+pub trait EcosystemVersions {
+    fn parse_version(self, input: &str) -> Result<Version, VersionError>;
+}
+
+impl EcosystemVersions for Ecosystem {
+    fn parse_version(self, input: &str) -> Result<Version, VersionError> {
+        Version::parse(self, input)
+    }
+}
+
 /// Parses every line and returns them sorted ascending by the ecosystem's order (stable: equal
 /// versions keep their input order and spelling). The error names the 1-based line.
 pub fn sort_versions<'a>(
@@ -169,6 +180,26 @@ mod tests {
             err.to_string()
                 .starts_with("line 2: invalid PyPI version `not a version`")
         );
+    }
+
+    #[test]
+    fn every_ecosystem_parses_through_the_trait() {
+        for (ecosystem, raw) in [
+            (Ecosystem::PyPi, "1.0.post1"),
+            (Ecosystem::Npm, "1.0.0-rc.1"),
+            (Ecosystem::CratesIo, "0.7.1"),
+            (Ecosystem::Go, "v0.0.0-20220101000000-abcdef123456"),
+            (Ecosystem::RubyGems, "7.0.8.5"),
+            (Ecosystem::Cpan, "1.002_003"),
+            (Ecosystem::Tcl, "8.6b2"),
+        ] {
+            let version = ecosystem.parse_version(raw).unwrap();
+            assert_eq!(
+                version.compare(&version),
+                Some(Ordering::Equal),
+                "{ecosystem} {raw}"
+            );
+        }
     }
 
     #[test]
