@@ -86,3 +86,38 @@ fn tcl_against_tclsh() {
     }
     assert!(compared > 400 && satisfied > 400, "{compared} {satisfied}");
 }
+
+proptest::proptest! {
+    #[test]
+    fn parsers_never_panic(text in "\\PC{0,24}") {
+        let _ = CpanVersion::parse(&text);
+        let _ = TclVersion::parse(&text);
+        let _ = TclRequirement::parse(&text);
+    }
+
+    #[test]
+    fn tcl_order_is_antisymmetric_and_transitive(
+        a in "[0-9]{1,2}(\\.[0-9]{1,2}){0,2}([ab][0-9])?",
+        b in "[0-9]{1,2}(\\.[0-9]{1,2}){0,2}([ab][0-9])?",
+        c in "[0-9]{1,2}(\\.[0-9]{1,2}){0,2}([ab][0-9])?",
+    ) {
+        let (a, b, c) = (TclVersion::parse(&a).unwrap(), TclVersion::parse(&b).unwrap(), TclVersion::parse(&c).unwrap());
+        proptest::prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+        if a <= b && b <= c {
+            proptest::prop_assert!(a <= c);
+        }
+    }
+
+    #[test]
+    fn cpan_order_is_antisymmetric_and_transitive(
+        a in "v?[0-9]{1,3}(\\.[0-9]{1,4}){0,3}",
+        b in "v?[0-9]{1,3}(\\.[0-9]{1,4}){0,3}",
+        c in "v?[0-9]{1,3}(\\.[0-9]{1,4}){0,3}",
+    ) {
+        let (a, b, c) = (CpanVersion::parse(&a).unwrap(), CpanVersion::parse(&b).unwrap(), CpanVersion::parse(&c).unwrap());
+        proptest::prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+        if a <= b && b <= c {
+            proptest::prop_assert!(a <= c);
+        }
+    }
+}
