@@ -1,6 +1,6 @@
 //! The command line, as clap structs: every command, flag and its help text lives here.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "runbom", version, about, propagate_version = true)]
@@ -29,6 +29,16 @@ pub struct VersionsSortArgs {
     /// Ecosystem whose ordering rules apply (PyPI, Go, npm, crates.io, RubyGems, CPAN, Tcl).
     #[arg(long, short)]
     pub ecosystem: String,
+    /// `text`: one version per line; `json`: a JSON array of strings.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlumbingFormat,
+}
+
+/// Output of the plumbing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlumbingFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -45,4 +55,8 @@ pub struct VersionsContainsArgs {
     /// The version to test.
     #[arg(value_name = "VERSION")]
     pub candidate: String,
+    /// `text`: the reasons, one per line; `json`: an object with `contained`, `reasons` and,
+    /// for OSV ranges, the `verdict` (matches and skipped ranges).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlumbingFormat,
 }

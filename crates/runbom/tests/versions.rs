@@ -199,3 +199,45 @@ fn contains_tcl_requirements() {
     --- stderr
     ");
 }
+
+#[test]
+fn contains_json_output() {
+    let range = r#"{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}"#;
+    insta::assert_snapshot!(run(&["versions", "contains", "-e", "PyPI", "--range", range, "--format", "json", "1.5"], ""), @r#"
+    exit: 0
+    --- stdout
+    {
+      "ecosystem": "PyPI",
+      "version": "1.5",
+      "contained": true,
+      "reasons": [
+        "1.5 is contained: in ECOSYSTEM range #0: introduced `0`, fixed `2.0`"
+      ],
+      "verdict": {
+        "matches": [
+          {
+            "by": "range",
+            "range": 0,
+            "kind": "ECOSYSTEM",
+            "introduced": "0",
+            "until": {
+              "fixed": "2.0"
+            }
+          }
+        ],
+        "skipped": []
+      }
+    }
+    --- stderr
+    "#);
+}
+
+#[test]
+fn sort_json_output() {
+    insta::assert_snapshot!(run(&["versions", "sort", "-e", "crates.io", "--format", "json"], "1.0.0\n0.9.0-rc.1\n0.9.0\n"), @r#"
+    exit: 0
+    --- stdout
+    ["0.9.0-rc.1","0.9.0","1.0.0"]
+    --- stderr
+    "#);
+}

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
-use crate::cli::VersionsSortArgs;
+use crate::cli::{PlumbingFormat, VersionsSortArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(args: &VersionsSortArgs) -> anyhow::Result<ExitStatus> {
@@ -26,8 +26,16 @@ pub fn run(args: &VersionsSortArgs) -> anyhow::Result<ExitStatus> {
             anyhow::anyhow!("stdin line {line}: {}", err.source)
         })?;
     let mut out = std::io::stdout().lock();
-    for line in sorted {
-        writeln!(out, "{}", line.trim()).context("writing stdout")?;
+    match args.format {
+        PlumbingFormat::Text => {
+            for line in sorted {
+                writeln!(out, "{}", line.trim()).context("writing stdout")?;
+            }
+        }
+        PlumbingFormat::Json => {
+            let trimmed: Vec<&str> = sorted.iter().map(|l| l.trim()).collect();
+            writeln!(out, "{}", serde_json::to_string(&trimmed)?).context("writing stdout")?;
+        }
     }
     Ok(ExitStatus::Success)
 }
