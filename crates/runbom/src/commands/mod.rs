@@ -1,5 +1,7 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod inventory;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -29,5 +31,7 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {}
+    match cli.command {
+        Command::Inventory(args) => inventory::run(&args),
+    }
 }
