@@ -66,8 +66,102 @@ struct QueryOutput {
     user_site: Option<PathBuf>,
 }
 
-/// Asks `python` once for its `sys.path`, prefixes and version.
+/// Asks `python` once for its `sys.path`, prefixes and version. The answer is cached (under
+/// `$RUNBOM_CACHE_DIR`, else `$XDG_CACHE_HOME/runbom`, else `~/.cache/runbom`) and reused only
+/// while the executable, the Python environment variables and the modification times of every
+/// `sys.path` directory (a new `.pth` file changes them) are unchanged. `RUNBOM_NO_CACHE=1`
+/// always asks.
 pub fn query_interpreter(python: &Path) -> Result<Interpreter, Error> {
+    let cache = cache_file(python);
+    if let Some(cached) = cache.as_deref().and_then(read_cached) {
+        return Ok(cached);
+    }
+    let interpreter = ask_interpreter(python)?;
+    if let Some(cache) = cache {
+        write_cached(&cache, &interpreter);
+    }
+    Ok(interpreter)
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct CacheEntry {
+    interpreter: Interpreter,
+    /// `sys.path` directories and their modification times (nanoseconds), as when asked.
+    stamps: Vec<(PathBuf, Option<u128>)>,
+}
+
+fn mtime(path: &Path) -> Option<u128> {
+    let modified = fs::metadata(path).ok()?.modified().ok()?;
+    Some(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos(),
+    )
+}
+
+fn cache_file(python: &Path) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    if std::env::var_os("RUNBOM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return None;
+    }
+    let dir = std::env::var_os("RUNBOM_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("runbom")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/runbom")))?;
+    // A bare name (`python3`) is resolved on PATH by the OS; key on PATH then.
+    let resolved = fs::canonicalize(python).ok();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    python.hash(&mut hasher);
+    resolved.hash(&mut hasher);
+    resolved.as_deref().and_then(mtime).hash(&mut hasher);
+    std::env::current_dir().ok().hash(&mut hasher);
+    for var in [
+        "PATH",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONNOUSERSITE",
+        "PYTHONUSERBASE",
+        "PYTHONSAFEPATH",
+        "VIRTUAL_ENV",
+        "HOME",
+    ] {
+        std::env::var_os(var).hash(&mut hasher);
+    }
+    Some(dir.join(format!("interpreter-{:016x}.json", hasher.finish())))
+}
+
+fn read_cached(cache: &Path) -> Option<Interpreter> {
+    let entry: CacheEntry = serde_json::from_slice(&fs::read(cache).ok()?).ok()?;
+    entry
+        .stamps
+        .iter()
+        .all(|(dir, stamp)| mtime(dir) == *stamp)
+        .then_some(entry.interpreter)
+}
+
+/// Best effort: a cache that cannot be written is simply not used.
+fn write_cached(cache: &Path, interpreter: &Interpreter) {
+    let mut dirs: Vec<&PathBuf> = interpreter.sys_path.iter().collect();
+    dirs.extend(&interpreter.user_site);
+    let entry = CacheEntry {
+        interpreter: interpreter.clone(),
+        stamps: dirs.into_iter().map(|d| (d.clone(), mtime(d))).collect(),
+    };
+    let Some(parent) = cache.parent() else { return };
+    if fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+    if let Ok(json) = serde_json::to_vec(&entry)
+        && fs::write(&tmp, json).is_ok()
+        && fs::rename(&tmp, cache).is_err()
+    {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
     let output = Command::new(python)
         .arg("-c")
         .arg(QUERY_SCRIPT)
@@ -296,7 +390,8 @@ fn read_distribution(
         .filter(|s| !s.is_empty());
     let editable = read_editable(site, meta, &files);
     let size = files.iter().filter_map(|f| f.size).sum();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    // Byte order: as stable as component order and much cheaper on large RECORDs.
+    files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     Some(InstalledDistribution {
         normalized_name: PackageName::pypi(&name),
         name,
