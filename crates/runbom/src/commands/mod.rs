@@ -1,5 +1,6 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod inventory;
 mod versions;
 
 use std::process::ExitCode;
@@ -35,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
+        Command::Inventory(args) => inventory::run(&args),
     }
 }
