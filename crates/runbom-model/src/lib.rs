@@ -3,6 +3,7 @@
 
 mod ecosystem;
 pub mod expected;
+pub mod inventory;
 mod name;
 
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
