@@ -2,6 +2,8 @@
 //! and a runtime report hold, what an advisory and a finding say. Nothing here does I/O.
 
 mod ecosystem;
+pub mod expected;
+pub mod inventory;
 mod name;
 
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
