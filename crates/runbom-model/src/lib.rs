@@ -3,6 +3,8 @@
 
 pub mod advisory;
 mod ecosystem;
+pub mod expected;
+pub mod inventory;
 mod name;
 
 pub use advisory::Advisory;

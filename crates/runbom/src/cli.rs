@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "runbom", version, about, propagate_version = true)]
@@ -16,6 +16,19 @@ pub enum Command {
     /// The local advisory store.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Policy over licences, bans, versions, advisories and freshness (`runbom.toml`).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Create an ed25519 key pair for signing attestations.
+    Keygen(KeygenArgs),
+    /// Sign a runtime report as an in-toto Statement in a DSSE envelope; `attest verify` checks one.
+    Attest(AttestArgs),
+    /// Version plumbing for scripts: sort versions, test range membership.
+    #[command(subcommand)]
+    Versions(VersionsCommand),
+    /// List every distribution installed for a Python interpreter (read from `*.dist-info` /
+    /// `*.egg-info`; no package is imported).
+    Inventory(InventoryArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,4 +39,130 @@ pub enum DbCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check that a `runbom.toml` is valid; every problem is shown with its line and column.
+    Lint(PolicyLintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// The policy file.
+    #[arg(long, default_value = "runbom.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to `KEY.pub`.
+    #[arg(long, value_name = "KEY")]
+    pub out: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AttestArgs {
+    #[command(subcommand)]
+    pub command: Option<AttestCommand>,
+    /// The runtime report to attest (JSON); its sha256 is the statement's subject.
+    #[arg(long, value_name = "REPORT", required = true)]
+    pub runtime: Option<PathBuf>,
+    /// The private key from `runbom keygen`.
+    #[arg(long, value_name = "KEY", required = true)]
+    pub key: Option<PathBuf>,
+    /// What the statement's predicate holds.
+    #[arg(long, value_enum, default_value_t = Predicate::Report)]
+    pub predicate: Predicate,
+    /// Write the envelope here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Predicate {
+    /// The runtime report itself.
+    Report,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Check an envelope's signature with a public key: exit 0 valid, 1 invalid, 2 error.
+    Verify(AttestVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttestVerifyArgs {
+    /// The public key (`KEY.pub` from `runbom keygen`).
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
+    /// The DSSE envelope.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VersionsCommand {
+    /// Read versions (one per line) on stdin and print them sorted, oldest first.
+    Sort(VersionsSortArgs),
+    /// Exit 0 if VERSION is in the range, 1 if not, 2 on bad input; print why.
+    Contains(VersionsContainsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsSortArgs {
+    /// Ecosystem whose ordering rules apply (PyPI, Go, npm, crates.io, RubyGems, CPAN, Tcl).
+    #[arg(long, short)]
+    pub ecosystem: String,
+    /// `text`: one version per line; `json`: a JSON array of strings.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlumbingFormat,
+}
+
+/// Output of the plumbing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlumbingFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsContainsArgs {
+    /// Ecosystem whose version rules apply (PyPI, Go, npm, crates.io, RubyGems, CPAN, Tcl).
+    #[arg(long, short)]
+    pub ecosystem: String,
+    /// An OSV range as JSON (`{"type":"ECOSYSTEM","events":[...]}`), a JSON array of them, or
+    /// an OSV `affected` object with `ranges`/`versions`; or, for PyPI, a PEP 440 specifier set
+    /// such as `>=1.0,<2`; or, for RubyGems, a requirement such as `~> 1.2, >= 1.2.3`; or, for
+    /// Tcl, `package vsatisfies` requirements such as `8.5 9-` (any one is enough).
+    #[arg(long, short)]
+    pub range: String,
+    /// The version to test.
+    #[arg(value_name = "VERSION")]
+    pub candidate: String,
+    /// `text`: the reasons, one per line; `json`: an object with `contained`, `reasons` and,
+    /// for OSV ranges, the `verdict` (matches and skipped ranges).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlumbingFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The Python interpreter to inventory.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+    /// An extra site directory to read (repeatable), after the interpreter's `sys.path`.
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
 }

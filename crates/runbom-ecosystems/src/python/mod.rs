@@ -1,2 +1,8 @@
 //! Python: distributions installed for an interpreter (`*.dist-info`, `*.egg-info`), and the
 //! runtime hook that records which modules a live interpreter imports.
+
+mod inventory;
+mod metadata;
+
+pub use inventory::{Error, by_name, query_interpreter, read_inventory};
+pub use metadata::{Headers, parse_headers};

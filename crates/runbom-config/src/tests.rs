@@ -1,0 +1,87 @@
+use super::*;
+use crate::policy::{Level, Severity};
+
+const VALID: &str = include_str!("../../../runbom.template.toml");
+
+#[test]
+fn template_is_valid() {
+    let config = parse("runbom.toml", VALID).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!config.licenses.allow.is_empty());
+    assert_eq!(config.licenses.unknown.value, Level::Deny);
+    assert_eq!(
+        config.advisories.severity_threshold.map(|s| s.value),
+        Some(Severity::Medium)
+    );
+    assert!(config.bans.deny.iter().any(|b| b.versions.is_some()));
+    assert!(!config.versions.minimum.is_empty());
+    assert!(config.freshness.max_days_behind.is_some());
+}
+
+#[test]
+fn empty_file_is_the_default_policy() {
+    let config = parse("runbom.toml", "").expect("empty config is valid");
+    assert!(config.licenses.allow.is_empty());
+    assert!(config.bans.allow.is_none());
+}
+
+#[test]
+fn origin_points_at_the_value() {
+    let config = parse(
+        "runbom.toml",
+        "[licenses]\nallow = [\n  \"MIT\",\n  \"Apache-2.0\",\n]\n",
+    )
+    .expect("valid");
+    let origin = config.licenses.allow[1].origin;
+    assert_eq!(
+        (origin.line, origin.column),
+        (4, 4),
+        "the span starts inside the quotes"
+    );
+}
+
+#[test]
+fn invalid_file_reports_every_problem_with_carets() {
+    let text = "\
+[licenses]
+allow = [\"MIT\", \"Apache2\"]
+unknown = \"deny\"
+colour = \"blue\"
+
+[bans]
+deny = [{ name = \"pycrypto\", versions = \"<<3\", reason = \"unmaintained\" }]
+
+[versions]
+minimum = [{ name = \"urllib3\", version = \"2.two\" }]
+
+[advisories]
+ignore = [{ id = \"GHSA-xxxx\", reason = \"not reachable\", expires = \"2026-02-30\" }]
+";
+    let err = parse("runbom.toml", text).expect_err("invalid");
+    assert_eq!(err.len(), 5, "{}", err.render());
+    insta::assert_snapshot!(err.render());
+}
+
+#[test]
+fn wrong_types_and_missing_fields_are_reported() {
+    let text =
+        "[versions]\nminimum = [{ version = \"1\" }]\n[freshness]\nmax-days-behind = \"ten\"\n";
+    let err = parse("runbom.toml", text).expect_err("invalid");
+    let rendered = err.render();
+    assert!(rendered.contains("name"), "{rendered}");
+    assert!(rendered.contains("runbom.toml:4:"), "{rendered}");
+}
+
+#[test]
+fn toml_syntax_error_is_a_diagnostic() {
+    let err = parse("runbom.toml", "[licenses\n").expect_err("invalid");
+    assert!(err.render().contains("runbom.toml:1:"), "{}", err.render());
+}
+
+#[test]
+fn dates_are_checked() {
+    use crate::validate::parse_date;
+    assert!(parse_date("2024-02-29").is_some());
+    assert!(parse_date("2023-02-29").is_none());
+    assert!(parse_date("2023-13-01").is_none());
+    assert!(parse_date("2023-1-01").is_none());
+}

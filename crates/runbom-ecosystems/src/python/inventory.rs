@@ -1,0 +1,741 @@
+//! The installed inventory of a Python interpreter: ask it once for `sys.path` and friends, then
+//! read every `*.dist-info` / `*.egg-info` in Rust without importing any package.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runbom_model::PackageName;
+use runbom_model::inventory::{
+    EditableInstall, INVENTORY_SCHEMA, InstalledDistribution, Interpreter, Inventory,
+    LicenseSources, MetadataFormat, Problem, RecordFile, normalize_path,
+};
+use serde::Deserialize;
+
+use super::metadata::{Headers, parse_headers};
+
+/// Errors that stop an inventory as a whole (a broken distribution is a [`Problem`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot run the Python interpreter `{python}`")]
+    Spawn {
+        python: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the Python interpreter `{python}` failed ({status}): {stderr}")]
+    Failed {
+        python: PathBuf,
+        status: String,
+        stderr: String,
+    },
+    #[error("the Python interpreter `{python}` printed output runbom cannot read")]
+    BadOutput {
+        python: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Printed by the interpreter as one JSON object. Runs with the site enabled so that `sys.path`
+/// is what a program started by this interpreter sees; the `-c` entry (the cwd) is dropped.
+const QUERY_SCRIPT: &str = r#"
+import json, platform, site, sys
+try:
+    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+except Exception:
+    user_site = None
+print(json.dumps({
+    "executable": sys.executable,
+    "implementation": sys.implementation.name,
+    "version": platform.python_version(),
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "sys_path": [p for p in sys.path[1:] if p],
+    "user_site": user_site,
+}))
+"#;
+
+#[derive(Deserialize)]
+struct QueryOutput {
+    executable: PathBuf,
+    implementation: String,
+    version: String,
+    prefix: PathBuf,
+    base_prefix: PathBuf,
+    sys_path: Vec<PathBuf>,
+    user_site: Option<PathBuf>,
+}
+
+/// Asks `python` once for its `sys.path`, prefixes and version. The answer is cached (under
+/// `$RUNBOM_CACHE_DIR`, else `$XDG_CACHE_HOME/runbom`, else `~/.cache/runbom`) and reused only
+/// while the executable, the Python environment variables and the modification times of every
+/// `sys.path` directory (a new `.pth` file changes them) are unchanged. `RUNBOM_NO_CACHE=1`
+/// always asks.
+pub fn query_interpreter(python: &Path) -> Result<Interpreter, Error> {
+    let cache = cache_file(python);
+    if let Some(cached) = cache.as_deref().and_then(read_cached) {
+        return Ok(cached);
+    }
+    let interpreter = ask_interpreter(python)?;
+    if let Some(cache) = cache {
+        write_cached(&cache, &interpreter);
+    }
+    Ok(interpreter)
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct CacheEntry {
+    interpreter: Interpreter,
+    /// `sys.path` directories and their modification times (nanoseconds), as when asked.
+    stamps: Vec<(PathBuf, Option<u128>)>,
+}
+
+fn mtime(path: &Path) -> Option<u128> {
+    let modified = fs::metadata(path).ok()?.modified().ok()?;
+    Some(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos(),
+    )
+}
+
+fn cache_file(python: &Path) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    if std::env::var_os("RUNBOM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        return None;
+    }
+    let dir = std::env::var_os("RUNBOM_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("runbom")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/runbom")))?;
+    // A bare name (`python3`) is resolved on PATH by the OS; key on PATH then.
+    let resolved = fs::canonicalize(python).ok();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    python.hash(&mut hasher);
+    resolved.hash(&mut hasher);
+    resolved.as_deref().and_then(mtime).hash(&mut hasher);
+    std::env::current_dir().ok().hash(&mut hasher);
+    for var in [
+        "PATH",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONNOUSERSITE",
+        "PYTHONUSERBASE",
+        "PYTHONSAFEPATH",
+        "VIRTUAL_ENV",
+        "HOME",
+    ] {
+        std::env::var_os(var).hash(&mut hasher);
+    }
+    Some(dir.join(format!("interpreter-{:016x}.json", hasher.finish())))
+}
+
+fn read_cached(cache: &Path) -> Option<Interpreter> {
+    let entry: CacheEntry = serde_json::from_slice(&fs::read(cache).ok()?).ok()?;
+    entry
+        .stamps
+        .iter()
+        .all(|(dir, stamp)| mtime(dir) == *stamp)
+        .then_some(entry.interpreter)
+}
+
+/// Best effort: a cache that cannot be written is simply not used.
+fn write_cached(cache: &Path, interpreter: &Interpreter) {
+    let mut dirs: Vec<&PathBuf> = interpreter.sys_path.iter().collect();
+    dirs.extend(&interpreter.user_site);
+    let entry = CacheEntry {
+        interpreter: interpreter.clone(),
+        stamps: dirs.into_iter().map(|d| (d.clone(), mtime(d))).collect(),
+    };
+    let Some(parent) = cache.parent() else { return };
+    if fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+    if let Ok(json) = serde_json::to_vec(&entry)
+        && fs::write(&tmp, json).is_ok()
+        && fs::rename(&tmp, cache).is_err()
+    {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(QUERY_SCRIPT)
+        .output()
+        .map_err(|source| Error::Spawn {
+            python: python.to_owned(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(Error::Failed {
+            python: python.to_owned(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    let out: QueryOutput =
+        serde_json::from_slice(&output.stdout).map_err(|source| Error::BadOutput {
+            python: python.to_owned(),
+            source,
+        })?;
+    Ok(Interpreter {
+        is_venv: out.prefix != out.base_prefix,
+        executable: out.executable,
+        implementation: out.implementation,
+        version: out.version,
+        prefix: out.prefix,
+        base_prefix: out.base_prefix,
+        sys_path: out.sys_path,
+        user_site: out.user_site,
+    })
+}
+
+/// Reads every distribution on the interpreter's `sys.path`, then in `extra_paths`. Never fails:
+/// what cannot be read becomes a [`Problem`].
+pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inventory {
+    let mut problems = Vec::new();
+    let mut seen_dirs = HashSet::new();
+    let mut found: Vec<InstalledDistribution> = Vec::new();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for dir in interpreter.sys_path.iter().chain(extra_paths) {
+        // Absolute and without `..`, so RECORD paths (normalised the same way) stay under it.
+        let dir = normalize_path(&cwd.join(dir));
+        let key = fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !seen_dirs.insert(key) || !dir.is_dir() {
+            continue;
+        }
+        read_site_dir(&dir, &mut found, &mut problems);
+    }
+    // First on the path wins; later copies of the same name are shadowed.
+    let mut winners = HashSet::new();
+    for dist in &mut found {
+        if !winners.insert(dist.normalized_name.clone()) {
+            dist.shadowed = true;
+        }
+    }
+    found.sort_by(|a, b| {
+        (&a.normalized_name, a.shadowed, &a.location, &a.version).cmp(&(
+            &b.normalized_name,
+            b.shadowed,
+            &b.location,
+            &b.version,
+        ))
+    });
+    problems.sort_by(|a: &Problem, b: &Problem| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Inventory {
+        schema: INVENTORY_SCHEMA.to_owned(),
+        interpreter: interpreter.clone(),
+        distributions: found,
+        problems,
+    }
+}
+
+fn read_site_dir(dir: &Path, found: &mut Vec<InstalledDistribution>, problems: &mut Vec<Problem>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            problems.push(problem(dir, None, format!("cannot list directory: {err}")));
+            return;
+        }
+    };
+    let mut names: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_owned();
+            (name.ends_with(".dist-info") || name.ends_with(".egg-info")).then(|| (name, e.path()))
+        })
+        .collect();
+    names.sort();
+    for (name, path) in names {
+        let format = if name.ends_with(".dist-info") {
+            if !path.is_dir() {
+                continue;
+            }
+            MetadataFormat::DistInfo
+        } else if path.is_dir() {
+            MetadataFormat::EggInfoDir
+        } else {
+            MetadataFormat::EggInfoFile
+        };
+        if let Some(dist) = read_distribution(dir, &path, &name, format, problems) {
+            found.push(dist);
+        }
+    }
+}
+
+fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
+    Problem {
+        path: path.to_owned(),
+        line,
+        message,
+    }
+}
+
+fn read_lossy(path: &Path) -> std::io::Result<String> {
+    fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `name-version.dist-info` -> (`name`, `version`).
+fn split_dir_name(dir_name: &str) -> (String, String) {
+    let stem = dir_name
+        .trim_end_matches(".dist-info")
+        .trim_end_matches(".egg-info");
+    // Egg-info names may carry `-py3.11`; the version is the second dash-separated part.
+    let mut parts = stem.splitn(3, '-');
+    let name = parts.next().unwrap_or_default().to_owned();
+    let version = parts.next().unwrap_or_default().to_owned();
+    (name, version)
+}
+
+fn read_distribution(
+    site: &Path,
+    meta: &Path,
+    dir_name: &str,
+    format: MetadataFormat,
+    problems: &mut Vec<Problem>,
+) -> Option<InstalledDistribution> {
+    let metadata_file = match format {
+        MetadataFormat::DistInfo => meta.join("METADATA"),
+        MetadataFormat::EggInfoDir => meta.join("PKG-INFO"),
+        MetadataFormat::EggInfoFile => meta.to_owned(),
+    };
+    let headers = match read_lossy(&metadata_file) {
+        Ok(text) => match parse_headers(&text) {
+            Ok(headers) => headers,
+            Err((line, message)) => {
+                problems.push(problem(&metadata_file, Some(line), message));
+                Headers::default()
+            }
+        },
+        Err(err) => {
+            problems.push(problem(&metadata_file, None, format!("cannot read: {err}")));
+            Headers::default()
+        }
+    };
+    let (dir_dist_name, dir_version) = split_dir_name(dir_name);
+    let name = headers
+        .get("Name")
+        .map(str::to_owned)
+        .unwrap_or(dir_dist_name);
+    let version = headers
+        .get("Version")
+        .map(str::to_owned)
+        .unwrap_or(dir_version);
+    if name.is_empty() || version.is_empty() {
+        problems.push(problem(
+            &metadata_file,
+            None,
+            "no `Name` or `Version`; distribution skipped".into(),
+        ));
+        return None;
+    }
+    let license = LicenseSources {
+        expression: headers.get("License-Expression").map(str::to_owned),
+        license: headers
+            .get("License")
+            .filter(|l| !l.is_empty() && *l != "UNKNOWN")
+            .map(str::to_owned),
+        classifiers: headers
+            .get_all("Classifier")
+            .filter(|c| c.starts_with("License ::"))
+            .map(str::to_owned)
+            .collect(),
+    };
+    let mut requires_dist: Vec<String> = headers
+        .get_all("Requires-Dist")
+        .map(str::to_owned)
+        .collect();
+    let mut files = Vec::new();
+    match format {
+        MetadataFormat::DistInfo => read_record(site, &meta.join("RECORD"), &mut files, problems),
+        MetadataFormat::EggInfoDir => {
+            if requires_dist.is_empty()
+                && let Ok(text) = read_lossy(&meta.join("requires.txt"))
+            {
+                requires_dist = parse_requires_txt(&text);
+            }
+            if let Ok(text) = read_lossy(&meta.join("installed-files.txt")) {
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    files.push(RecordFile {
+                        path: normalize_path(&meta.join(line)),
+                        hash: None,
+                        size: None,
+                    });
+                }
+            }
+        }
+        MetadataFormat::EggInfoFile => {}
+    }
+    let top_level = match read_lossy(&meta.join("top_level.txt")) {
+        Ok(text) => {
+            let mut names: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+        Err(_) => derive_top_level(site, &files),
+    };
+    let installer = read_lossy(&meta.join("INSTALLER"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let editable = read_editable(site, meta, &files);
+    let size = files.iter().filter_map(|f| f.size).sum();
+    // Byte order: as stable as component order and much cheaper on large RECORDs.
+    files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    Some(InstalledDistribution {
+        normalized_name: PackageName::pypi(&name),
+        name,
+        version,
+        license,
+        location: site.to_owned(),
+        metadata_path: meta.to_owned(),
+        format,
+        installer,
+        summary: headers.get("Summary").map(str::to_owned),
+        requires_dist,
+        top_level,
+        editable,
+        size,
+        shadowed: false,
+        files,
+    })
+}
+
+/// RECORD is CSV: `path,hash,size`, paths relative to the site dir (or absolute).
+fn read_record(
+    site: &Path,
+    record: &Path,
+    files: &mut Vec<RecordFile>,
+    problems: &mut Vec<Problem>,
+) {
+    let text = match read_lossy(record) {
+        Ok(text) => text,
+        Err(err) => {
+            problems.push(problem(record, None, format!("cannot read: {err}")));
+            return;
+        }
+    };
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = match split_csv(line) {
+            Some(fields) if fields.len() == 3 && !fields[0].is_empty() => fields,
+            _ => {
+                problems.push(problem(
+                    record,
+                    Some(index + 1),
+                    format!("not a `path,hash,size` CSV row: `{line}`"),
+                ));
+                continue;
+            }
+        };
+        let size = if fields[2].is_empty() {
+            None
+        } else if let Ok(size) = fields[2].parse() {
+            Some(size)
+        } else {
+            problems.push(problem(
+                record,
+                Some(index + 1),
+                format!("size `{}` is not a number", fields[2]),
+            ));
+            None
+        };
+        files.push(RecordFile {
+            path: normalize_path(&site.join(&fields[0])),
+            hash: Some(fields[1].clone()).filter(|h| !h.is_empty()),
+            size,
+        });
+    }
+}
+
+/// One CSV row with `"` quoting (`""` inside quotes is a quote). `None` on an unclosed quote.
+fn split_csv(line: &str) -> Option<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (_, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return None;
+    }
+    fields.push(field);
+    Some(fields)
+}
+
+/// egg-info `requires.txt`: plain requirements, then `[extra]` / `[extra:marker]` / `[:marker]`
+/// sections.
+fn parse_requires_txt(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let (extra, env) = section.split_once(':').unwrap_or((section, ""));
+            let mut parts = Vec::new();
+            if !extra.is_empty() {
+                parts.push(format!("extra == \"{extra}\""));
+            }
+            if !env.is_empty() {
+                parts.push(format!("({env})"));
+            }
+            marker = (!parts.is_empty()).then(|| parts.join(" and "));
+            continue;
+        }
+        out.push(match &marker {
+            Some(marker) => format!("{line}; {marker}"),
+            None => line.to_owned(),
+        });
+    }
+    out
+}
+
+/// Top-level import names from RECORD paths inside the site dir (used when `top_level.txt` is
+/// absent, as in most modern wheels): `pkg/...` -> `pkg`, `mod.py` -> `mod`, `_x.cpython-311-...so`
+/// -> `_x`. Namespace packages come out as their top directory.
+fn derive_top_level(site: &Path, files: &[RecordFile]) -> Vec<String> {
+    let mut names = Vec::new();
+    for file in files {
+        let Ok(rel) = file.path.strip_prefix(site) else {
+            continue;
+        };
+        let mut components = rel.components();
+        let Some(first) = components.next().and_then(|c| c.as_os_str().to_str()) else {
+            continue;
+        };
+        let nested = components.next().is_some();
+        if first.ends_with(".dist-info")
+            || first.ends_with(".egg-info")
+            || first.ends_with(".data")
+            || first == "__pycache__"
+            || first.ends_with(".pth")
+        {
+            continue;
+        }
+        let name = if nested {
+            first.to_owned()
+        } else if let Some(stem) = first.strip_suffix(".py") {
+            stem.to_owned()
+        } else if first.ends_with(".so") || first.ends_with(".pyd") {
+            first.split('.').next().unwrap_or(first).to_owned()
+        } else {
+            continue;
+        };
+        if !name.is_empty() && !name.contains('-') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[derive(Deserialize)]
+struct DirectUrl {
+    url: Option<String>,
+    dir_info: Option<DirInfo>,
+}
+
+#[derive(Deserialize)]
+struct DirInfo {
+    #[serde(default)]
+    editable: bool,
+}
+
+fn read_editable(site: &Path, meta: &Path, files: &[RecordFile]) -> Option<EditableInstall> {
+    let direct = read_lossy(&meta.join("direct_url.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<DirectUrl>(&text).ok());
+    let editable_by_url = direct
+        .as_ref()
+        .is_some_and(|d| d.dir_info.as_ref().is_some_and(|i| i.editable));
+    let mut pth_paths = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| f.path.parent() == Some(site) && f.path.extension().is_some_and(|e| e == "pth"))
+    {
+        let Ok(text) = read_lossy(&file.path) else {
+            continue;
+        };
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') || line.starts_with("import") {
+                continue;
+            }
+            pth_paths.push(normalize_path(&site.join(line)));
+        }
+    }
+    if !editable_by_url && pth_paths.is_empty() {
+        return None;
+    }
+    Some(EditableInstall {
+        url: direct.and_then(|d| d.url),
+        pth_paths,
+    })
+}
+
+/// Distributions by normalised name, first on the path only (for quick lookups in tests and
+/// callers that do not need shadowed copies).
+pub fn by_name(inventory: &Inventory) -> BTreeMap<&PackageName, &InstalledDistribution> {
+    inventory
+        .active()
+        .map(|d| (&d.normalized_name, d))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(
+            split_csv(r#""a,b.py",sha256=x,12"#).unwrap(),
+            ["a,b.py", "sha256=x", "12"]
+        );
+        assert_eq!(split_csv(r#""a""b",,"#).unwrap(), ["a\"b", "", ""]);
+        assert!(split_csv(r#""open,,"#).is_none());
+    }
+
+    #[test]
+    fn requires_txt_sections() {
+        assert_eq!(
+            parse_requires_txt("six\n\n[socks]\nPySocks\n[:python_version < \"3\"]\nenum34\n"),
+            [
+                "six",
+                "PySocks; extra == \"socks\"",
+                "enum34; (python_version < \"3\")"
+            ]
+        );
+    }
+
+    #[test]
+    fn dir_name_split() {
+        assert_eq!(
+            split_dir_name("zope.interface-5.4.0-py3.11.egg-info"),
+            ("zope.interface".into(), "5.4.0".into())
+        );
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    fn fixture_inventory() -> (PathBuf, Inventory) {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/python");
+        let interpreter = Interpreter {
+            executable: PathBuf::from("/usr/bin/python3"),
+            implementation: "cpython".into(),
+            version: "3.11.7".into(),
+            prefix: PathBuf::from("/usr"),
+            base_prefix: PathBuf::from("/usr"),
+            sys_path: vec![root.join("site-a"), root.join("missing")],
+            user_site: None,
+            is_venv: false,
+        };
+        let inventory = read_inventory(&interpreter, &[root.join("site-b"), root.join("site-a")]);
+        (root, inventory)
+    }
+
+    #[test]
+    fn reads_real_and_broken_fixtures() {
+        let (root, inventory) = fixture_inventory();
+        let summary: Vec<String> = inventory
+            .distributions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {} shadowed={} editable={} licence={:?} top={:?} files={} size={} requires={:?}",
+                    d.normalized_name,
+                    d.name,
+                    d.version,
+                    d.shadowed,
+                    d.editable.is_some(),
+                    d.license.best(),
+                    d.top_level,
+                    d.files.len(),
+                    d.size,
+                    d.requires_dist.len(),
+                )
+            })
+            .collect();
+        let problems: Vec<String> = inventory
+            .problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{:?}: {}",
+                    p.path.strip_prefix(&root).unwrap_or(&p.path).display(),
+                    p.line,
+                    p.message
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(format!(
+            "{}\n---\n{}",
+            summary.join("\n"),
+            problems.join("\n")
+        ));
+    }
+
+    #[test]
+    fn owner_of_maps_py_pyc_so_and_bin() {
+        let (root, inventory) = fixture_inventory();
+        let site = root.join("site-a");
+        let index = runbom_model::inventory::FileIndex::new(&inventory);
+        let owner = |p: PathBuf| index.owner_of(&p).map(|d| d.normalized_name.to_string());
+        assert_eq!(
+            owner(site.join("yaml/__init__.py")).as_deref(),
+            Some("pyyaml")
+        );
+        assert_eq!(
+            owner(site.join("yaml/__pycache__/cyaml.cpython-311.pyc")).as_deref(),
+            Some("pyyaml")
+        );
+        assert_eq!(
+            owner(site.join("yaml/_yaml.cpython-311-x86_64-linux-gnu.so")).as_deref(),
+            Some("pyyaml")
+        );
+        assert_eq!(
+            owner(root.join("../bin/nsco-alpha")).as_deref(),
+            Some("nsco-alpha")
+        );
+        assert_eq!(
+            owner(PathBuf::from("/src/mylib/src/mylib/x.py")).as_deref(),
+            Some("mylib")
+        );
+        assert_eq!(
+            owner(site.join("attr/__init__.py")).as_deref(),
+            Some("attrs"),
+            "the first copy on the path owns the file"
+        );
+        assert_eq!(owner(site.join("first_party.py")), None);
+        assert_eq!(
+            inventory
+                .owner_of(&site.join("./attr/../attr/__init__.py"))
+                .map(|d| &d.location),
+            Some(&site)
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! `python/pylock`: PEP 751 `pylock.toml` / `pylock.*.toml` (lock-version 1.x). Every
+//! `[[packages]]` entry is expected, with the hashes of its sdist, wheels and archive.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use runbom_model::expected::{
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+};
+use runbom_model::{Ecosystem, PackageName};
+use serde::Deserialize;
+
+use crate::{InventoryReader, SourceError, purl, toml_lock};
+
+#[derive(Debug)]
+pub(crate) struct Pylock;
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(rename = "lock-version")]
+    lock_version: String,
+    #[serde(default)]
+    packages: Vec<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    version: Option<String>,
+    marker: Option<String>,
+    sdist: Option<Artifact>,
+    #[serde(default)]
+    wheels: Vec<Artifact>,
+    archive: Option<Artifact>,
+    vcs: Option<Vcs>,
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Vcs {
+    url: Option<String>,
+}
+
+impl InventoryReader for Pylock {
+    fn name(&self) -> &'static str {
+        "python/pylock"
+    }
+
+    fn detect(&self, path: &Path, _contents: &str) -> bool {
+        path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            n == "pylock.toml" || (n.starts_with("pylock.") && n.ends_with(".toml"))
+        })
+    }
+
+    fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {
+        let lock: Lock = toml_lock::parse(path, contents)?;
+        if !lock.lock_version.starts_with("1.") && lock.lock_version != "1" {
+            return Err(SourceError::UnsupportedVersion {
+                file: path.display().to_string(),
+                format: "pylock.toml",
+                version: lock.lock_version,
+                supported: "1.x",
+            });
+        }
+        let lines = toml_lock::table_lines(contents, "packages");
+        let components = lock
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = PackageName::pypi(&p.name);
+                let version = match (&p.version, p.vcs.as_ref().and_then(|v| v.url.as_ref())) {
+                    (Some(v), _) => ExpectedVersion::Exact(v.clone()),
+                    (None, Some(url)) => ExpectedVersion::Url(url.clone()),
+                    (None, None) => ExpectedVersion::Unspecified,
+                };
+                ExpectedComponent {
+                    ecosystem: Some(Ecosystem::PyPi),
+                    raw_name: p.name.clone(),
+                    purl: purl::pypi(&name, version.exact()),
+                    name,
+                    version,
+                    hashes: p
+                        .sdist
+                        .iter()
+                        .chain(&p.wheels)
+                        .chain(&p.archive)
+                        .flat_map(|a| &a.hashes)
+                        .map(|(alg, hex)| ComponentHash::new(alg, hex))
+                        .collect(),
+                    licenses: Vec::new(),
+                    marker: p.marker.clone(),
+                    location: SourceLocation {
+                        file: path.display().to_string(),
+                        line: lines.get(i).copied(),
+                        path: Some(format!("packages[{i}]")),
+                    },
+                }
+            })
+            .collect();
+        Ok(ExpectedInventory {
+            format: self.name().to_owned(),
+            source: path.display().to_string(),
+            components,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata;
+
+    #[test]
+    fn reads_a_real_pylock() {
+        let path = testdata::path("pylock/pylock.toml");
+        let contents = std::fs::read_to_string(&path).expect("fixture");
+        assert!(Pylock.detect(&path, &contents));
+        let inventory = Pylock.read(&path, &contents).expect("read");
+        let requests = inventory
+            .components
+            .iter()
+            .find(|c| c.name.as_str() == "requests")
+            .expect("requests");
+        assert!(requests.version.exact().is_some());
+        assert!(requests.hashes.iter().any(|h| h.algorithm == "sha256"));
+    }
+
+    #[test]
+    fn future_lock_versions_are_refused() {
+        let error = Pylock
+            .read(Path::new("pylock.toml"), "lock-version = \"2.0\"\n")
+            .expect_err("2.0");
+        assert!(
+            error
+                .to_string()
+                .contains("unsupported pylock.toml version `2.0`"),
+            "{error}"
+        );
+    }
+}
