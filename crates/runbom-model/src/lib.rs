@@ -6,7 +6,9 @@ mod ecosystem;
 pub mod expected;
 pub mod inventory;
 mod name;
+pub mod runtime;
 
 pub use advisory::Advisory;
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
 pub use name::PackageName;
+pub use runtime::RuntimeReport;

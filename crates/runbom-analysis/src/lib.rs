@@ -1,0 +1,2 @@
+//! runbom's judgements: pure functions from model types (inventories, runtime reports, expected
+//! inventories, advisories, policy) to findings. Nothing here does I/O.

@@ -1,0 +1,165 @@
+//! What a program really loaded while it ran: the runtime report (`runbom.runtime-report/v1`,
+//! see `docs/reference/runtime-report.md`). The hook records module names and files; runbom maps
+//! them to distributions through RECORD and writes this.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::PackageName;
+
+/// The `schema` value of every runtime report this version writes.
+pub const RUNTIME_REPORT_SCHEMA: &str = "runbom.runtime-report/v1";
+
+/// One observation window of one application: a `runbom run`, or one flush of an installed hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeReport {
+    pub schema: String,
+    /// Unique per report; a server stores a report once however often it is sent.
+    pub report_id: String,
+    /// Stable for one observed program run across its periodic reports.
+    pub session_id: String,
+    /// 0 for the first report of a session, then 1, 2 … for later flushes.
+    #[serde(default)]
+    pub sequence: u64,
+    /// True for the last report of a session (the program has exited).
+    #[serde(default)]
+    pub complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub host: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC: when this report was written.
+    pub reported_at: String,
+    /// The command as given to `runbom run` (or the first process's `sys.argv`).
+    pub command: Vec<String>,
+    /// The exit status of the command, when it has exited and was run by `runbom run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub interpreter: RuntimeInterpreter,
+    /// Every Python process the hook ran in: the program and its children.
+    pub processes: Vec<ProcessInfo>,
+    /// Every installed distribution, loaded or not, sorted by normalised name then version.
+    pub distributions: Vec<DistributionUse>,
+    /// Standard-library and built-in modules that were loaded, sorted.
+    pub stdlib_modules: Vec<String>,
+    /// Loaded modules that belong to no installed distribution: first-party or unknown code.
+    pub unowned_modules: Vec<LoadedModule>,
+    /// Errors swallowed inside the hook, summed over all processes; never hidden.
+    #[serde(default)]
+    pub hook_errors: u64,
+}
+
+impl RuntimeReport {
+    /// The distributions some process of this report loaded.
+    pub fn loaded(&self) -> impl Iterator<Item = &DistributionUse> {
+        self.distributions.iter().filter(|d| d.loaded())
+    }
+
+    /// The installed distributions no process of this report loaded.
+    pub fn not_loaded(&self) -> impl Iterator<Item = &DistributionUse> {
+        self.distributions.iter().filter(|d| !d.loaded())
+    }
+}
+
+/// The interpreter the program ran on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeInterpreter {
+    pub executable: PathBuf,
+    /// `sys.implementation.name`, e.g. `cpython`.
+    pub implementation: String,
+    /// e.g. `3.11.7`.
+    pub version: String,
+    pub prefix: PathBuf,
+}
+
+/// One process the hook observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    /// The parent's pid, as the process saw it at start.
+    pub parent_pid: u32,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// `sys.argv` (for `python -m pkg` the module is in `argv[0]` as Python sets it).
+    pub argv: Vec<String>,
+    pub executable: PathBuf,
+    /// How many modules this process loaded (stdlib, distributions and unowned).
+    pub modules_loaded: usize,
+    /// Errors swallowed inside this process's hook.
+    pub hook_errors: u64,
+    /// False when the process had not flushed its last observation (still running or killed).
+    pub exited: bool,
+}
+
+/// One installed distribution and what of it was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistributionUse {
+    /// `Name` as written in METADATA.
+    pub name: String,
+    pub normalized_name: PackageName,
+    pub version: String,
+    /// `pkg:pypi/<name>@<version>`.
+    pub purl: String,
+    pub location: PathBuf,
+    /// Sum of the RECORD sizes, bytes.
+    pub size: u64,
+    /// The modules of this distribution that were loaded, sorted by name; empty if never loaded.
+    pub modules: Vec<LoadedModule>,
+}
+
+impl DistributionUse {
+    pub fn loaded(&self) -> bool {
+        !self.modules.is_empty()
+    }
+}
+
+/// One loaded module and the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadedModule {
+    /// Dotted module name, e.g. `yaml.constructor`.
+    pub name: String,
+    /// `__file__`; `None` for namespace packages and modules without a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The pids of the processes that loaded it, sorted.
+    pub pids: Vec<u32>,
+    /// The file's state against its distribution's RECORD when the report was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<FileIntegrity>,
+}
+
+/// A loaded file held against the hash its distribution's RECORD lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum FileIntegrity {
+    /// The sha256 on disk equals RECORD's.
+    Verified { sha256: String },
+    /// The sha256 on disk differs from RECORD's: the file was changed after install.
+    Mismatch { sha256: String, recorded: String },
+    /// RECORD lists the file without a hash, or the file is not in RECORD.
+    Unrecorded { sha256: String },
+    /// The file could not be read.
+    Unreadable { error: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrity_serializes_with_a_status_tag() {
+        let json = serde_json::to_value(FileIntegrity::Mismatch {
+            sha256: "ab".into(),
+            recorded: "cd".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"status": "mismatch", "sha256": "ab", "recorded": "cd"})
+        );
+    }
+}
