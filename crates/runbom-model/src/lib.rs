@@ -6,6 +6,7 @@ mod ecosystem;
 pub mod expected;
 pub mod inventory;
 mod name;
+pub mod release;
 pub mod runtime;
 
 pub use advisory::Advisory;
