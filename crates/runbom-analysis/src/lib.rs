@@ -3,3 +3,6 @@
 
 pub mod licenses;
 pub mod policy;
+pub mod severity;
+pub mod verify;
+pub mod vulns;
