@@ -16,6 +16,7 @@
 //! is `BIGINT` in PostgreSQL, so both read back as `i64`). The test suite runs every test on both
 //! engines (see [`testing`]), which is what keeps them equivalent.
 
+mod advisories;
 mod error;
 mod location;
 mod sources;
@@ -29,6 +30,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Executor};
 
+pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
 pub use location::{Engine, Location};
 pub use sources::{EcosystemCount, SourceStatus};
