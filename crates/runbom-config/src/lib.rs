@@ -88,11 +88,77 @@ pub enum LoadError {
 
 /// Reads and validates the config at `path`.
 pub fn load(path: &Path) -> Result<Config, LoadError> {
+    load_with_source(path).map(|(config, _)| config)
+}
+
+/// Reads and validates the config at `path`, and keeps its text for diagnostics that point
+/// into it (findings name the line their rule was written on).
+pub fn load_with_source(path: &Path) -> Result<(Config, ConfigSource), LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    Ok(parse(&path.display().to_string(), &text)?)
+    let name = path.display().to_string();
+    let config = parse(&name, &text)?;
+    Ok((
+        config,
+        ConfigSource {
+            file: SimpleFile::new(name, text),
+        },
+    ))
+}
+
+/// The text of a valid config file, to render diagnostics that point into it.
+pub struct ConfigSource {
+    file: SimpleFile<String, String>,
+}
+
+impl fmt::Debug for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigSource")
+            .field("file", &self.file.name())
+            .finish()
+    }
+}
+
+impl ConfigSource {
+    /// The file name as given.
+    pub fn name(&self) -> &str {
+        self.file.name()
+    }
+
+    /// The byte range of the value written at 1-based `line` and `column` (as
+    /// [`policy::Origin`] gives them): up to its closing quote, else to the end of the line.
+    pub fn span(&self, line: usize, column: usize) -> Option<std::ops::Range<usize>> {
+        let text = self.file.source();
+        let line_start = if line <= 1 {
+            0
+        } else {
+            text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+        };
+        let line_text = text[line_start..].lines().next().unwrap_or_default();
+        let offset = line_text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map(|(i, _)| i)?;
+        let start = line_start + offset;
+        let rest = &line_text[offset..];
+        let end = rest
+            .find(['"', '\''])
+            .unwrap_or(rest.trim_end().len())
+            .max(1);
+        Some(start..(start + end).min(line_start + line_text.len()))
+    }
+
+    /// One diagnostic as plain text with the source snippet and carets.
+    pub fn render(&self, diagnostic: &Diagnostic<()>) -> String {
+        let mut out = String::new();
+        if term::emit_to_string(&mut out, &term::Config::default(), &self.file, diagnostic).is_err()
+        {
+            out.push_str(&format!("error: {}\n", diagnostic.message));
+        }
+        out
+    }
 }
 
 /// Parses and validates config text; `name` is used in diagnostics.

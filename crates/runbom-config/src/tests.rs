@@ -85,3 +85,25 @@ fn dates_are_checked() {
     assert!(parse_date("2023-13-01").is_none());
     assert!(parse_date("2023-1-01").is_none());
 }
+
+#[test]
+fn source_spans_cover_the_value_at_an_origin() {
+    let dir = std::env::temp_dir().join(format!("runbom-config-span-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("runbom.toml");
+    std::fs::write(
+        &path,
+        "[licenses]\nallow = [\"MIT\", \"Apache-2.0\"]\n[freshness]\nmax-days-behind = 30\n",
+    )
+    .expect("write");
+    let (config, source) = load_with_source(&path).expect("valid");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let origin = config.licenses.allow[1].origin;
+    let span = source.span(origin.line, origin.column).expect("span");
+    assert_eq!(&text[span], "Apache-2.0");
+    let origin = config.freshness.max_days_behind.expect("set").origin;
+    let span = source.span(origin.line, origin.column).expect("span");
+    assert_eq!(&text[span], "30");
+    assert!(source.span(99, 1).is_none());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

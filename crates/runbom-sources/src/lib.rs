@@ -5,6 +5,7 @@ pub mod attestation;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
+pub mod index;
 mod pipfile_lock;
 mod poetry_lock;
 mod purl;

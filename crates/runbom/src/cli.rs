@@ -29,6 +29,9 @@ pub enum Command {
     /// List every distribution installed for a Python interpreter (read from `*.dist-info` /
     /// `*.egg-info`; no package is imported).
     Inventory(InventoryArgs),
+    /// For each component, the newest release on its package index (PyPI, Go proxy, RubyGems),
+    /// both release dates, and whether the installed release was yanked.
+    Outdated(OutdatedArgs),
     /// Hold the expected inventory (SBOM or lockfile) against runtime reports and what is
     /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
     /// 1 findings, 2 usage or input error.
@@ -49,6 +52,67 @@ pub enum DbCommand {
 pub enum PolicyCommand {
     /// Check that a `runbom.toml` is valid; every problem is shown with its line and column.
     Lint(PolicyLintArgs),
+    /// Hold components (installed, loaded at run time, or expected) to the policy: exit 0 clean,
+    /// 1 on violations (errors; warnings alone pass), 2 on bad input.
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The policy file.
+    #[arg(long, default_value = "runbom.toml")]
+    pub config: PathBuf,
+    /// Check what is installed for this interpreter. Without `--runtime` or `--expected`,
+    /// `python3` is read.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// An extra site directory to read with `--python` (repeatable).
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Runtime reports written by `runbom run` (repeatable): findings say whether the component
+    /// was loaded.
+    #[arg(long = "runtime", value_name = "REPORT")]
+    pub runtime: Vec<PathBuf>,
+    /// Expected inventories (repeatable): CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock,
+    /// poetry.lock, Pipfile.lock or pylock.toml.
+    #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
+    pub expected: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
+    pub format: FindingsFormat,
+    /// Do not ask the package index: the `[freshness]` rules are skipped.
+    #[arg(long)]
+    pub offline: bool,
+    /// The PEP 691 simple index the `[freshness]` rules ask about PyPI packages.
+    #[arg(long, value_name = "URL", env = "RUNBOM_INDEX_URL", default_value = runbom_sources::index::PYPI_SIMPLE)]
+    pub index_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// The interpreter whose installed distributions to look up. Without `--runtime` or
+    /// `--expected`, `python3` is read.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// An extra site directory to read with `--python` (repeatable).
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Runtime reports written by `runbom run` (repeatable).
+    #[arg(long = "runtime", value_name = "REPORT")]
+    pub runtime: Vec<PathBuf>,
+    /// Expected inventories (repeatable): SBOMs and lockfiles.
+    #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
+    pub expected: Vec<PathBuf>,
+    /// The PEP 691 simple index for PyPI packages.
+    #[arg(long, value_name = "URL", env = "RUNBOM_INDEX_URL", default_value = runbom_sources::index::PYPI_SIMPLE)]
+    pub index_url: String,
+    /// The Go module proxy for Go modules.
+    #[arg(long, value_name = "URL", env = "RUNBOM_GO_PROXY", default_value = runbom_sources::index::GO_PROXY)]
+    pub go_proxy: String,
+    /// The RubyGems server for gems.
+    #[arg(long, value_name = "URL", env = "RUNBOM_RUBYGEMS_URL", default_value = runbom_sources::index::RUBYGEMS)]
+    pub rubygems_url: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -200,7 +264,7 @@ pub struct VerifyArgs {
 pub enum FindingsFormat {
     /// Aligned columns for a terminal.
     Table,
-    /// Versioned JSON (`runbom.verify/v1`).
+    /// Versioned JSON (`runbom.verify/v1`, `runbom.policy-check/v1`).
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,

@@ -65,8 +65,8 @@ pub(super) fn check(policy: &Licenses, component: &Component) -> Option<Finding>
                 format!("`{}` {what}", component.name),
                 Some(policy.unknown.origin),
                 format!(
-                    "check the package's licence by hand; if acceptable, add its SPDX id (or a `LicenseRef-…`) to a `[[licenses.exceptions]]` entry with name = \"{}\", or set `licenses.unknown`",
-                    component.normalized
+                    "read `{}`'s licence by hand; to accept unknown licences, set `licenses.unknown` to \"warn\" or \"allow\"",
+                    component.name
                 ),
             )
         }

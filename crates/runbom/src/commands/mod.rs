@@ -1,9 +1,11 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
 mod attest;
+mod components;
 mod db;
 mod inventory;
 mod keygen;
+mod outdated;
 mod policy;
 mod runtime_reports;
 mod verify;
@@ -42,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Db(DbCommand::Check { paths }) => db::check::run(&paths),
         Command::Policy(PolicyCommand::Lint(args)) => policy::lint(&args),
+        Command::Policy(PolicyCommand::Check(args)) => policy::check::run(&args),
+        Command::Outdated(args) => outdated::run(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&args),
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
@@ -49,4 +53,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Inventory(args) => inventory::run(&args),
         Command::Verify(args) => verify::run(&args),
     }
+}
+
+/// Today's date (UTC), for advisory-ignore expiry and project staleness.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
 }

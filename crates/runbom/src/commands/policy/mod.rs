@@ -1,5 +1,7 @@
 //! `runbom policy …`: checks of the `runbom.toml` policy.
 
+pub mod check;
+
 use anyhow::Context as _;
 
 use super::ExitStatus;

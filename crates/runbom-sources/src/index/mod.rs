@@ -1,0 +1,278 @@
+//! Package indexes: every release of a project, its publication date and whether it was yanked,
+//! from PyPI's JSON simple API (PEP 691), the Go module proxy protocol and the RubyGems API.
+//!
+//! Responses are cached on disk (`$XDG_CACHE_HOME/runbom/index`) with their `ETag` and revalidated
+//! with `If-None-Match`; cache files are written to a temporary name and renamed, so an
+//! interrupted run never leaves half a file. Traps: a PyPI release is yanked only when every one
+//! of its files is; the Go proxy has no yanks (retractions live in `go.mod`) and RubyGems' API
+//! leaves yanked versions out, so for those two `yanked` is always false.
+
+mod cache;
+mod golang;
+mod pypi;
+mod rubygems;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use runbom_model::release::ProjectReleases;
+use runbom_model::{Ecosystem, PackageName};
+
+use cache::Cache;
+
+/// The default PyPI simple index.
+pub const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
+/// The default Go module proxy.
+pub const GO_PROXY: &str = "https://proxy.golang.org/";
+/// The default RubyGems server.
+pub const RUBYGEMS: &str = "https://rubygems.org/";
+
+/// Why a project's releases could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot reach the package index at `{url}`: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("`{url}` answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("`{name}` is not on the index (`{url}` answered 404)")]
+    NotFound { name: String, url: String },
+    #[error("`{url}` sent a response runbom cannot read: {message}")]
+    Malformed { url: String, message: String },
+    #[error("cannot write the index cache `{path}`: {source}")]
+    Cache {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("runbom has no index client for {0} packages")]
+    Unsupported(Ecosystem),
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Where to ask and where to cache.
+#[derive(Debug, Clone)]
+pub struct IndexSettings {
+    /// PEP 691 simple index base URL, ending in `/`.
+    pub pypi: String,
+    pub go_proxy: String,
+    pub rubygems: String,
+    /// `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        Self {
+            pypi: PYPI_SIMPLE.to_owned(),
+            go_proxy: GO_PROXY.to_owned(),
+            rubygems: RUBYGEMS.to_owned(),
+            cache_dir: default_cache_dir(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/runbom/index`, else `$HOME/.cache/runbom/index`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("runbom").join("index"))
+}
+
+fn with_slash(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
+}
+
+/// A blocking client for the three indexes; cheap to share between threads.
+#[derive(Debug)]
+pub struct IndexClient {
+    http: reqwest::blocking::Client,
+    settings: IndexSettings,
+    cache: Option<Cache>,
+}
+
+/// A response body: fresh from the network (to be cached once it parses) or revalidated
+/// from the cache.
+struct Body {
+    text: String,
+    /// The `ETag` of a fresh response; `None` when it came from the cache or had none.
+    fresh: Option<Option<String>>,
+}
+
+impl IndexClient {
+    pub fn new(settings: IndexSettings) -> Result<Self, IndexError> {
+        static PROVIDER: Once = Once::new();
+        // reqwest is built without a crypto provider (no C): use ring, once per process.
+        PROVIDER.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let http = reqwest::blocking::Client::builder()
+            .user_agent(concat!("runbom/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| IndexError::Client(e.to_string()))?;
+        let cache = settings.cache_dir.clone().map(Cache::new);
+        Ok(Self {
+            http,
+            settings: IndexSettings {
+                pypi: with_slash(&settings.pypi),
+                go_proxy: with_slash(&settings.go_proxy),
+                rubygems: with_slash(&settings.rubygems),
+                cache_dir: settings.cache_dir,
+            },
+            cache,
+        })
+    }
+
+    /// Every release of `name` in `ecosystem`.
+    pub fn releases(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+    ) -> Result<ProjectReleases, IndexError> {
+        let releases = match ecosystem {
+            Ecosystem::PyPi => pypi::releases(self, name)?,
+            Ecosystem::Go => golang::releases(self, name)?,
+            Ecosystem::RubyGems => rubygems::releases(self, name)?,
+            other => return Err(IndexError::Unsupported(other)),
+        };
+        Ok(ProjectReleases {
+            ecosystem,
+            name: PackageName::new(ecosystem, name),
+            releases,
+        })
+    }
+
+    /// GET `url` and parse the body; a fresh body is cached only once it parsed, so a broken
+    /// response is never kept.
+    fn fetch<T>(
+        &self,
+        url: &str,
+        accept: &str,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, IndexError> {
+        let body = self.get(url, accept, name)?;
+        let parsed = parse(&body.text).map_err(|message| IndexError::Malformed {
+            url: url.to_owned(),
+            message,
+        })?;
+        if let (Some(cache), Some(etag)) = (&self.cache, &body.fresh) {
+            cache.write(url, etag.as_deref(), &body.text)?;
+        }
+        Ok(parsed)
+    }
+
+    /// GET `url` with `accept`, revalidating a cached copy by its ETag. `name` names the
+    /// project in a 404.
+    fn get(&self, url: &str, accept: &str, name: &str) -> Result<Body, IndexError> {
+        let cached = self.cache.as_ref().and_then(|c| c.read(url));
+        let mut request = self.http.get(url).header(reqwest::header::ACCEPT, accept);
+        if let Some(etag) = cached.as_ref().and_then(|c| c.etag.as_deref()) {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().map_err(|e| IndexError::Unreachable {
+            url: url.to_owned(),
+            reason: error_chain(&e),
+        })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED
+            && let Some(cached) = cached
+        {
+            return Ok(Body {
+                text: cached.body,
+                fresh: None,
+            });
+        }
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Err(IndexError::NotFound {
+                name: name.to_owned(),
+                url: url.to_owned(),
+            });
+        }
+        if !status.is_success() {
+            return Err(IndexError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+            });
+        }
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.text().map_err(|e| IndexError::Unreachable {
+            url: url.to_owned(),
+            reason: error_chain(&e),
+        })?;
+        Ok(Body {
+            text,
+            fresh: Some(etag),
+        })
+    }
+}
+
+/// The error and its causes on one line ("error sending request: … : Connection refused").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Asks for many projects at once, at most `concurrency` requests in flight; `done` is called
+/// after each project. Results come back in the order of `projects`.
+pub fn releases_of_all(
+    client: &IndexClient,
+    projects: &[(Ecosystem, String)],
+    concurrency: usize,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Result<ProjectReleases, IndexError>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<ProjectReleases, IndexError>>>> =
+        Mutex::new((0..projects.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency.clamp(1, projects.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((ecosystem, name)) = projects.get(index) else {
+                        break;
+                    };
+                    let result = client.releases(*ecosystem, name);
+                    if let Ok(mut all) = results.lock() {
+                        all[index] = Some(result);
+                    }
+                    done();
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| Err(IndexError::Client("a worker thread panicked".to_owned())))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

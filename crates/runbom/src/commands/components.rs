@@ -1,0 +1,235 @@
+//! The components `policy check` and `outdated` look at, gathered from an installed Python
+//! environment, runtime reports (which say what was loaded) and expected inventories (SBOMs,
+//! lockfiles); and their release data from the package indexes, behind a progress bar.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use runbom_analysis::licenses::{ResolvedLicense, resolve, resolve_declared};
+use runbom_analysis::policy::{Component, Releases};
+use runbom_ecosystems::python::{query_interpreter, read_inventory};
+use runbom_model::inventory::{Interpreter, Inventory};
+use runbom_model::runtime::RuntimeReport;
+use runbom_model::{Ecosystem, PackageName};
+use runbom_sources::index::{IndexClient, IndexError, IndexSettings, releases_of_all};
+
+use crate::commands::runtime_reports;
+
+/// Where to look; with none of the three, `python3` is read.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    pub python: Option<&'a Path>,
+    pub paths: &'a [PathBuf],
+    pub runtime: &'a [PathBuf],
+    pub expected: &'a [PathBuf],
+}
+
+/// The components found, and a one-line description of each input.
+#[derive(Debug)]
+pub struct Gathered {
+    pub components: Vec<Component>,
+    pub inputs: Vec<String>,
+}
+
+pub fn gather(inputs: &Inputs<'_>) -> anyhow::Result<Gathered> {
+    let mut gathered = Gathered {
+        components: Vec::new(),
+        inputs: Vec::new(),
+    };
+    let python = inputs.python.map(Path::to_path_buf).or_else(|| {
+        (inputs.runtime.is_empty() && inputs.expected.is_empty()).then(|| PathBuf::from("python3"))
+    });
+    let inventory = match &python {
+        Some(python) => {
+            let interpreter = query_interpreter(python)?;
+            let inventory = read_inventory(&interpreter, inputs.paths);
+            gathered
+                .inputs
+                .push(format!("installed: {}", interpreter.executable.display()));
+            for dist in inventory.active() {
+                add(
+                    &mut gathered.components,
+                    installed(&dist.name, &dist.version, resolve(&dist.license), None),
+                );
+            }
+            Some(inventory)
+        }
+        None => None,
+    };
+    for (path, report) in inputs
+        .runtime
+        .iter()
+        .zip(runtime_reports::read_all(inputs.runtime)?)
+    {
+        gathered
+            .inputs
+            .push(format!("runtime report: {}", path.display()));
+        let own = match &inventory {
+            Some(_) => None,
+            None => Some(report_inventory(&report)),
+        };
+        let metadata = inventory.as_ref().or(own.as_ref());
+        for dist in &report.distributions {
+            let license = metadata
+                .and_then(|i| {
+                    i.active().find(|d| {
+                        d.normalized_name == dist.normalized_name && d.version == dist.version
+                    })
+                })
+                .map_or_else(|| resolve(&Default::default()), |d| resolve(&d.license));
+            add(
+                &mut gathered.components,
+                installed(&dist.name, &dist.version, license, Some(dist.loaded())),
+            );
+        }
+    }
+    for path in inputs.expected {
+        let expected = runbom_sources::read_expected(path)?;
+        gathered.inputs.push(format!(
+            "expected ({}): {}",
+            expected.format,
+            path.display()
+        ));
+        for c in &expected.components {
+            let Some(ecosystem) = c.ecosystem else {
+                eprintln!(
+                    "note: `{}` in `{}` names no ecosystem (no PURL); skipped",
+                    c.raw_name,
+                    path.display()
+                );
+                continue;
+            };
+            add(
+                &mut gathered.components,
+                Component {
+                    ecosystem,
+                    name: c.raw_name.clone(),
+                    normalized: c.name.clone(),
+                    version: c.version.exact().map(str::to_owned),
+                    license: resolve_declared(&c.licenses),
+                    loaded: None,
+                },
+            );
+        }
+    }
+    gathered
+        .components
+        .sort_by(|a, b| (&a.normalized, &a.version).cmp(&(&b.normalized, &b.version)));
+    Ok(gathered)
+}
+
+fn installed(
+    name: &str,
+    version: &str,
+    license: ResolvedLicense,
+    loaded: Option<bool>,
+) -> Component {
+    Component {
+        ecosystem: Ecosystem::PyPi,
+        name: name.to_owned(),
+        normalized: PackageName::pypi(name),
+        version: Some(version.to_owned()),
+        license,
+        loaded,
+    }
+}
+
+/// Adds `new`, or merges it into the same component (ecosystem, name, version) already found:
+/// loaded if any source saw it loaded, and the better-known licence.
+fn add(components: &mut Vec<Component>, new: Component) {
+    let same = components.iter_mut().find(|c| {
+        c.ecosystem == new.ecosystem && c.normalized == new.normalized && c.version == new.version
+    });
+    match same {
+        None => components.push(new),
+        Some(existing) => {
+            existing.loaded = match (existing.loaded, new.loaded) {
+                (Some(a), Some(b)) => Some(a || b),
+                (a, b) => a.or(b),
+            };
+            if new.license.confidence() > existing.license.confidence() {
+                existing.license = new.license;
+            }
+        }
+    }
+}
+
+/// The distributions' metadata read from the site directories the report names, for a report
+/// checked without `--python` (the report itself carries no licences).
+fn report_inventory(report: &RuntimeReport) -> Inventory {
+    let locations: BTreeSet<PathBuf> = report
+        .distributions
+        .iter()
+        .map(|d| d.location.clone())
+        .collect();
+    let interpreter = Interpreter {
+        executable: report.interpreter.executable.clone(),
+        implementation: report.interpreter.implementation.clone(),
+        version: report.interpreter.version.clone(),
+        prefix: report.interpreter.prefix.clone(),
+        base_prefix: report.interpreter.prefix.clone(),
+        sys_path: locations.into_iter().filter(|l| l.is_dir()).collect(),
+        user_site: None,
+        is_venv: false,
+    };
+    read_inventory(&interpreter, &[])
+}
+
+/// At most this many index requests in flight.
+const CONCURRENCY: usize = 8;
+
+/// Release data for every component whose ecosystem has an index client. A project the index
+/// does not know is left out with a note; an unreachable or broken index is an error.
+pub fn fetch_releases(
+    components: &[Component],
+    settings: IndexSettings,
+) -> anyhow::Result<Releases> {
+    // Asked by the name as written (Go module paths are case-sensitive on the proxy), keyed by
+    // the component's normalised name, which is how the policy looks them up.
+    let mut keys: Vec<(Ecosystem, PackageName)> = Vec::new();
+    let mut projects: Vec<(Ecosystem, String)> = Vec::new();
+    for c in components {
+        let supported = matches!(
+            c.ecosystem,
+            Ecosystem::PyPi | Ecosystem::Go | Ecosystem::RubyGems
+        );
+        let key = (c.ecosystem, c.normalized.clone());
+        if supported && !keys.contains(&key) {
+            keys.push(key);
+            projects.push((c.ecosystem, c.name.clone()));
+        }
+    }
+    let client = IndexClient::new(settings).context("cannot ask the package index")?;
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(projects.len() as u64), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message("package index");
+    let results = releases_of_all(&client, &projects, CONCURRENCY, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let mut releases = Releases::new();
+    for ((key, (ecosystem, name)), result) in keys.into_iter().zip(&projects).zip(results) {
+        match result {
+            Ok(project) => {
+                releases.insert(key, project);
+            }
+            Err(IndexError::NotFound { .. }) => {
+                eprintln!(
+                    "note: `{name}` is not on the {ecosystem} index; its freshness is not checked"
+                );
+            }
+            Err(e) => return Err(e).context("cannot read release data from the package index"),
+        }
+    }
+    Ok(releases)
+}

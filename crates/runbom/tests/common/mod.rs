@@ -1,0 +1,126 @@
+//! Shared by the policy and outdated CLI tests: the binary, a runtime report over the real
+//! metadata fixtures of `runbom-analysis`, and a package index on 127.0.0.1 serving the recorded
+//! responses of `runbom-sources/testdata/index`.
+// Each test binary includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use runbom_sources::index::testing::{IndexServer, Route};
+
+pub fn runbom() -> Command {
+    let mut cmd = Command::cargo_bin("runbom").expect("binary built");
+    cmd.env("NO_COLOR", "1").env_remove("RUNBOM_INDEX_URL");
+    cmd
+}
+
+/// `runbom-analysis/testdata/site`: real METADATA of maturin, llvmlite, mock, sklearn, ….
+pub fn site() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../runbom-analysis/testdata/site")
+}
+
+/// Writes a runtime report into `dir` listing `(name, version, loaded)`, located in [`site`].
+pub fn runtime_report(dir: &Path, distributions: &[(&str, &str, bool)]) -> PathBuf {
+    let site = site();
+    let distributions: Vec<serde_json::Value> = distributions
+        .iter()
+        .map(|(name, version, loaded)| {
+            let modules = if *loaded {
+                serde_json::json!([{"name": name.replace('-', "_"), "pids": [42]}])
+            } else {
+                serde_json::json!([])
+            };
+            serde_json::json!({
+                "name": name,
+                "normalized_name": name.to_lowercase(),
+                "version": version,
+                "purl": format!("pkg:pypi/{}@{version}", name.to_lowercase()),
+                "location": site,
+                "size": 1,
+                "modules": modules,
+            })
+        })
+        .collect();
+    let report = serde_json::json!({
+        "schema": "runbom.runtime-report/v1",
+        "report_id": "r-1",
+        "session_id": "s-1",
+        "host": "test",
+        "started_at": "2026-11-25T10:00:00Z",
+        "reported_at": "2026-11-25T10:00:05Z",
+        "command": ["python3", "app.py"],
+        "interpreter": {"executable": "/usr/bin/python3", "implementation": "cpython", "version": "3.11.7", "prefix": "/usr"},
+        "processes": [],
+        "distributions": distributions,
+        "stdlib_modules": [],
+        "unowned_modules": [],
+    });
+    let path = dir.join("report.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&report).expect("json")).expect("write report");
+    path
+}
+
+fn index_testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../runbom-sources/testdata/index")
+}
+
+/// PyPI at `/simple/`, the Go proxy at `/go/`, RubyGems at `/gems/`.
+pub fn index_server() -> IndexServer {
+    let mut routes = HashMap::new();
+    for name in ["pyyaml", "requests", "six", "pycrypto"] {
+        let body =
+            std::fs::read(index_testdata().join(format!("pypi/{name}.json"))).expect("fixture");
+        routes.insert(
+            format!("/simple/{name}/"),
+            Route {
+                content_type: "application/vnd.pypi.simple.v1+json".to_owned(),
+                body,
+            },
+        );
+    }
+    let go = "go/github.com/!burnt!sushi/toml/@v";
+    for file in [
+        "list",
+        "v1.2.1.info",
+        "v1.3.0.info",
+        "v1.3.2.info",
+        "v1.4.0.info",
+    ] {
+        let body = std::fs::read(index_testdata().join(format!("{go}/{file}"))).expect("fixture");
+        routes.insert(
+            format!("/{go}/{file}"),
+            Route {
+                content_type: "application/json".to_owned(),
+                body,
+            },
+        );
+    }
+    let gem = "api/v1/versions/rack.json";
+    let body = std::fs::read(index_testdata().join(format!("rubygems/{gem}"))).expect("fixture");
+    routes.insert(
+        format!("/gems/{gem}"),
+        Route {
+            content_type: "application/json".to_owned(),
+            body,
+        },
+    );
+    IndexServer::start(routes).expect("index server")
+}
+
+/// Every file under `dir`, recursively (to show nothing was half-written to a cache).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
