@@ -163,6 +163,8 @@ fn write_cached(cache: &Path, interpreter: &Interpreter) {
 
 fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
     let output = Command::new(python)
+        // An installed runbom hook must not observe runbom's own question.
+        .env("RUNBOM_DISABLE", "1")
         .arg("-c")
         .arg(QUERY_SCRIPT)
         .output()

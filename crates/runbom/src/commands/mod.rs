@@ -2,14 +2,18 @@
 
 mod attest;
 mod db;
+mod hook;
 mod inventory;
 mod keygen;
 mod policy;
+mod report_sink;
+mod run;
+mod unused;
 mod versions;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, DbCommand, PolicyCommand, VersionsCommand};
+use crate::cli::{Cli, Command, DbCommand, HookCommand, PolicyCommand, VersionsCommand};
 
 /// How a command ended, as CI pipelines read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +25,6 @@ pub enum ExitStatus {
     /// A usage or input error.
     Error,
     /// The exit code of a child process, passed through untouched.
-    #[allow(dead_code)]
     Child(u8),
 }
 
@@ -45,5 +48,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
         Command::Inventory(args) => inventory::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Hook(HookCommand::Install(args)) => hook::install::run(&args),
+        Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
+        Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
+        Command::Unused(args) => unused::run(&args),
     }
 }
