@@ -9,14 +9,14 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use runbom_model::inventory::{FileIndex, InstalledDistribution, Inventory, normalize_path};
 use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
     RuntimeInterpreter, RuntimeReport,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+
+use super::integrity::{record_sha256_hex, sha256_file};
 
 /// The hook's source, embedded at build time and written out at run time.
 pub const HOOK_SOURCE: &str = include_str!("hook/sitecustomize.py");
@@ -433,7 +433,7 @@ fn distribution_use(dist: &InstalledDistribution, modules: Vec<LoadedModule>) ->
 /// A loaded file held against its distribution's RECORD hash.
 pub fn integrity(dist: &InstalledDistribution, file: &Path) -> FileIntegrity {
     let path = normalize_path(file);
-    let sha256 = match sha256_hex(&path) {
+    let sha256 = match sha256_file(&path) {
         Ok(sha256) => sha256,
         Err(err) => {
             return FileIntegrity::Unreadable {
@@ -446,35 +446,12 @@ pub fn integrity(dist: &InstalledDistribution, file: &Path) -> FileIntegrity {
         .binary_search_by(|f| f.path.as_os_str().cmp(path.as_os_str()))
         .ok()
         .and_then(|i| dist.files[i].hash.as_deref())
-        .and_then(record_hash_hex);
+        .and_then(record_sha256_hex);
     match recorded {
         Some(recorded) if recorded == sha256 => FileIntegrity::Verified { sha256 },
         Some(recorded) => FileIntegrity::Mismatch { sha256, recorded },
         None => FileIntegrity::Unrecorded { sha256 },
     }
-}
-
-/// `sha256=<urlsafe base64, no padding>` -> lower-case hex; `None` for other algorithms.
-pub fn record_hash_hex(hash: &str) -> Option<String> {
-    let encoded = hash.strip_prefix("sha256=")?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded.trim_end_matches('='))
-        .ok()?;
-    Some(hex::encode(bytes))
-}
-
-fn sha256_hex(path: &Path) -> std::io::Result<String> {
-    let mut file = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = [0u8; 64 * 1024];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 fn process_info(observation: &Observation) -> ProcessInfo {

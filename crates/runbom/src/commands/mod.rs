@@ -8,7 +8,9 @@ mod keygen;
 mod policy;
 mod report_sink;
 mod run;
+mod runtime_reports;
 mod unused;
+mod verify;
 mod versions;
 
 use std::process::ExitCode;
@@ -53,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
         Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
         Command::Unused(args) => unused::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use runbom_model::inventory::Interpreter;
+use sha2::{Digest, Sha256};
 
 use super::*;
 
@@ -135,15 +136,6 @@ fn maps_modules_to_distributions_stdlib_and_unowned() {
     ));
     let never: Vec<&str> = report.not_loaded().map(|d| d.name.as_str()).collect();
     assert_eq!(never, ["unused_dist"]);
-}
-
-#[test]
-fn record_hashes_become_hex() {
-    assert_eq!(
-        record_hash_hex("sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU").as_deref(),
-        Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    );
-    assert_eq!(record_hash_hex("md5=abc"), None);
 }
 
 #[test]
