@@ -1,8 +1,6 @@
 //! runbom's judgements: pure functions from model types (inventories, runtime reports, expected
 //! inventories, advisories, policy) to findings. Nothing here does I/O.
 
-pub mod licenses;
-pub mod policy;
 pub mod severity;
 pub mod unused;
 pub mod verify;

@@ -7,7 +7,6 @@ pub mod expected;
 pub mod integrity;
 pub mod inventory;
 mod name;
-pub mod release;
 pub mod runtime;
 
 pub use advisory::Advisory;
