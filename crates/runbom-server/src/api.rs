@@ -116,8 +116,11 @@ async fn advisory(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
         .advisory_record(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("advisory"))?;
+    let findings = state
+        .store
+        .findings_for_advisory(&crate::dashboard::advisory_ids(&id, &record))
+        .await?;
     let record: Value = serde_json::from_str(&record).unwrap_or_default();
-    let findings = state.store.findings_for_advisory(&id).await?;
     Ok(Json(
         json!({ "id": id, "record": record, "findings": findings_json(&findings) }),
     ))

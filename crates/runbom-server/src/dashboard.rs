@@ -354,7 +354,11 @@ async fn advisory(
         return Ok(not_found("advisory", id));
     };
     let advisory: Option<Advisory> = serde_json::from_str(&record).ok();
-    let findings = rows(store.findings_for_advisory(&id).await?);
+    let findings = rows(
+        store
+            .findings_for_advisory(&advisory_ids(&id, &record))
+            .await?,
+    );
     Ok(page(&match advisory {
         Some(a) => AdvisoryPage {
             summary: a.summary,
@@ -373,6 +377,18 @@ async fn advisory(
             id,
         },
     }))
+}
+
+/// Every id a vulnerability is known by: the one asked for, the record's id and its aliases.
+pub(crate) fn advisory_ids(asked: &str, record: &str) -> Vec<String> {
+    let mut ids = vec![asked.to_owned()];
+    if let Ok(advisory) = serde_json::from_str::<Advisory>(record) {
+        ids.push(advisory.id);
+        ids.extend(advisory.aliases);
+    }
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 #[derive(Debug, Deserialize)]

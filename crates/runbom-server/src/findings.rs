@@ -1,12 +1,14 @@
 //! What is wrong with one application now, from its live instances: vulnerable components
-//! (in use or only installed), components its expected inventory does not list, components
-//! whose version drifted from the expected one, and tampered files. Pure: the detector feeds
-//! it from the store.
+//! (in use or only installed; matched by `runbom-analysis`), components its expected inventory
+//! does not list, components whose version drifted from the expected one, and tampered files.
+//! Pure: the detector feeds it from the store.
 
+use std::collections::BTreeMap;
+
+use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
 use runbom_model::{Ecosystem, PackageName};
 use runbom_store::{AdvisoryMatch, LiveComponent, NewFinding};
-use runbom_versions::osv;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -19,16 +21,7 @@ pub(crate) fn compute(
     matches: &[AdvisoryMatch],
     expected: Option<&(String, Vec<(String, String)>)>,
 ) -> Vec<NewFinding> {
-    let mut findings = Vec::new();
-    for m in matches {
-        if let Some(component) = components
-            .iter()
-            .find(|c| c.name == m.name && c.version == m.version)
-            && let Some(finding) = vulnerable(app, component, m)
-        {
-            findings.push(finding);
-        }
-    }
+    let mut findings = vulnerable(app, components, matches);
     if let Some((release, expected)) = expected {
         findings.extend(against_expected(app, release, components, expected));
     }
@@ -53,51 +46,83 @@ pub(crate) fn compute(
     findings
 }
 
-fn vulnerable(app: &str, component: &LiveComponent, m: &AdvisoryMatch) -> Option<NewFinding> {
-    let advisory: Advisory = serde_json::from_str(&m.record).ok()?;
-    let affected = advisory.affected.iter().any(|a| {
-        let ours = a.ecosystem().and_then(Result::ok) == Some(Ecosystem::PyPi)
-            && a.package
-                .as_ref()
-                .is_some_and(|p| PackageName::pypi(&p.name).as_str() == component.name);
-        ours && osv::affects(Ecosystem::PyPi, a, &component.version)
-            .is_ok_and(|verdict| verdict.is_affected())
-    });
-    if !affected {
-        return None;
+/// Vulnerability findings, matched by `runbom-analysis` (aliases merged, severity from CVSS or
+/// the ecosystem's word); `in_use` when some live instance loaded the component.
+fn vulnerable(
+    app: &str,
+    components: &[LiveComponent],
+    matches: &[AdvisoryMatch],
+) -> Vec<NewFinding> {
+    let mut by_component: BTreeMap<(&str, &str), Vec<Advisory>> = BTreeMap::new();
+    for m in matches {
+        if let Ok(advisory) = serde_json::from_str::<Advisory>(&m.record) {
+            by_component
+                .entry((m.name.as_str(), m.version.as_str()))
+                .or_default()
+                .push(advisory);
+        }
     }
-    let summary = advisory.summary.clone().unwrap_or_else(|| {
-        format!(
-            "{} affects {} {}",
-            advisory.id, component.name, component.version
-        )
-    });
-    Some(finding(
-        app,
-        "vulnerable",
-        &severity(&advisory),
-        component,
-        &advisory.id,
-        summary,
-        json!({ "aliases": advisory.aliases }),
-        advisory.published.as_deref().and_then(parse_rfc3339),
-    ))
-}
-
-/// The advisory's severity word: GitHub's `database_specific.severity` (`MODERATE` is
-/// `medium`), else the CVSS vector's presence marks it `unknown`.
-fn severity(advisory: &Advisory) -> String {
-    let word = advisory
-        .database_specific
-        .as_ref()
-        .and_then(|d| d.get("severity"))
-        .and_then(|s| s.as_str())
-        .map(str::to_ascii_lowercase);
-    match word.as_deref() {
-        Some("moderate") => "medium".to_owned(),
-        Some(w @ ("low" | "medium" | "high" | "critical")) => w.to_owned(),
-        _ => "unknown".to_owned(),
+    let mut findings = Vec::new();
+    for ((name, version), advisories) in &by_component {
+        let Some(component) = components
+            .iter()
+            .find(|c| c.name == *name && c.version == *version)
+        else {
+            continue;
+        };
+        let ids: Vec<Vec<String>> = advisories
+            .iter()
+            .map(|a| {
+                std::iter::once(a.id.clone())
+                    .chain(a.aliases.iter().cloned())
+                    .collect()
+            })
+            .collect();
+        let candidates: Vec<Candidate<'_>> = advisories
+            .iter()
+            .zip(&ids)
+            .map(|(advisory, ids)| Candidate { advisory, ids })
+            .collect();
+        let audited = vulns::Component {
+            ecosystem: Ecosystem::PyPi,
+            name: PackageName::pypi(name),
+            version: (*version).to_owned(),
+            usage: if component.loaded {
+                Usage::Loaded {
+                    modules: Vec::new(),
+                }
+            } else {
+                Usage::InstalledNotLoaded
+            },
+            sources: Vec::new(),
+        };
+        // A version that does not parse cannot be matched; it is not a finding.
+        let Ok(found) = vulns::match_component(&audited, &candidates) else {
+            continue;
+        };
+        for f in found {
+            let published = advisories
+                .iter()
+                .filter(|a| f.ids().any(|id| id == a.id))
+                .filter_map(|a| a.published.as_deref().and_then(parse_rfc3339))
+                .min();
+            let summary = f
+                .summary
+                .clone()
+                .unwrap_or_else(|| format!("{} affects {name} {version}", f.id));
+            findings.push(finding(
+                app,
+                "vulnerable",
+                f.severity.as_ref().map_or("unknown", |s| s.level.as_str()),
+                component,
+                &f.id,
+                summary,
+                json!({ "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed }),
+                published,
+            ));
+        }
     }
+    findings
 }
 
 fn against_expected(

@@ -280,7 +280,11 @@ async fn findings_open_once_resolve_and_reopen() {
             .unwrap();
         assert_eq!(reopened[0].opened_at, 40);
         assert_eq!(
-            store.findings_for_advisory("GHSA-x").await.unwrap().len(),
+            store
+                .findings_for_advisory(&["CVE-y".to_owned(), "GHSA-x".to_owned()])
+                .await
+                .unwrap()
+                .len(),
             1
         );
     })

@@ -251,23 +251,32 @@ impl Store {
             .doing("reading a finding")
     }
 
-    /// The findings about one advisory, open and resolved.
+    /// The findings about one vulnerability (any of its `ids`), open and resolved, newest first.
     pub async fn findings_for_advisory(
         &self,
-        advisory_id: &str,
+        ids: &[String],
     ) -> Result<Vec<FindingRecord>, StoreError> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE advisory_id = $1 ORDER BY opened_at DESC, key"
         );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(advisory_id)
-            .fetch_all(self.pool())
-            .await
-            .doing("listing an advisory's findings")?
-            .iter()
-            .map(FindingRecord::from_row)
-            .collect::<Result<_, _>>()
-            .doing("reading a finding")
+        let mut findings = Vec::new();
+        for id in ids {
+            let rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_all(self.pool())
+                .await
+                .doing("listing an advisory's findings")?;
+            for row in &rows {
+                findings.push(FindingRecord::from_row(row).doing("reading a finding")?);
+            }
+        }
+        findings.sort_by(|a, b| {
+            b.opened_at
+                .cmp(&a.opened_at)
+                .then(a.finding.key.cmp(&b.finding.key))
+        });
+        findings.dedup_by(|a, b| a.finding.key == b.finding.key);
+        Ok(findings)
     }
 }
 

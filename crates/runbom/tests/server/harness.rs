@@ -90,6 +90,22 @@ impl Server {
             .collect()
     }
 
+    /// Imports one OSV JSON record into the server's store, from this (another) process.
+    pub async fn import_advisory(&self, record: &str) {
+        let advisory: runbom_model::Advisory = serde_json::from_str(record).unwrap();
+        let store = runbom_store::Store::open(&self.db).await.unwrap();
+        let source = runbom_store::ImportSource {
+            name: "test".to_owned(),
+            location: "test".to_owned(),
+            ..Default::default()
+        };
+        store
+            .import_advisories(&source, [Ok::<_, std::convert::Infallible>(advisory)])
+            .await
+            .unwrap();
+        store.close().await;
+    }
+
     pub async fn post_report(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
         let mut request = self
             .client

@@ -216,3 +216,54 @@ async fn an_unexpected_component_alerts_a_webhook_naming_the_instance() {
     let (_, overview) = server.get_with("/api/v1/overview", None).await;
     assert_eq!(overview["unexpected_components"], 1);
 }
+
+#[tokio::test]
+async fn an_advisory_import_alerts_a_webhook_naming_the_running_instances() {
+    let receiver = Receiver::start().await;
+    let server = Server::start(&["--webhook", &receiver.url()]).await;
+    let app = server.token(Some("shop"));
+    for (i, (host, loaded)) in [("web-1", true), ("web-2", true), ("worker-1", false)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = report(
+            &format!("r{i}"),
+            &format!("s{i}"),
+            "shop",
+            &[("PyYAML", "5.3", loaded)],
+        );
+        body["host"] = json!(host);
+        body["processes"][0]["pid"] = json!(100 + i);
+        assert_eq!(server.post_report(Some(&app), &body).await.0, 201);
+    }
+
+    server
+        .import_advisory(include_str!("../../testdata/server/PYSEC-2021-142.json"))
+        .await;
+
+    let alerts = receiver.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(alerts[0]["kind"], "vulnerable");
+    assert_eq!(alerts[0]["advisory"], "PYSEC-2021-142");
+    assert_eq!(
+        alerts[0]["component"],
+        json!({"name": "pyyaml", "version": "5.3"})
+    );
+    assert_eq!(alerts[0]["in_use"], true);
+    let mut hosts: Vec<&str> = alerts[0]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["host"].as_str().unwrap())
+        .collect();
+    hosts.sort_unstable();
+    assert_eq!(hosts, ["web-1", "web-2", "worker-1"]);
+
+    let (_, advisory) = server
+        .get_with("/api/v1/advisories/CVE-2020-14343", None)
+        .await;
+    assert_eq!(advisory["findings"][0]["app"], "shop");
+    let (_, overview) = server.get_with("/api/v1/overview", None).await;
+    // PYSEC records carry no severity.
+    assert_eq!(overview["vulnerable_in_use"], json!([["unknown", 1]]));
+    assert!(overview["mean_seconds_to_detect"].as_i64().unwrap() > 0);
+}
