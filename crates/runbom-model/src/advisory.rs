@@ -5,6 +5,8 @@
 //! affected entry in an ecosystem runbom does not know never fails the whole record — ask
 //! [`Affected::ecosystem`] for the typed value.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -53,7 +55,7 @@ pub struct Severity {
 }
 
 /// One affected package with the versions it is affected in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Affected {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<AffectedPackage>,
@@ -104,16 +106,54 @@ pub struct Range {
     pub database_specific: Option<Value>,
 }
 
-/// How a range's versions are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// How a range's versions are ordered: the OSV `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum RangeKind {
-    /// The ecosystem's own version ordering.
+    /// The ecosystem's own version ordering (`ECOSYSTEM`).
     Ecosystem,
-    /// Semantic Versioning 2.0.
+    /// Semantic Versioning 2.0 (`SEMVER`).
     Semver,
-    /// Commit hashes of `repo`; runbom does not evaluate these.
+    /// Commit hashes of `repo` (`GIT`); runbom does not evaluate these.
     Git,
+    /// A type this version of the schema does not define, kept as written so that the record
+    /// still reads.
+    Other(String),
+}
+
+impl RangeKind {
+    /// The OSV spelling, e.g. `ECOSYSTEM`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RangeKind::Ecosystem => "ECOSYSTEM",
+            RangeKind::Semver => "SEMVER",
+            RangeKind::Git => "GIT",
+            RangeKind::Other(other) => other,
+        }
+    }
+}
+
+impl From<String> for RangeKind {
+    fn from(value: String) -> Self {
+        match value.as_str() {
+            "ECOSYSTEM" => RangeKind::Ecosystem,
+            "SEMVER" => RangeKind::Semver,
+            "GIT" => RangeKind::Git,
+            _ => RangeKind::Other(value),
+        }
+    }
+}
+
+impl From<RangeKind> for String {
+    fn from(value: RangeKind) -> Self {
+        value.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for RangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One event of a range; OSV writes each as a single-key object, e.g. `{"fixed": "1.2"}`.
@@ -126,7 +166,54 @@ pub enum Event {
     Limit(String),
 }
 
+/// The kind of an [`Event`], without its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Introduced,
+    Fixed,
+    LastAffected,
+    Limit,
+}
+
+impl EventKind {
+    /// The OSV key, e.g. `last_affected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Introduced => "introduced",
+            EventKind::Fixed => "fixed",
+            EventKind::LastAffected => "last_affected",
+            EventKind::Limit => "limit",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Event {
+    pub fn new(kind: EventKind, version: impl Into<String>) -> Self {
+        let version = version.into();
+        match kind {
+            EventKind::Introduced => Event::Introduced(version),
+            EventKind::Fixed => Event::Fixed(version),
+            EventKind::LastAffected => Event::LastAffected(version),
+            EventKind::Limit => Event::Limit(version),
+        }
+    }
+
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Introduced(_) => EventKind::Introduced,
+            Event::Fixed(_) => EventKind::Fixed,
+            Event::LastAffected(_) => EventKind::LastAffected,
+            Event::Limit(_) => EventKind::Limit,
+        }
+    }
+
     /// The version (or commit) the event names.
     pub fn version(&self) -> &str {
         match self {
@@ -196,6 +283,15 @@ mod tests {
                 Event::Fixed("2.2".into()),
             ]
         );
+    }
+
+    #[test]
+    fn unknown_range_types_are_kept_and_events_take_one_key() {
+        let json = r#"{"type":"PLANETARY","events":[{"introduced":"0"},{"limit":"*"}]}"#;
+        let range: Range = serde_json::from_str(json).unwrap();
+        assert_eq!(range.kind, RangeKind::Other("PLANETARY".into()));
+        assert_eq!(serde_json::to_string(&range).unwrap(), json);
+        assert!(serde_json::from_str::<Event>(r#"{"introduced":"1","fixed":"2"}"#).is_err());
     }
 
     #[test]

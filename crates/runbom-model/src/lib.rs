@@ -4,6 +4,7 @@
 pub mod advisory;
 mod ecosystem;
 pub mod expected;
+pub mod integrity;
 pub mod inventory;
 mod name;
 pub mod runtime;

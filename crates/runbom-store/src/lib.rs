@@ -1,2 +1,124 @@
 //! runbom's store: advisories, runtime reports and the portfolio, behind one interface with two
 //! engines — SQLite (a file, the embedded default) and PostgreSQL (many servers, one database).
+//!
+//! One code path serves both engines: an [`sqlx::AnyPool`] and runtime [`sqlx::query`] with
+//! `$1, $2 …` placeholders (both engines accept them) and simple column types (`TEXT`, 64-bit
+//! integers), so that a query written once runs on either.
+//!
+//! # Adding a migration
+//!
+//! Migrations are versioned and run at [`Store::open`]. Each has one file per engine, with the
+//! same name, in `migrations/sqlite/` and `migrations/postgres/`:
+//! `NNNN_what_it_does.sql`, where `NNNN` is the version. Advisories (this crate's first user)
+//! number theirs `0001…`; the server's portfolio tables number theirs `1001…`, so the two series
+//! never collide. Never edit a migration that has landed on `main`: add a new one. Keep both
+//! files equivalent (same tables, columns, indexes); only spellings differ (`INTEGER` in SQLite
+//! is `BIGINT` in PostgreSQL, so both read back as `i64`). The test suite runs every test on both
+//! engines (see [`testing`]), which is what keeps them equivalent.
+
+mod advisories;
+mod error;
+mod location;
+mod sources;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Executor};
+
+pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
+pub use error::StoreError;
+pub use location::{Engine, Location};
+pub use sources::{EcosystemCount, SourceStatus};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a writer waits for another writer's lock before giving up (SQLite).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An open store: a connection pool with every migration applied. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Store {
+    /// Opens (creating when missing, with its directory) the store at `location`: a file path,
+    /// `sqlite://…` or `postgres://…`. Applies pending migrations.
+    pub async fn open(location: &str) -> Result<Store, StoreError> {
+        Self::open_location(&Location::parse(location)).await
+    }
+
+    /// Opens the store at an already parsed [`Location`].
+    pub async fn open_location(location: &Location) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(install_default_drivers);
+
+        location.prepare()?;
+        let engine = location.engine();
+        let url = location.url();
+        let open_error = |source| StoreError::Open {
+            location: location.to_string(),
+            source,
+        };
+        // One direct connection first: an unreachable server fails at once (a pool would
+        // retry until its timeout), and migrations run on it.
+        let mut conn = AnyConnection::connect(&url).await.map_err(open_error)?;
+        let migrator = match engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let migrated = migrator.run(&mut conn).await;
+        conn.close().await.map_err(open_error)?;
+        migrated.map_err(|source| StoreError::Migrate {
+            location: location.to_string(),
+            source,
+        })?;
+        let pool = pool_options(engine)
+            .connect(&url)
+            .await
+            .map_err(open_error)?;
+        Ok(Store { pool, engine })
+    }
+
+    /// Which engine holds this store.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Closes every connection; pending writes are already committed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Pool settings per engine. SQLite: WAL (readers never block the writer), a busy timeout
+/// instead of immediate `database is locked` errors, and one writer connection at a time.
+fn pool_options(engine: Engine) -> AnyPoolOptions {
+    match engine {
+        Engine::Sqlite => AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(AssertSqlSafe(format!(
+                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                        BUSY_TIMEOUT.as_millis()
+                    )))
+                    .await?;
+                    Ok(())
+                })
+            }),
+        Engine::Postgres => AnyPoolOptions::new().max_connections(8),
+    }
+}

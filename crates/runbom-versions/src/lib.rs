@@ -30,10 +30,7 @@ use std::fmt;
 pub use cpan::CpanVersion;
 pub use error::VersionError;
 pub use go::GoVersion;
-pub use osv::{
-    AffectedVersions, Bound, EventKind, Match, OsvEvent, OsvRange, RangeKind, SkipReason,
-    SkippedRange, Verdict,
-};
+pub use osv::{Bound, Match, SkipReason, SkippedRange, Verdict, affects, lowest_fixed_above};
 pub use pep440::{Pep440Specifiers, Pep440Version};
 pub use rubygems::{GemRequirement, GemVersion};
 pub use runbom_model::Ecosystem;

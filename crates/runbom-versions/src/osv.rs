@@ -20,143 +20,11 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use runbom_model::Ecosystem;
-use serde::{Deserialize, Serialize};
+use runbom_model::advisory::{Affected, Event, EventKind, Range, RangeKind};
+use serde::Serialize;
 
 use crate::semver::SemVer;
 use crate::{Version, VersionError};
-
-/// The `type` of an OSV range.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum RangeKind {
-    SemVer,
-    Ecosystem,
-    Git,
-    /// A type this version of the schema does not define, kept as written.
-    Other(String),
-}
-
-impl RangeKind {
-    pub fn as_str(&self) -> &str {
-        match self {
-            RangeKind::SemVer => "SEMVER",
-            RangeKind::Ecosystem => "ECOSYSTEM",
-            RangeKind::Git => "GIT",
-            RangeKind::Other(other) => other,
-        }
-    }
-}
-
-impl From<String> for RangeKind {
-    fn from(value: String) -> Self {
-        match value.as_str() {
-            "SEMVER" => RangeKind::SemVer,
-            "ECOSYSTEM" => RangeKind::Ecosystem,
-            "GIT" => RangeKind::Git,
-            _ => RangeKind::Other(value),
-        }
-    }
-}
-
-impl From<RangeKind> for String {
-    fn from(value: RangeKind) -> Self {
-        value.as_str().to_owned()
-    }
-}
-
-impl fmt::Display for RangeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One event of a range, as OSV JSON writes it: `{"introduced": "1.0"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum OsvEvent {
-    Introduced(String),
-    Fixed(String),
-    LastAffected(String),
-    Limit(String),
-}
-
-/// The kind of an [`OsvEvent`], without its version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Introduced,
-    Fixed,
-    LastAffected,
-    Limit,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Introduced => "introduced",
-            EventKind::Fixed => "fixed",
-            EventKind::LastAffected => "last_affected",
-            EventKind::Limit => "limit",
-        }
-    }
-}
-
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl OsvEvent {
-    pub fn kind(&self) -> EventKind {
-        match self {
-            OsvEvent::Introduced(_) => EventKind::Introduced,
-            OsvEvent::Fixed(_) => EventKind::Fixed,
-            OsvEvent::LastAffected(_) => EventKind::LastAffected,
-            OsvEvent::Limit(_) => EventKind::Limit,
-        }
-    }
-
-    pub fn version(&self) -> &str {
-        match self {
-            OsvEvent::Introduced(v)
-            | OsvEvent::Fixed(v)
-            | OsvEvent::LastAffected(v)
-            | OsvEvent::Limit(v) => v,
-        }
-    }
-
-    pub fn new(kind: EventKind, version: impl Into<String>) -> Self {
-        let version = version.into();
-        match kind {
-            EventKind::Introduced => OsvEvent::Introduced(version),
-            EventKind::Fixed => OsvEvent::Fixed(version),
-            EventKind::LastAffected => OsvEvent::LastAffected(version),
-            EventKind::Limit => OsvEvent::Limit(version),
-        }
-    }
-}
-
-/// One element of OSV `affected[].ranges`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OsvRange {
-    #[serde(rename = "type")]
-    pub kind: RangeKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<String>,
-    #[serde(default)]
-    pub events: Vec<OsvEvent>,
-}
-
-/// The version part of an OSV `affected[]` entry. Deserializing a whole `affected` object into
-/// it keeps `ranges` and `versions` and ignores the rest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AffectedVersions {
-    #[serde(default)]
-    pub ranges: Vec<OsvRange>,
-    #[serde(default)]
-    pub versions: Vec<String>,
-}
 
 /// The end of an affected interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -311,10 +179,10 @@ impl Rules {
         match kind {
             RangeKind::Ecosystem => Some(Rules::Ecosystem(ecosystem)),
             // Go versions are SemVer with an optional `v`: keep Go's parser.
-            RangeKind::SemVer if matches!(ecosystem, Ecosystem::Go) => {
+            RangeKind::Semver if matches!(ecosystem, Ecosystem::Go) => {
                 Some(Rules::Ecosystem(ecosystem))
             }
-            RangeKind::SemVer => Some(Rules::SemVer),
+            RangeKind::Semver => Some(Rules::SemVer),
             RangeKind::Git | RangeKind::Other(_) => None,
         }
     }
@@ -331,20 +199,20 @@ impl Rules {
 #[derive(Debug)]
 struct PreparedRange<'a> {
     rules: Rules,
-    events: Vec<(Point, &'a OsvEvent)>,
+    events: Vec<(Point, &'a Event)>,
 }
 
-fn skip_reason(range: &OsvRange) -> Option<SkipReason> {
+fn skip_reason(range: &Range) -> Option<SkipReason> {
     match &range.kind {
         RangeKind::Git => Some(SkipReason::GitRange {
             repo: range.repo.clone(),
         }),
         RangeKind::Other(kind) => Some(SkipReason::UnknownType { kind: kind.clone() }),
-        RangeKind::SemVer | RangeKind::Ecosystem => None,
+        RangeKind::Semver | RangeKind::Ecosystem => None,
     }
 }
 
-fn prepare(ecosystem: Ecosystem, range: &OsvRange) -> Result<PreparedRange<'_>, SkipReason> {
+fn prepare(ecosystem: Ecosystem, range: &Range) -> Result<PreparedRange<'_>, SkipReason> {
     if let Some(reason) = skip_reason(range) {
         return Err(reason);
     }
@@ -372,7 +240,7 @@ fn prepare(ecosystem: Ecosystem, range: &OsvRange) -> Result<PreparedRange<'_>, 
         events.push((point, event));
     }
     // Equal versions: `introduced` first, then `fixed`/`last_affected`, then `limit`.
-    let rank = |event: &OsvEvent| match event.kind() {
+    let rank = |event: &Event| match event.kind() {
         EventKind::Introduced => 0,
         EventKind::Fixed | EventKind::LastAffected => 1,
         EventKind::Limit => 2,
@@ -405,124 +273,118 @@ impl PreparedRange<'_> {
         }
         let start = open?;
         let until = self.events[start + 1..].iter().find_map(|(_, e)| match e {
-            OsvEvent::Fixed(f) => Some(Bound::Fixed(f.clone())),
-            OsvEvent::LastAffected(l) => Some(Bound::LastAffected(l.clone())),
+            Event::Fixed(f) => Some(Bound::Fixed(f.clone())),
+            Event::LastAffected(l) => Some(Bound::LastAffected(l.clone())),
             _ => None,
         });
         Some((self.events[start].1.version().to_owned(), until))
     }
 }
 
-impl AffectedVersions {
-    /// Whether `version` of a package in `ecosystem` is affected, and why. A `version` that is
-    /// not valid in `ecosystem` is an error; ranges that cannot be evaluated are reported in
-    /// [`Verdict::skipped`].
-    pub fn affects(&self, ecosystem: Ecosystem, version: &str) -> Result<Verdict, VersionError> {
-        let query = Version::parse(ecosystem, version)?;
-        let mut verdict = Verdict::default();
-        for listed in &self.versions {
-            let hit = match Version::parse(ecosystem, listed) {
-                Ok(parsed) => parsed == query,
-                Err(_) => listed.trim() == version.trim(),
-            };
-            if hit {
-                verdict.matches.push(Match::Listed {
-                    version: listed.clone(),
-                });
-            }
+/// `IsVulnerable`: whether `version` of a package in `ecosystem` is affected by one OSV
+/// `affected[]` entry (its `ranges` and `versions`; the package is not checked), and why. A
+/// `version` that is not valid in `ecosystem` is an error; ranges that cannot be evaluated are
+/// reported in [`Verdict::skipped`].
+pub fn affects(
+    ecosystem: Ecosystem,
+    affected: &Affected,
+    version: &str,
+) -> Result<Verdict, VersionError> {
+    let query = Version::parse(ecosystem, version)?;
+    let mut verdict = Verdict::default();
+    for listed in &affected.versions {
+        let hit = match Version::parse(ecosystem, listed) {
+            Ok(parsed) => parsed == query,
+            Err(_) => listed.trim() == version.trim(),
+        };
+        if hit {
+            verdict.matches.push(Match::Listed {
+                version: listed.clone(),
+            });
         }
-        for (index, range) in self.ranges.iter().enumerate() {
-            let prepared = match prepare(ecosystem, range) {
-                Ok(prepared) => prepared,
-                Err(reason) => {
+    }
+    for (index, range) in affected.ranges.iter().enumerate() {
+        let prepared = match prepare(ecosystem, range) {
+            Ok(prepared) => prepared,
+            Err(reason) => {
+                verdict.skipped.push(SkippedRange {
+                    range: index,
+                    reason,
+                });
+                continue;
+            }
+        };
+        let v = match prepared.rules {
+            Rules::Ecosystem(_) => query.clone(),
+            Rules::SemVer => match prepared.rules.parse(ecosystem, version) {
+                Ok(v) => v,
+                Err(err) => {
                     verdict.skipped.push(SkippedRange {
                         range: index,
-                        reason,
+                        reason: SkipReason::VersionNotComparable {
+                            error: err.to_string(),
+                        },
                     });
                     continue;
                 }
-            };
-            let v = match prepared.rules {
-                Rules::Ecosystem(_) => query.clone(),
-                Rules::SemVer => match prepared.rules.parse(ecosystem, version) {
-                    Ok(v) => v,
-                    Err(err) => {
-                        verdict.skipped.push(SkippedRange {
-                            range: index,
-                            reason: SkipReason::VersionNotComparable {
-                                error: err.to_string(),
-                            },
-                        });
-                        continue;
-                    }
-                },
-            };
-            if let Some((introduced, until)) = prepared.evaluate(&v) {
-                verdict.matches.push(Match::Range {
-                    range: index,
-                    kind: range.kind.clone(),
-                    introduced,
-                    until,
-                });
-            }
+            },
+        };
+        if let Some((introduced, until)) = prepared.evaluate(&v) {
+            verdict.matches.push(Match::Range {
+                range: index,
+                kind: range.kind.clone(),
+                introduced,
+                until,
+            });
         }
-        Ok(verdict)
     }
+    Ok(verdict)
+}
 
-    /// The lowest `fixed` version above `version` that is not itself affected: what to upgrade
-    /// to. `None` when no evaluated range names such a fix.
-    pub fn lowest_fixed_above(
-        &self,
-        ecosystem: Ecosystem,
-        version: &str,
-    ) -> Result<Option<String>, VersionError> {
-        let query = Version::parse(ecosystem, version)?;
-        let mut candidates: Vec<(Version, &str)> = Vec::new();
-        for range in &self.ranges {
-            let Ok(prepared) = prepare(ecosystem, range) else {
-                continue;
-            };
-            for (point, event) in &prepared.events {
-                if let (Point::At(_), OsvEvent::Fixed(text)) = (point, event) {
-                    // Compare in the ecosystem's own order, whatever the range type.
-                    let Ok(fixed) = Version::parse(ecosystem, text) else {
-                        continue;
-                    };
-                    if fixed.compare(&query) == Some(Ordering::Greater) {
-                        candidates.push((fixed, text));
-                    }
+/// The lowest `fixed` version above `version` that is not itself affected by the entry: what to
+/// upgrade to. `None` when no evaluated range names such a fix.
+pub fn lowest_fixed_above(
+    ecosystem: Ecosystem,
+    affected: &Affected,
+    version: &str,
+) -> Result<Option<String>, VersionError> {
+    let query = Version::parse(ecosystem, version)?;
+    let mut candidates: Vec<(Version, &str)> = Vec::new();
+    for range in &affected.ranges {
+        let Ok(prepared) = prepare(ecosystem, range) else {
+            continue;
+        };
+        for (point, event) in &prepared.events {
+            if let (Point::At(_), Event::Fixed(text)) = (point, event) {
+                // Compare in the ecosystem's own order, whatever the range type.
+                let Ok(fixed) = Version::parse(ecosystem, text) else {
+                    continue;
+                };
+                if fixed.compare(&query) == Some(Ordering::Greater) {
+                    candidates.push((fixed, text));
                 }
             }
         }
-        candidates.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(Ordering::Equal));
-        for (_, text) in candidates {
-            if !self.affects(ecosystem, text)?.is_affected() {
-                return Ok(Some(text.to_owned()));
-            }
-        }
-        Ok(None)
     }
-}
-
-/// `IsVulnerable` for one `affected[]` entry; see [`AffectedVersions::affects`].
-pub fn affects(
-    ecosystem: Ecosystem,
-    affected: &AffectedVersions,
-    version: &str,
-) -> Result<Verdict, VersionError> {
-    affected.affects(ecosystem, version)
+    candidates.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(Ordering::Equal));
+    for (_, text) in candidates {
+        if !affects(ecosystem, affected, text)?.is_affected() {
+            return Ok(Some(text.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn affected(json: &str) -> AffectedVersions {
+    fn affected(json: &str) -> Affected {
         serde_json::from_str(json).unwrap()
     }
 
-    fn hit(a: &AffectedVersions, eco: Ecosystem, v: &str) -> bool {
-        a.affects(eco, v).unwrap().is_affected()
+    fn hit(a: &Affected, eco: Ecosystem, v: &str) -> bool {
+        affects(eco, a, v).unwrap().is_affected()
     }
 
     #[test]
@@ -589,7 +451,7 @@ mod tests {
         assert!(hit(&a, Ecosystem::PyPi, "0.5.0"));
         assert!(hit(&a, Ecosystem::PyPi, "2.0.1"));
         assert!(!hit(&a, Ecosystem::PyPi, "1.5"));
-        let verdict = a.affects(Ecosystem::PyPi, "2.0.1").unwrap();
+        let verdict = affects(Ecosystem::PyPi, &a, "2.0.1").unwrap();
         assert_eq!(
             verdict.matches,
             [Match::Range {
@@ -606,7 +468,7 @@ mod tests {
         let a = affected(
             r#"{"ranges":[{"type":"GIT","repo":"https://example.invalid/r","events":[{"introduced":"0"},{"fixed":"abc"}]}],"versions":["1.0"]}"#,
         );
-        let verdict = a.affects(Ecosystem::PyPi, "1.0").unwrap();
+        let verdict = affects(Ecosystem::PyPi, &a, "1.0").unwrap();
         assert!(verdict.is_affected());
         assert_eq!(
             verdict.skipped,
@@ -624,7 +486,7 @@ mod tests {
         let a = affected(
             r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0 beta"}]}]}"#,
         );
-        let verdict = a.affects(Ecosystem::PyPi, "0.1").unwrap();
+        let verdict = affects(Ecosystem::PyPi, &a, "0.1").unwrap();
         assert!(!verdict.is_affected());
         assert!(matches!(
             verdict.skipped[0].reason,
@@ -637,8 +499,8 @@ mod tests {
 
     #[test]
     fn bad_query_version_is_an_error() {
-        let a = AffectedVersions::default();
-        assert!(a.affects(Ecosystem::PyPi, "not a version").is_err());
+        let a = Affected::default();
+        assert!(affects(Ecosystem::PyPi, &a, "not a version").is_err());
     }
 
     #[test]
@@ -659,25 +521,20 @@ mod tests {
               {"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.2.5"}]}]}"#,
         );
         assert_eq!(
-            a.lowest_fixed_above(Ecosystem::PyPi, "1.1")
+            lowest_fixed_above(Ecosystem::PyPi, &a, "1.1")
                 .unwrap()
                 .as_deref(),
             Some("1.3")
         );
         assert_eq!(
-            a.lowest_fixed_above(Ecosystem::PyPi, "2.0.1")
+            lowest_fixed_above(Ecosystem::PyPi, &a, "2.0.1")
                 .unwrap()
                 .as_deref(),
             Some("2.0.5")
         );
-        assert_eq!(a.lowest_fixed_above(Ecosystem::PyPi, "3.0").unwrap(), None);
-    }
-
-    #[test]
-    fn osv_json_round_trips() {
-        let json = r#"{"type":"GIT","repo":"r","events":[{"introduced":"0"},{"last_affected":"x"},{"limit":"*"}]}"#;
-        let range: OsvRange = serde_json::from_str(json).unwrap();
-        assert_eq!(serde_json::to_string(&range).unwrap(), json);
-        assert!(serde_json::from_str::<OsvEvent>(r#"{"introduced":"1","fixed":"2"}"#).is_err());
+        assert_eq!(
+            lowest_fixed_above(Ecosystem::PyPi, &a, "3.0").unwrap(),
+            None
+        );
     }
 }

@@ -13,8 +13,8 @@
 
 use std::cmp::Ordering;
 
-use crate::osv::OsvEvent;
 use crate::rubygems::{GemOperator, GemRequirement, GemVersion};
+use runbom_model::advisory::Event;
 
 /// ruby-advisory-db's rule (bundler-audit's `Advisory#vulnerable?`): vulnerable unless the version
 /// satisfies one of the `patched` or `unaffected` requirements.
@@ -33,7 +33,7 @@ pub fn vulnerable(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversion {
     /// Events of one `ECOSYSTEM` range, sorted.
-    pub events: Vec<OsvEvent>,
+    pub events: Vec<Event>,
     /// Versions the events wrongly report as affected (each is the last safe version before an
     /// affected stretch, which OSV cannot exclude).
     pub inexact: Vec<String>,
@@ -198,8 +198,8 @@ pub fn to_osv_events(patched: &[GemRequirement], unaffected: &[GemRequirement]) 
         if let Some(start) = gap_start.take() {
             let opens = match &interval.lower {
                 Lower::Unbounded => None,
-                Lower::Included(v) => Some(OsvEvent::Fixed(v.to_string())),
-                Lower::Excluded(v) => Some(OsvEvent::LastAffected(v.to_string())),
+                Lower::Included(v) => Some(Event::Fixed(v.to_string())),
+                Lower::Excluded(v) => Some(Event::LastAffected(v.to_string())),
             };
             if let Some(end) = opens {
                 push_introduced(&mut events, &mut inexact, start);
@@ -218,18 +218,18 @@ pub fn to_osv_events(patched: &[GemRequirement], unaffected: &[GemRequirement]) 
     Conversion { events, inexact }
 }
 
-fn push_introduced(events: &mut Vec<OsvEvent>, inexact: &mut Vec<String>, start: Lower) {
+fn push_introduced(events: &mut Vec<Event>, inexact: &mut Vec<String>, start: Lower) {
     match start {
-        Lower::Unbounded => events.push(OsvEvent::Introduced("0".to_owned())),
-        Lower::Included(v) => events.push(OsvEvent::Introduced(v.to_string())),
+        Lower::Unbounded => events.push(Event::Introduced("0".to_owned())),
+        Lower::Included(v) => events.push(Event::Introduced(v.to_string())),
         Lower::Excluded(v) => {
             inexact.push(v.to_string());
             // A safe single version (`= v`) between two affected stretches: `fixed: v,
             // introduced: v` would hinge on how a reader breaks the tie, so join the stretches.
-            if events.last() == Some(&OsvEvent::Fixed(v.to_string())) {
+            if events.last() == Some(&Event::Fixed(v.to_string())) {
                 events.pop();
             } else {
-                events.push(OsvEvent::Introduced(v.to_string()));
+                events.push(Event::Introduced(v.to_string()));
             }
         }
     }
@@ -251,10 +251,10 @@ mod tests {
         assert_eq!(
             c.events,
             [
-                OsvEvent::Introduced("0".into()),
-                OsvEvent::Fixed("2.1.3".into()),
-                OsvEvent::Introduced("2.2.A".into()),
-                OsvEvent::Fixed("2.2.2".into()),
+                Event::Introduced("0".into()),
+                Event::Fixed("2.1.3".into()),
+                Event::Introduced("2.2.A".into()),
+                Event::Fixed("2.2.2".into()),
             ]
         );
         assert!(c.inexact.is_empty());
@@ -266,8 +266,8 @@ mod tests {
         assert_eq!(
             c.events,
             [
-                OsvEvent::Introduced("4.0.0".into()),
-                OsvEvent::LastAffected("4.3.3".into()),
+                Event::Introduced("4.0.0".into()),
+                Event::LastAffected("4.3.3".into()),
             ]
         );
     }
@@ -277,10 +277,7 @@ mod tests {
         let c = to_osv_events(&reqs(&[">= 2.0"]), &reqs(&["<= 1.0"]));
         assert_eq!(
             c.events,
-            [
-                OsvEvent::Introduced("1.0".into()),
-                OsvEvent::Fixed("2.0".into())
-            ]
+            [Event::Introduced("1.0".into()), Event::Fixed("2.0".into())]
         );
         assert_eq!(c.inexact, ["1.0"]);
     }
@@ -292,8 +289,8 @@ mod tests {
         assert_eq!(
             c.events,
             [
-                OsvEvent::Introduced("1.16.0".into()),
-                OsvEvent::Fixed("2.2.18".into())
+                Event::Introduced("1.16.0".into()),
+                Event::Fixed("2.2.18".into())
             ]
         );
         assert_eq!(c.inexact, ["2.2.10"]);
@@ -302,6 +299,6 @@ mod tests {
     #[test]
     fn nothing_patched_means_everything_affected() {
         let c = to_osv_events(&[], &[]);
-        assert_eq!(c.events, [OsvEvent::Introduced("0".into())]);
+        assert_eq!(c.events, [Event::Introduced("0".into())]);
     }
 }

@@ -6,7 +6,8 @@
 
 mod common;
 
-use runbom_versions::{AffectedVersions, Ecosystem};
+use runbom_model::advisory::Affected;
+use runbom_versions::{Ecosystem, affects, lowest_fixed_above};
 use serde::Deserialize;
 
 use common::read;
@@ -14,7 +15,7 @@ use common::read;
 #[derive(Deserialize)]
 struct Entry {
     advisory: String,
-    affected: AffectedVersions,
+    affected: Affected,
     cases: Vec<(String, bool)>,
 }
 
@@ -26,7 +27,7 @@ fn pypa_advisories_agree_with_packaging_reference() {
     for line in text.lines() {
         let entry: Entry = serde_json::from_str(line).unwrap();
         for (version, expected) in &entry.cases {
-            let verdict = entry.affected.affects(Ecosystem::PyPi, version).unwrap();
+            let verdict = affects(Ecosystem::PyPi, &entry.affected, version).unwrap();
             checked += 1;
             if verdict.is_affected() != *expected {
                 failures.push(format!(
@@ -54,10 +55,8 @@ fn lowest_fixed_above_is_unaffected_and_above() {
             if !expected {
                 continue;
             }
-            if let Some(fixed) = entry
-                .affected
-                .lowest_fixed_above(Ecosystem::PyPi, version)
-                .unwrap()
+            if let Some(fixed) =
+                lowest_fixed_above(Ecosystem::PyPi, &entry.affected, version).unwrap()
             {
                 let fixed_v = runbom_versions::Pep440Version::parse(&fixed).unwrap();
                 assert!(
@@ -66,9 +65,7 @@ fn lowest_fixed_above_is_unaffected_and_above() {
                     entry.advisory
                 );
                 assert!(
-                    !entry
-                        .affected
-                        .affects(Ecosystem::PyPi, &fixed)
+                    !affects(Ecosystem::PyPi, &entry.affected, &fixed)
                         .unwrap()
                         .is_affected(),
                     "{} {fixed}",

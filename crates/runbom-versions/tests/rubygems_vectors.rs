@@ -141,10 +141,9 @@ proptest! {
 }
 
 mod rubysec {
+    use runbom_model::advisory::{Affected, Range, RangeKind};
     use runbom_versions::rubysec::{to_osv_events, vulnerable};
-    use runbom_versions::{
-        AffectedVersions, Ecosystem, GemRequirement, GemVersion, OsvRange, RangeKind,
-    };
+    use runbom_versions::{Ecosystem, GemRequirement, GemVersion, affects};
     use serde::Deserialize;
 
     use super::common::read;
@@ -182,13 +181,14 @@ mod rubysec {
             let (patched, unaffected) = (parse(&advisory.patched), parse(&advisory.unaffected));
             let conversion = to_osv_events(&patched, &unaffected);
             inexact_spots += conversion.inexact.len();
-            let affected = AffectedVersions {
-                ranges: vec![OsvRange {
+            let affected = Affected {
+                ranges: vec![Range {
                     kind: RangeKind::Ecosystem,
                     repo: None,
                     events: conversion.events.clone(),
+                    database_specific: None,
                 }],
-                versions: Vec::new(),
+                ..Affected::default()
             };
             let mut probes: Vec<String> = rails.iter().map(|s| s.to_string()).collect();
             for requirement in patched.iter().chain(&unaffected) {
@@ -207,8 +207,7 @@ mod rubysec {
                 }
                 let version = GemVersion::parse(probe).unwrap();
                 let expected = vulnerable(&patched, &unaffected, &version);
-                let got = affected
-                    .affects(Ecosystem::RubyGems, probe)
+                let got = affects(Ecosystem::RubyGems, &affected, probe)
                     .unwrap()
                     .is_affected();
                 assert_eq!(

@@ -29,6 +29,10 @@ pub enum Command {
     /// List every distribution installed for a Python interpreter (read from `*.dist-info` /
     /// `*.egg-info`; no package is imported).
     Inventory(InventoryArgs),
+    /// Hold the expected inventory (SBOM or lockfile) against runtime reports and what is
+    /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
+    /// 1 findings, 2 usage or input error.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,4 +169,39 @@ pub struct InventoryArgs {
 pub enum Format {
     Table,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The expected inventory: CycloneDX (JSON/XML), SPDX 2.3 JSON, requirements.txt, uv.lock,
+    /// poetry.lock, Pipfile.lock or pylock.toml.
+    #[arg(long, value_name = "FILE")]
+    pub expected: PathBuf,
+    /// Runtime reports written by `runbom run` (repeatable).
+    #[arg(long = "runtime", value_name = "REPORT")]
+    pub runtime: Vec<PathBuf>,
+    /// Also read what is installed for this interpreter, and hash its files against RECORD.
+    /// Without `--runtime`, `python3` is read.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// A directory of first-party code: modules loaded from it are not `unknown-code`
+    /// (repeatable; the directory of the program's `__main__` always is).
+    #[arg(long = "first-party", value_name = "DIR")]
+    pub first_party: Vec<PathBuf>,
+    /// A distribution never reported as unexpected, drifted or missing (repeatable).
+    #[arg(long = "ignore", value_name = "NAME")]
+    pub ignore: Vec<String>,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
+    pub format: FindingsFormat,
+}
+
+/// Output of commands that report findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// Versioned JSON (`runbom.verify/v1`).
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }

@@ -5,6 +5,8 @@ mod db;
 mod inventory;
 mod keygen;
 mod policy;
+mod runtime_reports;
+mod verify;
 mod versions;
 
 use std::process::ExitCode;
@@ -45,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
         Command::Inventory(args) => inventory::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

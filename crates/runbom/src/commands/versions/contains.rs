@@ -2,10 +2,11 @@
 
 use anyhow::{Context, bail};
 use runbom_model::Ecosystem;
+use runbom_model::advisory::{Affected, Range};
 use runbom_versions::pep440::Operator;
 use runbom_versions::{
-    AffectedVersions, GemRequirement, GemVersion, OsvRange, Pep440Specifiers, Pep440Version,
-    TclRequirement, TclVersion, Verdict,
+    GemRequirement, GemVersion, Pep440Specifiers, Pep440Version, TclRequirement, TclVersion,
+    Verdict, affects,
 };
 use serde::Serialize;
 
@@ -68,24 +69,23 @@ pub fn run(args: &VersionsContainsArgs) -> anyhow::Result<ExitStatus> {
 /// Accepts one range object, an array of ranges, or an `affected` object.
 fn osv(ecosystem: Ecosystem, json: &str, version: &str) -> anyhow::Result<Answer> {
     let value: serde_json::Value = serde_json::from_str(json).context("`--range` is not JSON")?;
-    let affected: AffectedVersions = if value.is_array() {
-        AffectedVersions {
-            ranges: serde_json::from_value::<Vec<OsvRange>>(value)
+    let affected: Affected = if value.is_array() {
+        Affected {
+            ranges: serde_json::from_value::<Vec<Range>>(value)
                 .context("`--range` is not an array of OSV ranges")?,
-            versions: Vec::new(),
+            ..Affected::default()
         }
     } else if value.get("type").is_some() {
-        AffectedVersions {
+        Affected {
             ranges: vec![
-                serde_json::from_value::<OsvRange>(value)
-                    .context("`--range` is not an OSV range")?,
+                serde_json::from_value::<Range>(value).context("`--range` is not an OSV range")?,
             ],
-            versions: Vec::new(),
+            ..Affected::default()
         }
     } else {
         serde_json::from_value(value).context("`--range` is not an OSV `affected` object")?
     };
-    let verdict = affected.affects(ecosystem, version)?;
+    let verdict = affects(ecosystem, &affected, version)?;
     let mut reasons: Vec<String> = verdict
         .skipped
         .iter()

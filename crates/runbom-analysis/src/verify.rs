@@ -1,0 +1,684 @@
+//! verify: the expected inventory (SBOM, lockfile) held against what runtime reports saw loaded,
+//! what is installed, and what the installed files are — as findings with stable kebab-case
+//! codes (`unexpected`, `drift`, `missing`, `unknown-code`, `tampered`).
+//!
+//! Traps: a lockfile may pin one name several times under different environment markers, so a
+//! version is accepted when *any* entry that applies here accepts it. Expected components of
+//! other ecosystems are not held against a Python environment. A lockfile hash is of the archive
+//! (wheel or sdist): it can only be compared with the archive hash an installer kept
+//! (`direct_url.json`), never with the installed files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::{MarkerEnvironment, MarkerTree};
+use runbom_model::expected::{
+    ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+};
+use runbom_model::integrity::IntegrityScan;
+use runbom_model::inventory::Inventory;
+use runbom_model::runtime::{FileIntegrity, RuntimeReport};
+use runbom_model::{Ecosystem, PackageName};
+use runbom_versions::{Pep440Specifiers, Pep440Version};
+use serde::Serialize;
+
+/// What a finding is about; the code is stable (SARIF rule id, JSON `code`, docs anchor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    Unexpected,
+    Drift,
+    Missing,
+    UnknownCode,
+    Tampered,
+}
+
+impl FindingCode {
+    pub const ALL: [FindingCode; 5] = [
+        FindingCode::Unexpected,
+        FindingCode::Drift,
+        FindingCode::Missing,
+        FindingCode::UnknownCode,
+        FindingCode::Tampered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::Unexpected => "unexpected",
+            FindingCode::Drift => "drift",
+            FindingCode::Missing => "missing",
+            FindingCode::UnknownCode => "unknown-code",
+            FindingCode::Tampered => "tampered",
+        }
+    }
+
+    /// One line saying what the code means.
+    pub fn description(self) -> &'static str {
+        match self {
+            FindingCode::Unexpected => {
+                "A distribution is running or installed but the expected inventory does not list it."
+            }
+            FindingCode::Drift => {
+                "A distribution is expected at one version and running or installed at another."
+            }
+            FindingCode::Missing => "A distribution is expected but not installed.",
+            FindingCode::UnknownCode => {
+                "A loaded module belongs to no installed distribution and is not first-party code."
+            }
+            FindingCode::Tampered => {
+                "An installed file differs from its RECORD (or the archive from the lockfile's hash), or a file no RECORD lists sits inside a distribution."
+            }
+        }
+    }
+}
+
+impl fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a finding is; every finding makes `runbom verify` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// Whether a distribution was seen loaded or only installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UseState {
+    /// Some process of some report loaded one of its modules.
+    Running,
+    /// Installed (in a report's inventory or on disk), never seen loaded.
+    Installed,
+    /// Not installed at all.
+    Absent,
+}
+
+/// Why a file counts as tampered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TamperReason {
+    /// Its sha256 differs from the one its distribution's RECORD lists.
+    RecordMismatch,
+    /// It sits inside a distribution's directories and no RECORD lists it.
+    UnlistedFile,
+    /// The archive the distribution was installed from has a hash the expected inventory does
+    /// not list.
+    ArchiveHash,
+}
+
+/// Where the expected inventory declares a component, and the version it wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedRef {
+    /// `==2.32.3`, `>=3,<4`, `@ https://…` or `*`.
+    pub version: String,
+    pub location: SourceLocation,
+}
+
+/// One thing `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub level: Level,
+    /// The normalised distribution name, or the module name for `unknown-code`.
+    pub subject: String,
+    pub message: String,
+    /// The version observed (running or installed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<UseState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<ExpectedRef>,
+    /// The modules loaded (of the distribution, or the unknown module itself), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<TamperReason>,
+    /// Lower-case hex sha256 on disk (or of the archive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What it should have been: RECORD's sha256, or the expected archive hashes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recorded: Vec<String>,
+    /// Where runbom saw it: `report <id>` for each runtime report, `installed` for the inventory
+    /// read from disk.
+    pub evidence: Vec<String>,
+}
+
+impl Finding {
+    fn new(code: FindingCode, level: Level, subject: &str, message: String) -> Self {
+        Self {
+            code,
+            level,
+            subject: subject.to_owned(),
+            message,
+            version: None,
+            purl: None,
+            state: None,
+            expected: None,
+            modules: Vec::new(),
+            file: None,
+            reason: None,
+            sha256: None,
+            recorded: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+/// What was observed: runtime reports, the installed inventory, the integrity scan of its files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observations<'a> {
+    pub reports: &'a [RuntimeReport],
+    pub installed: Option<&'a Inventory>,
+    pub integrity: Option<&'a IntegrityScan>,
+}
+
+/// Choices of the user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// Evaluates expected components' environment markers; without it every marker holds.
+    pub environment: Option<&'a MarkerEnvironment>,
+    /// Directories of first-party code: unowned modules under them are not `unknown-code`. The
+    /// directory of each report's `__main__` module is always first-party.
+    pub first_party: &'a [PathBuf],
+    /// Distributions never reported as `unexpected`, `drift` or `missing`.
+    pub ignore: &'a [PackageName],
+}
+
+/// One distribution (name and version) as observed, over every source.
+#[derive(Debug, Default)]
+struct ObservedDistribution {
+    purl: Option<String>,
+    modules: BTreeSet<String>,
+    running: bool,
+    evidence: BTreeSet<String>,
+}
+
+type ObservedByName = BTreeMap<PackageName, BTreeMap<String, ObservedDistribution>>;
+
+/// Every finding, sorted by code, subject, version and file.
+pub fn verify(
+    expected: &ExpectedInventory,
+    observed: &Observations<'_>,
+    options: &VerifyOptions<'_>,
+) -> Vec<Finding> {
+    let expected_by_name = expected_by_name(expected);
+    let observed_by_name = observed_distributions(observed);
+    let mut findings = Vec::new();
+    for (name, versions) in &observed_by_name {
+        if options.ignore.contains(name) {
+            continue;
+        }
+        match expected_by_name.get(name) {
+            None => findings.extend(
+                versions
+                    .iter()
+                    .map(|(v, o)| unexpected(expected, name, v, o)),
+            ),
+            Some(entries) => {
+                let applicable = applicable(entries, options.environment);
+                for (version, seen) in versions {
+                    if !applicable.iter().any(|c| accepts(&c.version, version)) {
+                        findings.push(drift(name, version, seen, applicable[0]));
+                    }
+                }
+            }
+        }
+    }
+    for (name, entries) in &expected_by_name {
+        let wanted_here = entries.iter().any(|c| marker_holds(c, options.environment));
+        if wanted_here && !observed_by_name.contains_key(name) && !options.ignore.contains(name) {
+            findings.push(missing(name, entries[0], observed));
+        }
+    }
+    findings.extend(unknown_code(observed.reports, options.first_party));
+    findings.extend(tampered(observed, &expected_by_name));
+    findings.sort_by(|a, b| {
+        (a.code, &a.subject, &a.version, &a.file).cmp(&(b.code, &b.subject, &b.version, &b.file))
+    });
+    findings
+}
+
+/// PyPI components (and components of no ecosystem, named by PEP 503) by normalised name.
+fn expected_by_name(
+    expected: &ExpectedInventory,
+) -> BTreeMap<PackageName, Vec<&ExpectedComponent>> {
+    let mut by_name: BTreeMap<PackageName, Vec<&ExpectedComponent>> = BTreeMap::new();
+    for component in &expected.components {
+        let name = match component.ecosystem {
+            Some(Ecosystem::PyPi) => component.name.clone(),
+            None => PackageName::pypi(component.name.as_str()),
+            Some(_) => continue,
+        };
+        by_name.entry(name).or_default().push(component);
+    }
+    by_name
+}
+
+fn observed_distributions(observed: &Observations<'_>) -> ObservedByName {
+    let mut by_name = ObservedByName::new();
+    for report in observed.reports {
+        for dist in &report.distributions {
+            let seen = by_name
+                .entry(dist.normalized_name.clone())
+                .or_default()
+                .entry(dist.version.clone())
+                .or_default();
+            seen.purl.get_or_insert_with(|| dist.purl.clone());
+            seen.running |= dist.loaded();
+            seen.modules
+                .extend(dist.modules.iter().map(|m| m.name.clone()));
+            seen.evidence.insert(format!("report {}", report.report_id));
+        }
+    }
+    for dist in observed.installed.iter().flat_map(|i| i.active()) {
+        let seen = by_name
+            .entry(dist.normalized_name.clone())
+            .or_default()
+            .entry(dist.version.clone())
+            .or_default();
+        seen.purl
+            .get_or_insert_with(|| pypi_purl(&dist.normalized_name, &dist.version));
+        seen.evidence.insert("installed".to_owned());
+    }
+    by_name
+}
+
+/// `pkg:pypi/<name>@<version>`, percent-encoded as the PURL spec wants.
+pub fn pypi_purl(name: &PackageName, version: &str) -> String {
+    match packageurl::PackageUrl::new("pypi", name.as_str()) {
+        Ok(mut purl) => {
+            let _ = purl.with_version(version.to_owned());
+            purl.to_string()
+        }
+        Err(_) => format!("pkg:pypi/{name}@{version}"),
+    }
+}
+
+/// The PEP 508 marker environment of a Python `implementation` (`cpython`) and `version`
+/// (`3.11.7`) on the platform runbom itself was built for. `None` if the version does not parse.
+pub fn marker_environment(implementation: &str, version: &str) -> Option<MarkerEnvironment> {
+    let python_version = version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    let (sys_platform, platform_system, os_name) = match std::env::consts::OS {
+        "linux" => ("linux", "Linux", "posix"),
+        "macos" => ("darwin", "Darwin", "posix"),
+        "windows" => ("win32", "Windows", "nt"),
+        other => (other, other, "posix"),
+    };
+    let platform_python_implementation = match implementation {
+        "cpython" => "CPython",
+        "pypy" => "PyPy",
+        other => other,
+    };
+    MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        implementation_name: implementation,
+        implementation_version: version,
+        os_name,
+        platform_machine: std::env::consts::ARCH,
+        platform_python_implementation,
+        platform_release: "",
+        platform_system,
+        platform_version: "",
+        python_full_version: version,
+        python_version: &python_version,
+        sys_platform,
+    })
+    .ok()
+}
+
+fn marker_holds(component: &ExpectedComponent, environment: Option<&MarkerEnvironment>) -> bool {
+    let (Some(marker), Some(environment)) = (&component.marker, environment) else {
+        return true;
+    };
+    match MarkerTree::from_str(marker) {
+        Ok(tree) => tree.evaluate(environment, &[]),
+        // A marker runbom cannot read is taken to hold: better a finding than a silent pass.
+        Err(_) => true,
+    }
+}
+
+/// The entries whose marker holds here, or all of them when none does.
+fn applicable<'a>(
+    entries: &[&'a ExpectedComponent],
+    environment: Option<&MarkerEnvironment>,
+) -> Vec<&'a ExpectedComponent> {
+    let holding: Vec<_> = entries
+        .iter()
+        .copied()
+        .filter(|c| marker_holds(c, environment))
+        .collect();
+    if holding.is_empty() {
+        entries.to_vec()
+    } else {
+        holding
+    }
+}
+
+/// Whether an observed version is what the component expects (PEP 440 equality: `1.0 == 1.0.0`).
+fn accepts(expected: &ExpectedVersion, observed: &str) -> bool {
+    match expected {
+        ExpectedVersion::Exact(want) => {
+            want == observed
+                || matches!(
+                    (Pep440Version::parse(want), Pep440Version::parse(observed)),
+                    (Ok(a), Ok(b)) if a == b
+                )
+        }
+        ExpectedVersion::Specifier(spec) => Pep440Specifiers::parse(spec)
+            .map(|s| s.contains_str(observed, Some(true)))
+            .unwrap_or(true),
+        ExpectedVersion::Url(_) | ExpectedVersion::Unspecified => true,
+    }
+}
+
+fn display_version(version: &ExpectedVersion) -> String {
+    match version {
+        ExpectedVersion::Exact(v) => format!("=={v}"),
+        ExpectedVersion::Specifier(s) => s.clone(),
+        ExpectedVersion::Url(u) => format!("@ {u}"),
+        ExpectedVersion::Unspecified => "*".to_owned(),
+    }
+}
+
+fn expected_ref(component: &ExpectedComponent) -> ExpectedRef {
+    ExpectedRef {
+        version: display_version(&component.version),
+        location: component.location.clone(),
+    }
+}
+
+fn place(location: &SourceLocation) -> String {
+    match (location.line, &location.path) {
+        (Some(line), _) => format!("{}:{line}", location.file),
+        (None, Some(path)) => format!("{} at {path}", location.file),
+        (None, None) => location.file.clone(),
+    }
+}
+
+fn state(seen: &ObservedDistribution) -> UseState {
+    if seen.running {
+        UseState::Running
+    } else {
+        UseState::Installed
+    }
+}
+
+fn with_observation(mut finding: Finding, version: &str, seen: &ObservedDistribution) -> Finding {
+    finding.version = Some(version.to_owned());
+    finding.purl.clone_from(&seen.purl);
+    finding.state = Some(state(seen));
+    finding.modules = seen.modules.iter().cloned().collect();
+    finding.evidence = seen.evidence.iter().cloned().collect();
+    finding
+}
+
+fn unexpected(
+    expected: &ExpectedInventory,
+    name: &PackageName,
+    version: &str,
+    seen: &ObservedDistribution,
+) -> Finding {
+    let (level, what) = if seen.running {
+        (Level::Error, "is running")
+    } else {
+        (Level::Warning, "is installed")
+    };
+    let message = format!(
+        "`{name}` {version} {what} but `{}` does not list it",
+        expected.source
+    );
+    with_observation(
+        Finding::new(FindingCode::Unexpected, level, name.as_str(), message),
+        version,
+        seen,
+    )
+}
+
+fn drift(
+    name: &PackageName,
+    version: &str,
+    seen: &ObservedDistribution,
+    wanted: &ExpectedComponent,
+) -> Finding {
+    let what = if seen.running { "running" } else { "installed" };
+    let message = format!(
+        "`{name}` is expected at {} ({}) but {what} at {version}",
+        display_version(&wanted.version),
+        place(&wanted.location)
+    );
+    let mut finding = with_observation(
+        Finding::new(FindingCode::Drift, Level::Error, name.as_str(), message),
+        version,
+        seen,
+    );
+    finding.expected = Some(expected_ref(wanted));
+    finding
+}
+
+fn missing(name: &PackageName, wanted: &ExpectedComponent, observed: &Observations<'_>) -> Finding {
+    let message = format!(
+        "`{name}` {} is expected ({}) but not installed",
+        display_version(&wanted.version),
+        place(&wanted.location)
+    );
+    let mut finding = Finding::new(FindingCode::Missing, Level::Warning, name.as_str(), message);
+    finding.purl.clone_from(&wanted.purl);
+    finding.state = Some(UseState::Absent);
+    finding.expected = Some(expected_ref(wanted));
+    finding.evidence = observed
+        .reports
+        .iter()
+        .map(|r| format!("report {}", r.report_id))
+        .chain(observed.installed.map(|_| "installed".to_owned()))
+        .collect();
+    finding
+}
+
+/// Unowned modules with a file outside every first-party directory, once per (module, file).
+fn unknown_code(reports: &[RuntimeReport], first_party: &[PathBuf]) -> Vec<Finding> {
+    let mut found: BTreeMap<(String, PathBuf), Finding> = BTreeMap::new();
+    for report in reports {
+        let mut roots: Vec<&Path> = first_party.iter().map(PathBuf::as_path).collect();
+        roots.extend(
+            report
+                .unowned_modules
+                .iter()
+                .filter(|m| m.name == "__main__")
+                .filter_map(|m| m.file.as_deref()?.parent()),
+        );
+        for module in &report.unowned_modules {
+            let Some(file) = &module.file else { continue };
+            if module.name == "__main__" || roots.iter().any(|root| file.starts_with(root)) {
+                continue;
+            }
+            let finding = found
+                .entry((module.name.clone(), file.clone()))
+                .or_insert_with(|| {
+                    let message = format!(
+                        "module `{}` was loaded from `{}`, which no installed distribution owns",
+                        module.name,
+                        file.display()
+                    );
+                    let mut finding = Finding::new(
+                        FindingCode::UnknownCode,
+                        Level::Warning,
+                        &module.name,
+                        message,
+                    );
+                    finding.modules = vec![module.name.clone()];
+                    finding.file = Some(file.clone());
+                    finding
+                });
+            finding
+                .evidence
+                .push(format!("report {}", report.report_id));
+        }
+    }
+    found.into_values().collect()
+}
+
+fn tampered(
+    observed: &Observations<'_>,
+    expected_by_name: &BTreeMap<PackageName, Vec<&ExpectedComponent>>,
+) -> Vec<Finding> {
+    let mut by_file: BTreeMap<PathBuf, Finding> = BTreeMap::new();
+    // Which modules each report saw loaded from which file, to say whether a file ran.
+    let mut loaded_from: BTreeMap<&Path, BTreeSet<&str>> = BTreeMap::new();
+    for report in observed.reports {
+        for dist in &report.distributions {
+            for module in &dist.modules {
+                if let Some(file) = &module.file {
+                    loaded_from.entry(file).or_default().insert(&module.name);
+                }
+                let (Some(file), Some(FileIntegrity::Mismatch { sha256, recorded })) =
+                    (&module.file, &module.integrity)
+                else {
+                    continue;
+                };
+                let finding = by_file.entry(file.clone()).or_insert_with(|| {
+                    record_mismatch(&dist.normalized_name, &dist.version, file, sha256, recorded)
+                });
+                let evidence = format!("report {}", report.report_id);
+                if !finding.evidence.contains(&evidence) {
+                    finding.evidence.push(evidence);
+                }
+            }
+        }
+    }
+    if let Some(scan) = observed.integrity {
+        for changed in &scan.changed {
+            by_file
+                .entry(changed.path.clone())
+                .or_insert_with(|| {
+                    record_mismatch(
+                        &changed.distribution,
+                        &changed.version,
+                        &changed.path,
+                        &changed.sha256,
+                        &changed.recorded,
+                    )
+                })
+                .evidence
+                .push("installed".to_owned());
+        }
+        for unlisted in &scan.unlisted {
+            let message = format!(
+                "`{}` sits inside `{}` {} but no RECORD lists it",
+                unlisted.path.display(),
+                unlisted.distribution,
+                unlisted.version
+            );
+            let mut finding = Finding::new(
+                FindingCode::Tampered,
+                Level::Error,
+                unlisted.distribution.as_str(),
+                message,
+            );
+            finding.version = Some(unlisted.version.clone());
+            finding.file = Some(unlisted.path.clone());
+            finding.reason = Some(TamperReason::UnlistedFile);
+            finding.sha256.clone_from(&unlisted.sha256);
+            finding.evidence.push("installed".to_owned());
+            by_file.insert(unlisted.path.clone(), finding);
+        }
+    }
+    let mut findings: Vec<Finding> = by_file
+        .into_values()
+        .map(|mut finding| {
+            if let Some(file) = &finding.file
+                && let Some(modules) = loaded_from.get(file.as_path())
+            {
+                finding.modules = modules.iter().map(|m| (*m).to_owned()).collect();
+                finding.state = Some(UseState::Running);
+            }
+            finding
+        })
+        .collect();
+    if let Some(scan) = observed.integrity {
+        findings.extend(archive_mismatches(scan, expected_by_name));
+    }
+    findings
+}
+
+fn record_mismatch(
+    name: &PackageName,
+    version: &str,
+    file: &Path,
+    sha256: &str,
+    recorded: &str,
+) -> Finding {
+    let message = format!(
+        "`{}` of `{name}` {version} has sha256 {sha256}, RECORD says {recorded}",
+        file.display()
+    );
+    let mut finding = Finding::new(FindingCode::Tampered, Level::Error, name.as_str(), message);
+    finding.version = Some(version.to_owned());
+    finding.file = Some(file.to_owned());
+    finding.reason = Some(TamperReason::RecordMismatch);
+    finding.sha256 = Some(sha256.to_owned());
+    finding.recorded = vec![recorded.to_owned()];
+    finding
+}
+
+/// Archives whose hash of some algorithm is not among the expected hashes of that algorithm.
+/// Where either side has no hash of a shared algorithm, there is nothing to compare.
+fn archive_mismatches(
+    scan: &IntegrityScan,
+    expected_by_name: &BTreeMap<PackageName, Vec<&ExpectedComponent>>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for archive in &scan.archives {
+        let Some(entries) = expected_by_name.get(&archive.distribution) else {
+            continue;
+        };
+        let wanted: Vec<_> = entries
+            .iter()
+            .filter(|c| accepts(&c.version, &archive.version))
+            .flat_map(|c| &c.hashes)
+            .collect();
+        // The finding carries a sha256; other algorithms are compared by `runbom` only when
+        // an installer records them, which pip and uv do not.
+        for have in archive.hashes.iter().filter(|h| h.algorithm == "sha256") {
+            let same_algorithm: Vec<&str> = wanted
+                .iter()
+                .filter(|w| w.algorithm == have.algorithm)
+                .map(|w| w.hex.as_str())
+                .collect();
+            if same_algorithm.is_empty() || same_algorithm.contains(&have.hex.as_str()) {
+                continue;
+            }
+            let message = format!(
+                "`{}` {} was installed from `{}` whose sha256 is {}, which the expected inventory does not list",
+                archive.distribution, archive.version, archive.url, have.hex
+            );
+            let mut finding = Finding::new(
+                FindingCode::Tampered,
+                Level::Error,
+                archive.distribution.as_str(),
+                message,
+            );
+            finding.version = Some(archive.version.clone());
+            finding.reason = Some(TamperReason::ArchiveHash);
+            finding.sha256 = Some(have.hex.clone());
+            finding.recorded = same_algorithm.iter().map(|h| (*h).to_owned()).collect();
+            finding.evidence.push("installed".to_owned());
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,449 @@
+//! verify on hand-made runtime reports and expected inventories (derived from the shapes
+//! `runbom run` writes; see `docs/reference/runtime-report.md`).
+
+use std::path::PathBuf;
+
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
+use runbom_model::expected::{
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+};
+use runbom_model::integrity::{ArchiveHashes, ChangedFile, IntegrityScan, UnlistedFile};
+use runbom_model::runtime::{
+    DistributionUse, FileIntegrity, LoadedModule, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
+    RuntimeReport,
+};
+use runbom_model::{Ecosystem, PackageName};
+
+use super::*;
+
+const SITE: &str = "/venv/lib/python3.11/site-packages";
+
+fn pin(name: &str, version: ExpectedVersion, line: usize) -> ExpectedComponent {
+    let normalized = PackageName::pypi(name);
+    ExpectedComponent {
+        ecosystem: Some(Ecosystem::PyPi),
+        raw_name: name.to_owned(),
+        purl: version.exact().map(|v| pypi_purl(&normalized, v)),
+        name: normalized,
+        version,
+        hashes: Vec::new(),
+        licenses: Vec::new(),
+        marker: None,
+        location: SourceLocation {
+            file: "requirements.txt".to_owned(),
+            line: Some(line),
+            path: None,
+        },
+    }
+}
+
+fn exact(name: &str, version: &str, line: usize) -> ExpectedComponent {
+    pin(name, ExpectedVersion::Exact(version.to_owned()), line)
+}
+
+fn expected(components: Vec<ExpectedComponent>) -> ExpectedInventory {
+    ExpectedInventory {
+        format: "python/requirements".to_owned(),
+        source: "requirements.txt".to_owned(),
+        components,
+    }
+}
+
+fn module(name: &str, file: &str, integrity: Option<FileIntegrity>) -> LoadedModule {
+    LoadedModule {
+        name: name.to_owned(),
+        file: Some(PathBuf::from(file)),
+        pids: vec![42],
+        integrity,
+    }
+}
+
+fn dist(name: &str, version: &str, modules: Vec<LoadedModule>) -> DistributionUse {
+    let normalized = PackageName::pypi(name);
+    DistributionUse {
+        name: name.to_owned(),
+        purl: pypi_purl(&normalized, version),
+        normalized_name: normalized,
+        version: version.to_owned(),
+        location: PathBuf::from(SITE),
+        size: 1000,
+        modules,
+    }
+}
+
+fn loaded(name: &str, version: &str) -> DistributionUse {
+    let file = format!("{SITE}/{name}/__init__.py");
+    let integrity = FileIntegrity::Verified {
+        sha256: "aa".repeat(32),
+    };
+    dist(name, version, vec![module(name, &file, Some(integrity))])
+}
+
+fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> RuntimeReport {
+    RuntimeReport {
+        schema: RUNTIME_REPORT_SCHEMA.to_owned(),
+        report_id: "r1".to_owned(),
+        session_id: "s1".to_owned(),
+        sequence: 0,
+        complete: true,
+        app: None,
+        environment: None,
+        host: "host".to_owned(),
+        started_at: "2026-11-25T10:00:00Z".to_owned(),
+        reported_at: "2026-11-25T10:00:05Z".to_owned(),
+        command: vec!["python".to_owned(), "/app/main.py".to_owned()],
+        exit_code: Some(0),
+        interpreter: RuntimeInterpreter {
+            executable: PathBuf::from("/venv/bin/python"),
+            implementation: "cpython".to_owned(),
+            version: "3.11.7".to_owned(),
+            prefix: PathBuf::from("/venv"),
+        },
+        processes: Vec::new(),
+        distributions,
+        stdlib_modules: vec!["json".to_owned()],
+        unowned_modules: unowned,
+        hook_errors: 0,
+    }
+}
+
+fn main_module() -> LoadedModule {
+    module("__main__", "/app/main.py", None)
+}
+
+fn run(expected: &ExpectedInventory, reports: &[RuntimeReport]) -> Vec<Finding> {
+    let observed = Observations {
+        reports,
+        ..Observations::default()
+    };
+    verify(expected, &observed, &VerifyOptions::default())
+}
+
+fn codes(findings: &[Finding]) -> Vec<(FindingCode, &str)> {
+    findings
+        .iter()
+        .map(|f| (f.code, f.subject.as_str()))
+        .collect()
+}
+
+#[test]
+fn matching_report_is_clean() {
+    let expected = expected(vec![
+        exact("requests", "2.32.3", 1),
+        exact("idna", "3.10", 2),
+    ]);
+    let reports = [report(
+        vec![loaded("requests", "2.32.3"), dist("idna", "3.10", vec![])],
+        vec![main_module(), module("helpers", "/app/helpers.py", None)],
+    )];
+    assert_eq!(run(&expected, &reports), []);
+}
+
+#[test]
+fn running_package_not_expected_is_unexpected_with_its_modules() {
+    let expected = expected(vec![exact("requests", "2.32.3", 1)]);
+    let reports = [report(
+        vec![
+            loaded("requests", "2.32.3"),
+            loaded("six", "1.16.0"),
+            dist("pip", "24.0", vec![]),
+        ],
+        vec![],
+    )];
+    let findings = run(&expected, &reports);
+    assert_eq!(
+        codes(&findings),
+        [
+            (FindingCode::Unexpected, "pip"),
+            (FindingCode::Unexpected, "six")
+        ]
+    );
+    let six = &findings[1];
+    assert_eq!(six.level, Level::Error);
+    assert_eq!(six.state, Some(UseState::Running));
+    assert_eq!(six.modules, ["six"]);
+    assert_eq!(six.purl.as_deref(), Some("pkg:pypi/six@1.16.0"));
+    assert_eq!(six.evidence, ["report r1"]);
+    assert_eq!(findings[0].level, Level::Warning);
+    assert_eq!(findings[0].state, Some(UseState::Installed));
+}
+
+#[test]
+fn other_version_is_drift_and_pep440_equal_versions_are_not() {
+    let expected = expected(vec![
+        exact("requests", "2.32.3", 1),
+        exact("idna", "3.0", 2),
+        pin(
+            "flask",
+            ExpectedVersion::Specifier(">=3.0,<4".to_owned()),
+            3,
+        ),
+    ]);
+    let reports = [report(
+        vec![
+            loaded("requests", "2.32.4"),
+            loaded("idna", "3.0.0"),
+            loaded("flask", "3.1.0"),
+        ],
+        vec![],
+    )];
+    let findings = run(&expected, &reports);
+    assert_eq!(codes(&findings), [(FindingCode::Drift, "requests")]);
+    let drift = &findings[0];
+    assert_eq!(drift.version.as_deref(), Some("2.32.4"));
+    assert_eq!(
+        drift.expected.as_ref().map(|e| e.version.as_str()),
+        Some("==2.32.3")
+    );
+    assert!(
+        drift.message.contains("requirements.txt:1") && drift.message.contains("running at 2.32.4"),
+        "{}",
+        drift.message
+    );
+}
+
+#[test]
+fn specifier_outside_the_range_is_drift() {
+    let expected = expected(vec![pin(
+        "flask",
+        ExpectedVersion::Specifier(">=3.0,<4".to_owned()),
+        3,
+    )]);
+    let findings = run(&expected, &[report(vec![loaded("flask", "2.3.3")], vec![])]);
+    assert_eq!(codes(&findings), [(FindingCode::Drift, "flask")]);
+}
+
+fn linux_py311() -> MarkerEnvironment {
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: "3.11.7",
+        os_name: "posix",
+        platform_machine: "x86_64",
+        platform_python_implementation: "CPython",
+        platform_release: "",
+        platform_system: "Linux",
+        platform_version: "",
+        python_full_version: "3.11.7",
+        python_version: "3.11",
+        sys_platform: "linux",
+    })
+    .unwrap()
+}
+
+#[test]
+fn expected_but_not_installed_is_missing_unless_its_marker_excludes_this_platform() {
+    let mut colorama = exact("colorama", "0.4.6", 4);
+    colorama.marker = Some("sys_platform == 'win32'".to_owned());
+    let expected = expected(vec![
+        exact("requests", "2.32.3", 1),
+        exact("urllib3", "2.2.3", 2),
+        colorama,
+    ]);
+    let reports = [report(vec![loaded("requests", "2.32.3")], vec![])];
+    let environment = linux_py311();
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let options = VerifyOptions {
+        environment: Some(&environment),
+        ..VerifyOptions::default()
+    };
+    let findings = verify(&expected, &observed, &options);
+    assert_eq!(codes(&findings), [(FindingCode::Missing, "urllib3")]);
+    assert_eq!(findings[0].state, Some(UseState::Absent));
+    assert_eq!(
+        findings[0].expected.as_ref().and_then(|e| e.location.line),
+        Some(2)
+    );
+    // Without an environment every marker holds.
+    assert_eq!(run(&expected, &reports).len(), 2);
+}
+
+#[test]
+fn lockfile_pins_per_marker_accept_the_one_that_applies() {
+    let mut old = exact("numpy", "1.26.4", 1);
+    old.marker = Some("python_version < '3.10'".to_owned());
+    let mut new = exact("numpy", "2.1.3", 2);
+    new.marker = Some("python_version >= '3.10'".to_owned());
+    let expected = expected(vec![old, new]);
+    let environment = linux_py311();
+    let options = VerifyOptions {
+        environment: Some(&environment),
+        ..VerifyOptions::default()
+    };
+    let check = |version: &str| {
+        let reports = [report(vec![loaded("numpy", version)], vec![])];
+        let observed = Observations {
+            reports: &reports,
+            ..Observations::default()
+        };
+        codes(&verify(&expected, &observed, &options))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(check("2.1.3"), []);
+    assert_eq!(check("1.26.4"), [FindingCode::Drift]);
+}
+
+#[test]
+fn unowned_modules_outside_the_program_directory_are_unknown_code() {
+    let expected = expected(vec![]);
+    let reports = [report(
+        vec![],
+        vec![
+            main_module(),
+            module("helpers", "/app/helpers.py", None),
+            module("dropper", "/tmp/dropper.py", None),
+            LoadedModule {
+                name: "namespace_pkg".to_owned(),
+                file: None,
+                pids: vec![42],
+                integrity: None,
+            },
+        ],
+    )];
+    let findings = run(&expected, &reports);
+    assert_eq!(codes(&findings), [(FindingCode::UnknownCode, "dropper")]);
+    assert_eq!(
+        findings[0].file.as_deref(),
+        Some(Path::new("/tmp/dropper.py"))
+    );
+    // A first-party directory given by the user clears it.
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let first_party = [PathBuf::from("/tmp")];
+    let options = VerifyOptions {
+        first_party: &first_party,
+        ..VerifyOptions::default()
+    };
+    assert_eq!(verify(&expected, &observed, &options), []);
+}
+
+#[test]
+fn a_loaded_file_that_differs_from_record_is_tampered() {
+    let expected = expected(vec![exact("requests", "2.32.3", 1)]);
+    let file = format!("{SITE}/requests/api.py");
+    let mismatch = FileIntegrity::Mismatch {
+        sha256: "bb".repeat(32),
+        recorded: "aa".repeat(32),
+    };
+    let reports = [report(
+        vec![dist(
+            "requests",
+            "2.32.3",
+            vec![module("requests.api", &file, Some(mismatch))],
+        )],
+        vec![],
+    )];
+    let findings = run(&expected, &reports);
+    assert_eq!(codes(&findings), [(FindingCode::Tampered, "requests")]);
+    let tampered = &findings[0];
+    assert_eq!(tampered.reason, Some(TamperReason::RecordMismatch));
+    assert_eq!(tampered.file.as_deref(), Some(Path::new(&file)));
+    assert_eq!(tampered.sha256.as_deref(), Some("bb".repeat(32).as_str()));
+    assert_eq!(tampered.recorded, ["aa".repeat(32)]);
+    assert_eq!(tampered.state, Some(UseState::Running));
+    assert_eq!(tampered.modules, ["requests.api"]);
+}
+
+#[test]
+fn the_disk_scan_adds_changed_unlisted_and_archive_findings_once_per_file() {
+    let mut requests = exact("requests", "2.32.3", 1);
+    requests.hashes = vec![ComponentHash::new("sha256", &"cc".repeat(32))];
+    let expected = expected(vec![requests]);
+    let file = format!("{SITE}/requests/api.py");
+    let mismatch = FileIntegrity::Mismatch {
+        sha256: "bb".repeat(32),
+        recorded: "aa".repeat(32),
+    };
+    let reports = [report(
+        vec![dist(
+            "requests",
+            "2.32.3",
+            vec![module("requests.api", &file, Some(mismatch))],
+        )],
+        vec![],
+    )];
+    let name = PackageName::pypi("requests");
+    let scan = IntegrityScan {
+        changed: vec![ChangedFile {
+            distribution: name.clone(),
+            version: "2.32.3".to_owned(),
+            path: PathBuf::from(&file),
+            sha256: "bb".repeat(32),
+            recorded: "aa".repeat(32),
+        }],
+        unlisted: vec![UnlistedFile {
+            distribution: name.clone(),
+            version: "2.32.3".to_owned(),
+            path: PathBuf::from(format!("{SITE}/requests/backdoor.py")),
+            sha256: Some("dd".repeat(32)),
+        }],
+        archives: vec![ArchiveHashes {
+            distribution: name,
+            version: "2.32.3".to_owned(),
+            url: "file:///wheels/requests-2.32.3-py3-none-any.whl".to_owned(),
+            hashes: vec![ComponentHash::new("sha256", &"ee".repeat(32))],
+        }],
+        files_hashed: 10,
+    };
+    let observed = Observations {
+        reports: &reports,
+        installed: None,
+        integrity: Some(&scan),
+    };
+    let findings = verify(&expected, &observed, &VerifyOptions::default());
+    let reasons: Vec<_> = findings.iter().map(|f| f.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            Some(TamperReason::ArchiveHash),
+            Some(TamperReason::RecordMismatch),
+            Some(TamperReason::UnlistedFile),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(findings[0].recorded, ["cc".repeat(32)]);
+    assert_eq!(findings[1].evidence, ["report r1", "installed"]);
+    assert_eq!(findings[2].state, None);
+}
+
+#[test]
+fn ignored_names_and_other_ecosystems_are_left_out() {
+    let mut go = exact("github.com/x/y", "v1.0.0", 2);
+    go.ecosystem = Some(Ecosystem::Go);
+    go.name = PackageName::new(Ecosystem::Go, "github.com/x/y");
+    let expected = expected(vec![exact("requests", "2.32.3", 1), go]);
+    let reports = [report(
+        vec![loaded("requests", "2.32.3"), dist("pip", "24.0", vec![])],
+        vec![],
+    )];
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let ignore = [PackageName::pypi("PIP")];
+    let options = VerifyOptions {
+        ignore: &ignore,
+        ..VerifyOptions::default()
+    };
+    assert_eq!(verify(&expected, &observed, &options), []);
+}
+
+#[test]
+fn every_code_is_kebab_case_and_described() {
+    for code in FindingCode::ALL {
+        let json = serde_json::to_value(code).unwrap();
+        assert_eq!(json, code.as_str());
+        assert!(
+            code.as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-')
+        );
+        assert!(code.description().ends_with('.'));
+    }
+}

@@ -1,0 +1,84 @@
+//! `runbom verify --format sarif`: SARIF 2.1.0, one rule per finding code, one result per
+//! finding, located at the file it is about (or the expected inventory's line).
+
+use std::io::Write;
+use std::path::Path;
+
+use runbom_analysis::verify::{Finding, FindingCode, Level};
+use serde_json::{Value, json};
+
+use super::VerifyOutcome;
+
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()> {
+    let rules: Vec<Value> = FindingCode::ALL
+        .iter()
+        .map(|code| {
+            json!({
+                "id": code.as_str(),
+                "name": code.as_str(),
+                "shortDescription": {"text": code.description()},
+                "helpUri": format!("docs/reference/verify.md#{}", code.as_str()),
+            })
+        })
+        .collect();
+    let results: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|f| result(f, &outcome.expected.source))
+        .collect();
+    let document = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "runbom",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn result(finding: &Finding, expected_source: &str) -> Value {
+    let rule_index = FindingCode::ALL
+        .iter()
+        .position(|c| *c == finding.code)
+        .unwrap_or_default();
+    let location = match (&finding.file, &finding.expected) {
+        (Some(file), _) => json!({"physicalLocation": {"artifactLocation": {"uri": uri(file)}}}),
+        (None, Some(expected)) => {
+            let mut physical = json!({"artifactLocation": {"uri": expected.location.file}});
+            if let Some(line) = expected.location.line {
+                physical["region"] = json!({"startLine": line});
+            }
+            json!({"physicalLocation": physical})
+        }
+        (None, None) => json!({"physicalLocation": {"artifactLocation": {"uri": expected_source}}}),
+    };
+    json!({
+        "ruleId": finding.code.as_str(),
+        "ruleIndex": rule_index,
+        "level": match finding.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        },
+        "message": {"text": finding.message},
+        "locations": [location],
+        "properties": finding,
+    })
+}
+
+/// An absolute path as a `file://` URI; a relative one as written.
+fn uri(path: &Path) -> String {
+    if path.is_absolute() {
+        format!("file://{}", path.display()).replace(' ', "%20")
+    } else {
+        path.display().to_string()
+    }
+}

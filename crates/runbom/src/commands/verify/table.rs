@@ -1,0 +1,80 @@
+//! `runbom verify --format table`: one line per finding, then a summary line.
+
+use std::io::Write;
+
+use runbom_analysis::verify::{FindingCode, Level};
+
+use super::VerifyOutcome;
+
+pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()> {
+    if !outcome.findings.is_empty() {
+        let mut rows = vec![[
+            "CODE".to_owned(),
+            "LEVEL".to_owned(),
+            "SUBJECT".to_owned(),
+            "VERSION".to_owned(),
+            "DETAIL".to_owned(),
+        ]];
+        for finding in &outcome.findings {
+            let mut detail = finding.message.clone();
+            if !finding.modules.is_empty() && finding.code != FindingCode::UnknownCode {
+                detail.push_str(&format!("; loaded: {}", finding.modules.join(", ")));
+            }
+            rows.push([
+                finding.code.to_string(),
+                match finding.level {
+                    Level::Error => "error".to_owned(),
+                    Level::Warning => "warning".to_owned(),
+                },
+                finding.subject.clone(),
+                finding.version.clone().unwrap_or_else(|| "-".to_owned()),
+                detail,
+            ]);
+        }
+        let mut widths = [0usize; 4];
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        for row in &rows {
+            let mut line = String::new();
+            for (cell, width) in row.iter().zip(widths) {
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+            line.push_str(&row[4]);
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+    writeln!(out, "{}", summary(outcome))?;
+    Ok(())
+}
+
+fn summary(outcome: &VerifyOutcome) -> String {
+    let against = format!(
+        "{} distributions observed ({} runtime reports{}) against {} expected components of `{}`",
+        outcome.distributions_observed(),
+        outcome.reports.len(),
+        match &outcome.scan {
+            Some(scan) => format!(", {} installed files hashed", scan.files_hashed),
+            None => String::new(),
+        },
+        outcome.expected.components.len(),
+        outcome.expected.source
+    );
+    if outcome.findings.is_empty() {
+        return format!("clean: {against}");
+    }
+    let counts: Vec<String> = FindingCode::ALL
+        .iter()
+        .filter_map(|code| {
+            let n = outcome.findings.iter().filter(|f| f.code == *code).count();
+            (n > 0).then(|| format!("{n} {code}"))
+        })
+        .collect();
+    format!(
+        "{} findings ({}): {against}",
+        outcome.findings.len(),
+        counts.join(", ")
+    )
+}
