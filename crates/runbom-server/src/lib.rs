@@ -1,2 +1,111 @@
 //! runbom's server: the ingest and query HTTP API, authentication, the dashboard with live
-//! updates, the webhook notifier and the advisory feed poller.
+//! updates, the webhook notifier and the detector that recomputes findings when an input
+//! changes.
+//!
+//! Every server process is stateless apart from its store: several `runbom serve` processes
+//! may share one PostgreSQL database. They learn of each other's writes from the store's change
+//! log (polled), and findings are opened once across processes (the store's finding key), so an
+//! alert is sent once.
+
+mod api;
+mod auth;
+mod body;
+pub mod client;
+mod dashboard;
+mod detect;
+mod error;
+mod events;
+mod findings;
+mod ingest;
+mod notify;
+mod openapi;
+mod time;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use runbom_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+pub use auth::{NewToken, create_token};
+pub use error::ServerError;
+pub use events::LiveEvent;
+pub use time::rfc3339;
+
+/// How a server process runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Largest accepted request body, compressed or not (413 beyond).
+    pub max_body_bytes: usize,
+    /// An instance not heard from for this long is marked gone.
+    pub gone_after: Duration,
+    /// How often the store's change log and advisories are polled for other processes' writes.
+    pub poll_interval: Duration,
+    /// Webhooks to register at start: `(url, format)` with format `json` or `slack`.
+    pub webhooks: Vec<(String, String)>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 8 * 1024 * 1024,
+            gone_after: Duration::from_secs(300),
+            poll_interval: Duration::from_millis(100),
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+struct AppState {
+    store: Store,
+    config: Arc<ServerConfig>,
+    ingest: ingest::IngestQueue,
+    events: broadcast::Sender<LiveEvent>,
+}
+
+/// Serves until the process is stopped. Prints nothing; `on_listening` is called with the
+/// bound address (the port is chosen by the OS when the configured one is 0).
+pub async fn serve(
+    store: Store,
+    config: ServerConfig,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    notify::register_webhooks(&store, &config.webhooks).await?;
+    let (events, _) = broadcast::channel(256);
+    let state = AppState {
+        ingest: ingest::IngestQueue::start(store.clone()),
+        store: store.clone(),
+        config: Arc::new(config),
+        events: events.clone(),
+    };
+    tokio::spawn(detect::run(state.clone()));
+    tokio::spawn(notify::run(store));
+    on_listening(addr);
+    axum::serve(listener, router(state))
+        .await
+        .map_err(|source| ServerError::Serve { source })
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes(&state))
+        .merge(dashboard::routes())
+        .with_state(state)
+}

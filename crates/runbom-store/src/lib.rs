@@ -19,6 +19,7 @@
 mod advisories;
 mod error;
 mod location;
+mod portfolio;
 mod sources;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,6 +34,11 @@ use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Executor};
 pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
 pub use location::{Engine, Location};
+pub use portfolio::{
+    AdvisoryMatch, ApplicationSummary, ComponentUse, Delivery, FindingRecord, IncomingReport,
+    IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, NewFinding, Overview, SearchHit,
+    TokenRecord, Webhook,
+};
 pub use sources::{EcosystemCount, SourceStatus};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

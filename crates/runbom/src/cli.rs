@@ -33,6 +33,114 @@ pub enum Command {
     /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
     /// 1 findings, 2 usage or input error.
     Verify(VerifyArgs),
+    /// Run the runbom server: ingest API, query API, live dashboard, webhook alerts.
+    Serve(ServeArgs),
+    /// Administer a server's store: tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Upload an expected inventory (SBOM or lockfile) for an application release to a server.
+    Push(PushArgs),
+}
+
+/// Where the store is: a file path, `sqlite://PATH` or `postgres://…`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store (default `$XDG_DATA_HOME/runbom/runbom.db`).
+    #[arg(
+        long = "db",
+        visible_alias = "database",
+        env = "RUNBOM_DB",
+        value_name = "LOC"
+    )]
+    pub db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Seconds without a report after which an instance is marked gone.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub gone_after: u64,
+    /// Largest accepted request body in bytes, before and after gzip decompression.
+    #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Send alerts (runbom's JSON) to this URL; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
+    /// Send alerts in Slack's format (`{"text": …}`) to this URL; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub slack_webhook: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Server tokens: app tokens report for one application; admin tokens administer.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown once; only its hash is stored).
+    Create(TokenCreateArgs),
+    /// Revoke a token by id.
+    Revoke(TokenRevokeArgs),
+    /// List tokens (ids, applications, dates; never secrets).
+    List(TokenListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The application the token may report for.
+    #[arg(long, required_unless_present = "admin", conflicts_with = "admin")]
+    pub app: Option<String>,
+    /// Create an admin token instead (tokens, webhooks, delivery log over the API).
+    #[arg(long)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token id (from `create` or `list`).
+    pub id: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The expected inventory: CycloneDX, SPDX, requirements.txt or a lockfile.
+    #[arg(long, value_name = "FILE")]
+    pub expected: PathBuf,
+    /// The application.
+    #[arg(long)]
+    pub app: String,
+    /// The release the inventory describes.
+    #[arg(long)]
+    pub release: String,
+    /// The server's base URL.
+    #[arg(long, env = "RUNBOM_SERVER", value_name = "URL")]
+    pub server: String,
+    /// A token of the application (or an admin token).
+    #[arg(
+        long,
+        env = "RUNBOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,17 +1,22 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
+mod admin;
 mod attest;
 mod db;
 mod inventory;
 mod keygen;
 mod policy;
+mod push;
 mod runtime_reports;
+mod serve;
 mod verify;
 mod versions;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, DbCommand, PolicyCommand, VersionsCommand};
+use crate::cli::{
+    AdminCommand, Cli, Command, DbCommand, PolicyCommand, StoreArgs, TokenCommand, VersionsCommand,
+};
 
 /// How a command ended, as CI pipelines read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +52,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
         Command::Inventory(args) => inventory::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
+            admin::token::create(&args)
+        }
+        Command::Admin(AdminCommand::Token(TokenCommand::Revoke(args))) => {
+            admin::token::revoke(&args)
+        }
+        Command::Admin(AdminCommand::Token(TokenCommand::List(args))) => admin::token::list(&args),
+        Command::Push(args) => push::run(&args),
         Command::Verify(args) => verify::run(&args),
     }
+}
+
+/// Opens the store `--db` names (or the default one) on a fresh async runtime.
+pub(crate) fn open_store(
+    args: &StoreArgs,
+) -> anyhow::Result<(tokio::runtime::Runtime, runbom_store::Store)> {
+    use anyhow::Context;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let location = match &args.db {
+        Some(db) => runbom_store::Location::parse(db),
+        None => runbom_store::Location::default_location()
+            .context("no --db given and no home directory for the default store")?,
+    };
+    let store = runtime.block_on(runbom_store::Store::open_location(&location))?;
+    Ok((runtime, store))
 }

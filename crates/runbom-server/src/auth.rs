@@ -1,0 +1,102 @@
+//! Bearer tokens: random secrets shown once, stored as sha256 hashes; app tokens may report for
+//! one application only, admin tokens may do admin actions.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use rand::RngCore;
+use runbom_store::{Store, StoreError, TokenRecord};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::time::now_ms;
+
+/// A token just created: the secret exists only here.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Creates a token for `app` (or an admin token when `None`) and stores its hash.
+pub async fn create_token(store: &Store, app: Option<&str>) -> Result<NewToken, StoreError> {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let id = hex::encode(&bytes[..4]);
+    let kind = if app.is_some() { "app" } else { "admin" };
+    let secret = format!("runbom_{kind}_{}", hex::encode(bytes));
+    store
+        .create_token(&id, app, &hash(&secret), now_ms())
+        .await?;
+    Ok(NewToken { id, secret })
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The live token the request's `Authorization: Bearer` header names; 401 without one.
+async fn bearer(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
+    let unauthorized =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorized)?;
+    let secret = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(unauthorized)?
+        .trim();
+    store
+        .token_by_hash(&hash(secret))
+        .await?
+        .ok_or_else(unauthorized)
+}
+
+/// The application the request's app token reports for (401: no valid token; 403: an admin
+/// token, which may not report).
+pub(crate) async fn require_app(store: &Store, headers: &HeaderMap) -> Result<String, ApiError> {
+    bearer(store, headers)
+        .await?
+        .app
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "an application token is required"))
+}
+
+/// Succeeds for an admin token (401: no valid token; 403: an app token).
+pub(crate) async fn require_admin(store: &Store, headers: &HeaderMap) -> Result<(), ApiError> {
+    match bearer(store, headers).await?.app {
+        None => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "an admin token is required",
+        )),
+    }
+}
+
+/// Succeeds for an admin token or a token of `app`.
+pub(crate) async fn require_app_or_admin(
+    store: &Store,
+    headers: &HeaderMap,
+    app: &str,
+) -> Result<(), ApiError> {
+    match bearer(store, headers).await?.app {
+        None => Ok(()),
+        Some(own) if own == app => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token belongs to another application",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_sha256_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Request bodies of the ingest API: gzip or plain, bounded before and after decompression (a
+//! small gzip bomb must not become a large allocation), then a validated `RuntimeReport`.
+
+use std::io::Read;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use flate2::read::GzDecoder;
+use runbom_model::runtime::{RUNTIME_REPORT_SCHEMA, RuntimeReport};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Longest accepted `report_id` or `session_id`.
+const MAX_ID_LEN: usize = 200;
+
+/// The body as sent, decompressed when `Content-Encoding: gzip`, at most `limit` bytes.
+pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "identity" | "" => Ok(body),
+        "gzip" | "x-gzip" => gunzip(&body, limit),
+        other => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported Content-Encoding `{other}` (use gzip or none)"),
+        )),
+    }
+}
+
+fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    GzDecoder::new(body)
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|err| {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {err}"))
+        })?;
+    if out.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the decompressed body exceeds {limit} bytes"),
+        ));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Parses a JSON body, naming the line and column of the first problem.
+pub(crate) fn json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "invalid {what} at line {}, column {}: {err}",
+                err.line(),
+                err.column()
+            ),
+        )
+    })
+}
+
+/// A report the store may take: right schema, usable ids, and for the token's own application.
+pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeReport, ApiError> {
+    let report: RuntimeReport = json(body, "runtime report")?;
+    let unprocessable = |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
+    if report.schema != RUNTIME_REPORT_SCHEMA {
+        return Err(unprocessable(format!(
+            "unsupported schema `{}` (this server takes `{RUNTIME_REPORT_SCHEMA}`)",
+            report.schema
+        )));
+    }
+    for (field, value) in [
+        ("report_id", &report.report_id),
+        ("session_id", &report.session_id),
+    ] {
+        if value.trim().is_empty() || value.len() > MAX_ID_LEN {
+            return Err(unprocessable(format!(
+                "`{field}` must be 1 to {MAX_ID_LEN} characters"
+            )));
+        }
+    }
+    if let Some(app) = &report.app
+        && app != token_app
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("the report is for application `{app}` but the token is for `{token_app}`"),
+        ));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Bytes {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(data).unwrap();
+        Bytes::from(encoder.finish().unwrap())
+    }
+
+    fn gzip_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn gzip_bodies_are_decompressed() {
+        let body = decoded(&gzip_headers(), gzip(b"{\"a\":1}"), 100).unwrap();
+        assert_eq!(&body[..], b"{\"a\":1}");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_cut_at_the_limit() {
+        let err = decoded(&gzip_headers(), gzip(&vec![b' '; 10_000]), 1000).unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn broken_gzip_is_a_bad_request() {
+        let err = decoded(&gzip_headers(), Bytes::from_static(b"not gzip"), 1000).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn unknown_encodings_are_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_ENCODING, "br".parse().unwrap());
+        let err = decoded(&headers, Bytes::new(), 10).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn malformed_json_names_line_and_column() {
+        let err = validated_report(b"{\n  \"schema\": 3\n}", "app").unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(err.message.contains("line 2"), "{}", err.message);
+    }
+}

@@ -1,0 +1,107 @@
+//! The detector: polls the store's change log (every process's writes) and the advisory
+//! tables, recomputes the findings of each application whose inputs changed, opens and resolves
+//! findings, queues their alerts, marks silent instances gone, and keeps trend snapshots.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use runbom_store::{Store, StoreError};
+
+use crate::AppState;
+use crate::events::publish;
+use crate::findings;
+use crate::notify;
+use crate::time::now_ms;
+
+/// How often silent instances are looked for.
+const GONE_CHECK: Duration = Duration::from_secs(1);
+
+/// How often the overview is saved for the trend charts.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
+
+pub(crate) async fn run(state: AppState) {
+    let store = &state.store;
+    let mut watermark = store.change_watermark().await.unwrap_or(0);
+    let mut advisories = store.advisory_watermark().await.unwrap_or_default();
+    let mut dirty: BTreeSet<String> = store
+        .application_names()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut last_gone_check = Instant::now();
+    let mut last_snapshot: Option<Instant> = None;
+    let mut tick = tokio::time::interval(state.config.poll_interval);
+    loop {
+        tick.tick().await;
+        if let Err(err) = poll_changes(&state, &mut watermark, &mut dirty).await {
+            tracing::warn!("cannot read the change log: {err:#}");
+        }
+        match store.advisory_watermark().await {
+            Ok(now) if now != advisories => {
+                advisories = now;
+                dirty.extend(store.application_names().await.unwrap_or_default());
+                publish(&state.events, "advisories", "");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!("cannot read the advisories: {err:#}"),
+        }
+        if last_gone_check.elapsed() >= GONE_CHECK {
+            last_gone_check = Instant::now();
+            let gone_ms = i64::try_from(state.config.gone_after.as_millis()).unwrap_or(i64::MAX);
+            let now = now_ms();
+            if let Err(err) = store.mark_gone(now.saturating_sub(gone_ms), now).await {
+                tracing::warn!("cannot mark silent instances gone: {err:#}");
+            }
+        }
+        while let Some(app) = dirty.pop_first() {
+            if let Err(err) = recompute(store, &app).await {
+                tracing::warn!("cannot recompute the findings of `{app}`: {err:#}");
+                dirty.insert(app);
+                break;
+            }
+        }
+        if last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_EVERY) {
+            last_snapshot = Some(Instant::now());
+            if let Err(err) = snapshot(store).await {
+                tracing::warn!("cannot save a trend snapshot: {err:#}");
+            }
+        }
+    }
+}
+
+async fn poll_changes(
+    state: &AppState,
+    watermark: &mut i64,
+    dirty: &mut BTreeSet<String>,
+) -> Result<(), StoreError> {
+    for (id, kind, app) in state.store.changes_since(*watermark).await? {
+        *watermark = id;
+        if kind != "finding" {
+            dirty.insert(app.clone());
+        }
+        publish(&state.events, &kind, &app);
+    }
+    Ok(())
+}
+
+/// Recomputes one application's findings from its live instances, advisories and expected
+/// inventory; queues alerts for the findings opened now.
+pub(crate) async fn recompute(store: &Store, app: &str) -> Result<(), StoreError> {
+    let components = store.live_components(app).await?;
+    let matches = store.advisory_matches(app).await?;
+    let expected = store.expected_for(app).await?;
+    let current = findings::compute(app, &components, &matches, expected.as_ref());
+    let now = now_ms();
+    for opened in store.sync_findings(app, &current, now).await? {
+        notify::enqueue(store, &opened, now).await?;
+    }
+    Ok(())
+}
+
+/// Saves the overview under the current minute.
+async fn snapshot(store: &Store) -> Result<(), StoreError> {
+    let overview = store.overview().await?;
+    let now = now_ms();
+    store.save_snapshot(now - now % 60_000, &overview).await
+}

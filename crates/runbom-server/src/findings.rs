@@ -1,0 +1,263 @@
+//! What is wrong with one application now, from its live instances: vulnerable components
+//! (in use or only installed), components its expected inventory does not list, components
+//! whose version drifted from the expected one, and tampered files. Pure: the detector feeds
+//! it from the store.
+
+use runbom_model::advisory::Advisory;
+use runbom_model::{Ecosystem, PackageName};
+use runbom_store::{AdvisoryMatch, LiveComponent, NewFinding};
+use runbom_versions::osv;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::time::parse_rfc3339;
+
+/// Every finding of `app`.
+pub(crate) fn compute(
+    app: &str,
+    components: &[LiveComponent],
+    matches: &[AdvisoryMatch],
+    expected: Option<&(String, Vec<(String, String)>)>,
+) -> Vec<NewFinding> {
+    let mut findings = Vec::new();
+    for m in matches {
+        if let Some(component) = components
+            .iter()
+            .find(|c| c.name == m.name && c.version == m.version)
+            && let Some(finding) = vulnerable(app, component, m)
+        {
+            findings.push(finding);
+        }
+    }
+    if let Some((release, expected)) = expected {
+        findings.extend(against_expected(app, release, components, expected));
+    }
+    for c in components.iter().filter(|c| !c.tampered.is_empty()) {
+        let files: Vec<&str> = c.tampered.lines().collect();
+        findings.push(finding(
+            app,
+            "tampered",
+            "high",
+            c,
+            "",
+            format!(
+                "{} {}: {} file(s) differ from RECORD",
+                c.name,
+                c.version,
+                files.len()
+            ),
+            json!({ "files": files }),
+            None,
+        ));
+    }
+    findings
+}
+
+fn vulnerable(app: &str, component: &LiveComponent, m: &AdvisoryMatch) -> Option<NewFinding> {
+    let advisory: Advisory = serde_json::from_str(&m.record).ok()?;
+    let affected = advisory.affected.iter().any(|a| {
+        let ours = a.ecosystem().and_then(Result::ok) == Some(Ecosystem::PyPi)
+            && a.package
+                .as_ref()
+                .is_some_and(|p| PackageName::pypi(&p.name).as_str() == component.name);
+        ours && osv::affects(Ecosystem::PyPi, a, &component.version)
+            .is_ok_and(|verdict| verdict.is_affected())
+    });
+    if !affected {
+        return None;
+    }
+    let summary = advisory.summary.clone().unwrap_or_else(|| {
+        format!(
+            "{} affects {} {}",
+            advisory.id, component.name, component.version
+        )
+    });
+    Some(finding(
+        app,
+        "vulnerable",
+        &severity(&advisory),
+        component,
+        &advisory.id,
+        summary,
+        json!({ "aliases": advisory.aliases }),
+        advisory.published.as_deref().and_then(parse_rfc3339),
+    ))
+}
+
+/// The advisory's severity word: GitHub's `database_specific.severity` (`MODERATE` is
+/// `medium`), else the CVSS vector's presence marks it `unknown`.
+fn severity(advisory: &Advisory) -> String {
+    let word = advisory
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(|s| s.as_str())
+        .map(str::to_ascii_lowercase);
+    match word.as_deref() {
+        Some("moderate") => "medium".to_owned(),
+        Some(w @ ("low" | "medium" | "high" | "critical")) => w.to_owned(),
+        _ => "unknown".to_owned(),
+    }
+}
+
+fn against_expected(
+    app: &str,
+    release: &str,
+    components: &[LiveComponent],
+    expected: &[(String, String)],
+) -> Vec<NewFinding> {
+    let mut findings = Vec::new();
+    for c in components {
+        let pins: Vec<&str> = expected
+            .iter()
+            .filter(|(name, _)| *name == c.name)
+            .map(|(_, version)| version.as_str())
+            .collect();
+        if pins.is_empty() {
+            findings.push(finding(
+                app,
+                "unexpected",
+                if c.loaded { "high" } else { "medium" },
+                c,
+                "",
+                format!(
+                    "{} {} is not in release {release}'s expected inventory",
+                    c.name, c.version
+                ),
+                json!({ "release": release }),
+                None,
+            ));
+        } else if !pins.contains(&"") && !pins.contains(&c.version.as_str()) {
+            findings.push(finding(
+                app,
+                "drift",
+                "medium",
+                c,
+                "",
+                format!(
+                    "{} runs {} but release {release} expects {}",
+                    c.name,
+                    c.version,
+                    pins.join(" or ")
+                ),
+                json!({ "release": release, "expected": pins }),
+                None,
+            ));
+        }
+    }
+    findings
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    app: &str,
+    kind: &str,
+    severity: &str,
+    c: &LiveComponent,
+    advisory_id: &str,
+    summary: String,
+    mut detail: serde_json::Value,
+    published_at: Option<i64>,
+) -> NewFinding {
+    let mut hasher = Sha256::new();
+    for part in [app, kind, &c.name, &c.version, advisory_id] {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    let instances: Vec<_> = c
+        .instances
+        .iter()
+        .map(|(host, pid)| json!({ "host": host, "pid": pid }))
+        .collect();
+    detail["instances"] = json!(instances);
+    NewFinding {
+        key: hex::encode(&hasher.finalize()[..16]),
+        kind: kind.to_owned(),
+        severity: severity.to_owned(),
+        name: c.name.clone(),
+        version: c.version.clone(),
+        advisory_id: advisory_id.to_owned(),
+        in_use: c.loaded,
+        summary,
+        detail: detail.to_string(),
+        published_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn component(name: &str, version: &str, loaded: bool) -> LiveComponent {
+        LiveComponent {
+            name: name.into(),
+            version: version.into(),
+            loaded,
+            tampered: String::new(),
+            instances: vec![("web-1".into(), 42)],
+        }
+    }
+
+    fn advisory_match(name: &str, version: &str) -> AdvisoryMatch {
+        let record = json!({
+            "id": "GHSA-test", "modified": "2024-01-01T00:00:00Z",
+            "published": "2024-01-01T00:00:00Z", "summary": "bad thing",
+            "database_specific": {"severity": "MODERATE"},
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "Py_YAML"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "6.0"}]}]}]
+        });
+        AdvisoryMatch {
+            name: name.into(),
+            version: version.into(),
+            advisory_id: "GHSA-test".into(),
+            record: record.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_vulnerable_loaded_component_is_in_use_and_names_its_instances() {
+        let found = compute(
+            "shop",
+            &[component("py-yaml", "5.4", true)],
+            &[advisory_match("py-yaml", "5.4")],
+            None,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, "vulnerable");
+        assert_eq!(found[0].severity, "medium");
+        assert!(found[0].in_use);
+        assert!(found[0].detail.contains("web-1"), "{}", found[0].detail);
+        assert_eq!(found[0].published_at, Some(1_704_067_200_000));
+    }
+
+    #[test]
+    fn a_fixed_version_is_not_vulnerable() {
+        let found = compute(
+            "shop",
+            &[component("py-yaml", "6.0", true)],
+            &[advisory_match("py-yaml", "6.0")],
+            None,
+        );
+        assert!(found.is_empty());
+    }
+
+    #[test]
+    fn unexpected_and_drifted_components_are_found() {
+        let expected = (
+            "1.0".to_owned(),
+            vec![("flask".to_owned(), "3.0.0".to_owned())],
+        );
+        let found = compute(
+            "shop",
+            &[
+                component("flask", "3.0.1", true),
+                component("evil", "1", false),
+            ],
+            &[],
+            Some(&expected),
+        );
+        let kinds: Vec<&str> = found.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["drift", "unexpected"]);
+        assert_ne!(found[0].key, found[1].key);
+    }
+}

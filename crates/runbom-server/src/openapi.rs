@@ -1,0 +1,176 @@
+//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`. A test checks that
+//! every route the router serves under `/api/v1` is described here.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// Every path of the API with its methods; kept beside the document so the test can hold the
+/// router to it.
+pub(crate) const PATHS: &[(&str, &[&str])] = &[
+    ("/api/v1/reports", &["post"]),
+    (
+        "/api/v1/applications/{app}/releases/{release}/expected",
+        &["put"],
+    ),
+    ("/api/v1/overview", &["get"]),
+    ("/api/v1/trends", &["get"]),
+    ("/api/v1/applications", &["get"]),
+    ("/api/v1/applications/{app}", &["get"]),
+    ("/api/v1/components/{name}", &["get"]),
+    ("/api/v1/advisories/{id}", &["get"]),
+    ("/api/v1/findings", &["get"]),
+    ("/api/v1/search", &["get"]),
+    ("/api/v1/events", &["get"]),
+    ("/api/v1/openapi.json", &["get"]),
+    ("/api/v1/admin/tokens", &["get", "post"]),
+    ("/api/v1/admin/tokens/{id}", &["delete"]),
+    ("/api/v1/admin/webhooks", &["get", "post"]),
+    ("/api/v1/admin/webhooks/{id}", &["delete"]),
+    ("/api/v1/admin/deliveries", &["get"]),
+];
+
+pub(crate) async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn operation(path: &str, method: &str) -> Value {
+    let (summary, security, ok): (&str, Option<&str>, &str) = match (path, method) {
+        ("/api/v1/reports", _) => (
+            "Ingest a runtime report (runbom.runtime-report/v1). Body may be gzip \
+             (Content-Encoding: gzip). 201 stored, 200 already stored (same report_id), \
+             401 no token, 403 token of another application, 413 too large, 422 invalid.",
+            Some("app"),
+            "201",
+        ),
+        (p, _) if p.ends_with("/expected") => (
+            "Upload the expected inventory (ExpectedInventory JSON) of an application release.",
+            Some("app"),
+            "201",
+        ),
+        ("/api/v1/overview", _) => ("Key risk indicators of the whole portfolio.", None, "200"),
+        ("/api/v1/trends", _) => (
+            "Overview snapshots of the last 7 days (one per minute).",
+            None,
+            "200",
+        ),
+        ("/api/v1/applications", _) => (
+            "Every application with instance and finding counts.",
+            None,
+            "200",
+        ),
+        ("/api/v1/applications/{app}", _) => (
+            "One application: instances, components with runtime use, open findings.",
+            None,
+            "200",
+        ),
+        ("/api/v1/components/{name}", _) => (
+            "One component (normalised name): which applications run which versions, findings.",
+            None,
+            "200",
+        ),
+        ("/api/v1/advisories/{id}", _) => (
+            "One advisory (by id or alias) and who it affects.",
+            None,
+            "200",
+        ),
+        ("/api/v1/findings", _) => (
+            "Findings; `app` filters, `all=true` includes resolved ones.",
+            None,
+            "200",
+        ),
+        ("/api/v1/search", _) => (
+            "Applications, components and advisories matching `q`.",
+            None,
+            "200",
+        ),
+        ("/api/v1/events", _) => (
+            "Server-sent events: `change` with {kind, app} whenever anything changes.",
+            None,
+            "200",
+        ),
+        ("/api/v1/openapi.json", _) => ("This document.", None, "200"),
+        ("/api/v1/admin/tokens", "post") => (
+            "Create a token: {\"app\": NAME} for an app token, {} for an admin token. The secret \
+             is in the answer only.",
+            Some("admin"),
+            "201",
+        ),
+        ("/api/v1/admin/tokens", _) => ("List tokens (never their secrets).", Some("admin"), "200"),
+        ("/api/v1/admin/tokens/{id}", _) => ("Revoke a token.", Some("admin"), "200"),
+        ("/api/v1/admin/webhooks", "post") => (
+            "Add a webhook: {\"url\": URL, \"format\": \"json\"|\"slack\"}.",
+            Some("admin"),
+            "201",
+        ),
+        ("/api/v1/admin/webhooks", _) => ("List webhooks.", Some("admin"), "200"),
+        ("/api/v1/admin/webhooks/{id}", _) => ("Remove a webhook.", Some("admin"), "200"),
+        ("/api/v1/admin/deliveries", _) => (
+            "The webhook delivery log, newest first.",
+            Some("admin"),
+            "200",
+        ),
+        _ => ("", None, "200"),
+    };
+    let mut op = json!({
+        "summary": summary,
+        "responses": { ok: { "description": "success", "content": { "application/json": {} } } },
+    });
+    let parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if !parameters.is_empty() {
+        op["parameters"] = json!(parameters);
+    }
+    if let Some(scheme) = security {
+        op["security"] = json!([{ scheme: [] }]);
+        op["responses"]["401"] = json!({ "description": "no valid bearer token" });
+        op["responses"]["403"] = json!({ "description": "the token may not do this" });
+    }
+    op
+}
+
+fn spec() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (path, methods) in PATHS {
+        let item: serde_json::Map<String, Value> = methods
+            .iter()
+            .map(|method| ((*method).to_owned(), operation(path, method)))
+            .collect();
+        paths.insert((*path).to_owned(), Value::Object(item));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "runbom server API",
+            "version": "1",
+            "description": "Ingest runtime reports, query the portfolio, manage tokens and webhooks. \
+                            Reads are open; writes need an application token, admin actions an admin \
+                            token (Authorization: Bearer …).",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "app": { "type": "http", "scheme": "bearer", "description": "an application token (runbom admin token create --app NAME)" },
+                "admin": { "type": "http", "scheme": "bearer", "description": "an admin token (runbom admin token create --admin)" },
+            }
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_documented_with_a_summary() {
+        let spec = spec();
+        for (path, methods) in PATHS {
+            for method in *methods {
+                let summary = spec["paths"][path][method]["summary"].as_str().unwrap();
+                assert!(!summary.is_empty(), "{method} {path}");
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! The server's portfolio on both engines: ingest (idempotent, heartbeats write no
+//! observations), tokens, expected inventories, findings opened once, webhook deliveries.
+
+use runbom_model::PackageName;
+use runbom_model::runtime::{
+    DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
+    RuntimeInterpreter, RuntimeReport,
+};
+use runbom_store::testing::each_engine;
+use runbom_store::{IncomingReport, IngestOutcome, NewFinding, Store};
+
+fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
+    DistributionUse {
+        name: name.to_owned(),
+        normalized_name: PackageName::pypi(name),
+        version: version.to_owned(),
+        purl: format!("pkg:pypi/{name}@{version}"),
+        location: "/site-packages".into(),
+        size: 10,
+        modules: modules
+            .iter()
+            .map(|m| LoadedModule {
+                name: (*m).to_owned(),
+                file: Some(format!("/site-packages/{m}.py").into()),
+                pids: vec![7],
+                integrity: Some(FileIntegrity::Verified {
+                    sha256: "ab".into(),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -> IncomingReport {
+    IncomingReport {
+        app: "shop".to_owned(),
+        received_at: 1_000,
+        report: RuntimeReport {
+            schema: RUNTIME_REPORT_SCHEMA.to_owned(),
+            report_id: report_id.to_owned(),
+            session_id: session.to_owned(),
+            sequence: 0,
+            complete: false,
+            app: Some("shop".to_owned()),
+            environment: Some("prod".to_owned()),
+            host: "web-1".to_owned(),
+            started_at: "2026-01-01T00:00:00Z".to_owned(),
+            reported_at: "2026-01-01T00:00:01Z".to_owned(),
+            command: vec!["python".into(), "app.py".into()],
+            exit_code: None,
+            interpreter: RuntimeInterpreter {
+                executable: "/usr/bin/python3".into(),
+                implementation: "cpython".into(),
+                version: "3.11.2".into(),
+                prefix: "/usr".into(),
+            },
+            processes: vec![ProcessInfo {
+                pid: 7,
+                parent_pid: 1,
+                started_at: "2026-01-01T00:00:00Z".into(),
+                argv: vec!["app.py".into()],
+                executable: "/usr/bin/python3".into(),
+                modules_loaded: 3,
+                hook_errors: 0,
+                exited: false,
+            }],
+            distributions,
+            stdlib_modules: vec!["os".into()],
+            unowned_modules: vec![],
+            hook_errors: 0,
+        },
+    }
+}
+
+async fn ingest(store: &Store, reports: &[IncomingReport]) -> Vec<IngestOutcome> {
+    store.ingest_reports(reports).await.expect("ingest")
+}
+
+#[tokio::test]
+async fn reports_are_stored_once_and_heartbeats_change_nothing() {
+    each_engine(|store| async move {
+        let first = report(
+            "r1",
+            "s1",
+            vec![dist("PyYAML", "6.0", &["yaml"]), dist("idna", "3.7", &[])],
+        );
+        let outcomes = ingest(&store, &[first.clone(), first.clone()]).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: true, .. }
+        ));
+        assert_eq!(outcomes[1], IngestOutcome::Duplicate);
+
+        let mut heartbeat = first.clone();
+        heartbeat.report.report_id = "r2".into();
+        heartbeat.received_at = 2_000;
+        let outcomes = ingest(&store, &[heartbeat]).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: false, .. }
+        ));
+
+        let components = store.live_components("shop").await.unwrap();
+        let names: Vec<(&str, bool)> = components
+            .iter()
+            .map(|c| (c.name.as_str(), c.loaded))
+            .collect();
+        assert_eq!(names, [("idna", false), ("pyyaml", true)]);
+        assert_eq!(components[0].instances, [("web-1".to_owned(), 7)]);
+        let instances = store.instances("shop").await.unwrap();
+        assert_eq!(instances.len(), 1);
+        assert_eq!(instances[0].last_seen, 2_000);
+        assert_eq!(instances[0].environment, "prod");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_changed_report_updates_only_what_changed() {
+    each_engine(|store| async move {
+        ingest(
+            &store,
+            &[report(
+                "r1",
+                "s1",
+                vec![dist("PyYAML", "6.0", &[]), dist("idna", "3.7", &[])],
+            )],
+        )
+        .await;
+        let changed = report("r2", "s1", vec![dist("PyYAML", "6.0", &["yaml"])]);
+        let outcomes = ingest(&store, &[changed]).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: true, .. }
+        ));
+        let components = store.live_components("shop").await.unwrap();
+        assert_eq!(components.len(), 1, "idna is no longer installed");
+        assert!(components[0].loaded);
+        let overview = store.overview().await.unwrap();
+        assert_eq!(overview.components_in_use, 1);
+        assert_eq!(overview.live_instances, 1);
+        assert!(store.change_watermark().await.unwrap() >= 2);
+        let changes = store.changes_since(0).await.unwrap();
+        assert!(
+            changes
+                .iter()
+                .all(|(_, kind, app)| kind == "report" && app == "shop")
+        );
+        let uses = store.component_uses(None, Some("pyyaml")).await.unwrap();
+        assert_eq!(
+            (
+                uses[0].app.as_str(),
+                uses[0].loaded_by,
+                uses[0].modules.as_str()
+            ),
+            ("shop", 1, "yaml")
+        );
+        assert_eq!(
+            store
+                .component_uses(Some("shop"), None)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let apps = store.application_summaries().await.unwrap();
+        assert_eq!(
+            (apps[0].live_instances, apps[0].instances, apps[0].last_seen),
+            (1, 1, Some(1_000))
+        );
+        assert_eq!(store.advisory_watermark().await.unwrap(), "0||");
+        assert_eq!(store.advisory_record("GHSA-none").await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn silent_instances_are_marked_gone() {
+    each_engine(|store| async move {
+        ingest(
+            &store,
+            &[report("r1", "s1", vec![dist("idna", "3.7", &[])])],
+        )
+        .await;
+        assert_eq!(
+            store.mark_gone(500, 5_000).await.unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(store.mark_gone(1_500, 5_000).await.unwrap(), ["shop"]);
+        assert!(store.live_components("shop").await.unwrap().is_empty());
+        assert!(store.instances("shop").await.unwrap()[0].gone);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_hash_until_revoked() {
+    each_engine(|store| async move {
+        store
+            .create_token("t1", Some("shop"), "h1", 1)
+            .await
+            .unwrap();
+        store.create_token("t2", None, "h2", 2).await.unwrap();
+        assert_eq!(
+            store
+                .token_by_hash("h1")
+                .await
+                .unwrap()
+                .unwrap()
+                .app
+                .as_deref(),
+            Some("shop")
+        );
+        assert!(store.revoke_token("t1", 3).await.unwrap());
+        assert!(!store.revoke_token("t1", 4).await.unwrap());
+        assert!(store.token_by_hash("h1").await.unwrap().is_none());
+        let tokens = store.tokens().await.unwrap();
+        assert_eq!(tokens.len(), 2);
+        assert_eq!(tokens[0].revoked_at, Some(3));
+        assert_eq!(tokens[1].app, None);
+    })
+    .await;
+}
+
+fn finding(key: &str) -> NewFinding {
+    NewFinding {
+        key: key.to_owned(),
+        kind: "vulnerable".to_owned(),
+        severity: "high".to_owned(),
+        name: "pyyaml".to_owned(),
+        version: "5.3".to_owned(),
+        advisory_id: "GHSA-x".to_owned(),
+        in_use: true,
+        summary: "bad".to_owned(),
+        detail: "{}".to_owned(),
+        published_at: Some(0),
+    }
+}
+
+#[tokio::test]
+async fn findings_open_once_resolve_and_reopen() {
+    each_engine(|store| async move {
+        let opened = store
+            .sync_findings("shop", &[finding("k1")], 10)
+            .await
+            .unwrap();
+        assert_eq!(opened.len(), 1);
+        assert!(
+            store
+                .sync_findings("shop", &[finding("k1")], 20)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.findings(Some("shop"), false).await.unwrap().len(), 1);
+        let overview = store.overview().await.unwrap();
+        assert_eq!(overview.vulnerable_in_use, [("high".to_owned(), 1)]);
+        assert_eq!(overview.mean_seconds_to_detect, Some(0));
+
+        assert!(
+            store
+                .sync_findings("shop", &[], 30)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .findings(Some("shop"), false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let all = store.findings(Some("shop"), true).await.unwrap();
+        assert_eq!(all[0].resolved_at, Some(30));
+
+        let reopened = store
+            .sync_findings("shop", &[finding("k1")], 40)
+            .await
+            .unwrap();
+        assert_eq!(reopened[0].opened_at, 40);
+        assert_eq!(
+            store.findings_for_advisory("GHSA-x").await.unwrap().len(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expected_inventories_are_per_release_and_newest_wins() {
+    each_engine(|store| async move {
+        let inventory: runbom_model::expected::ExpectedInventory = serde_json::from_value(serde_json::json!({
+            "format": "python/requirements", "source": "requirements.txt",
+            "components": [{
+                "ecosystem": "PyPI", "raw_name": "Flask", "name": "flask",
+                "version": {"kind": "exact", "value": "3.0.0"}, "purl": null, "hashes": [],
+                "licenses": [], "marker": null, "location": {"file": "requirements.txt", "line": 1}
+            }]
+        }))
+        .unwrap();
+        store.put_expected("shop", "1.0", &inventory, 1).await.unwrap();
+        store.put_expected("shop", "1.1", &inventory, 2).await.unwrap();
+        let (release, components) = store.expected_for("shop").await.unwrap().unwrap();
+        assert_eq!(release, "1.1");
+        assert_eq!(components, [("flask".to_owned(), "3.0.0".to_owned())]);
+        assert_eq!(store.application_names().await.unwrap(), ["shop"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deliveries_are_unique_per_event_claimed_once_and_logged() {
+    each_engine(|store| async move {
+        let id = store
+            .add_webhook("w1", "http://127.0.0.1:9/hook", "json", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .add_webhook("w2", "http://127.0.0.1:9/hook", "slack", 2)
+                .await
+                .unwrap(),
+            "w1"
+        );
+        assert!(store.enqueue_delivery(&id, "e1", "{}", 10).await.unwrap());
+        assert!(!store.enqueue_delivery(&id, "e1", "{}", 11).await.unwrap());
+        let due = store.due_deliveries(10, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(store.claim_delivery(&due[0], 100).await.unwrap());
+        assert!(
+            !store.claim_delivery(&due[0], 100).await.unwrap(),
+            "claimed once"
+        );
+        assert!(store.due_deliveries(50, 10).await.unwrap().is_empty());
+        store
+            .record_attempt(due[0].id, Err("HTTP 500"), Some(60), 50)
+            .await
+            .unwrap();
+        let retry = store.due_deliveries(60, 10).await.unwrap();
+        assert_eq!(retry[0].attempts, 1);
+        assert_eq!(retry[0].last_error, "HTTP 500");
+        store
+            .record_attempt(retry[0].id, Ok(()), None, 70)
+            .await
+            .unwrap();
+        let log = store.deliveries(10).await.unwrap();
+        assert_eq!(log[0].status, "delivered");
+        assert_eq!(log[0].delivered_at, Some(70));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_finds_applications_and_components_with_wildcards_escaped() {
+    each_engine(|store| async move {
+        ingest(
+            &store,
+            &[report("r1", "s1", vec![dist("PyYAML", "6.0", &["yaml"])])],
+        )
+        .await;
+        let hits = store.search("YAM", 10).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            (hits[0].kind.as_str(), hits[0].name.as_str()),
+            ("component", "pyyaml")
+        );
+        assert_eq!(store.search("sh", 10).await.unwrap()[0].kind, "application");
+        assert!(store.search("%", 10).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn trend_snapshots_round_trip() {
+    each_engine(|store| async move {
+        let overview = store.overview().await.unwrap();
+        store.save_snapshot(60_000, &overview).await.unwrap();
+        store.save_snapshot(60_000, &overview).await.unwrap();
+        let snapshots = store.snapshots(0).await.unwrap();
+        assert_eq!(snapshots.len(), 1);
+        assert_eq!(snapshots[0].overview, overview);
+    })
+    .await;
+}

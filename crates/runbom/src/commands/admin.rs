@@ -1,0 +1,3 @@
+//! `runbom admin …`: administration of a server's store.
+
+pub mod token;

@@ -1,0 +1,32 @@
+//! `runbom serve`: the server, on the store `--db` names.
+
+use std::time::Duration;
+
+use crate::cli::ServeArgs;
+use crate::commands::{ExitStatus, open_store};
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
+    let (runtime, store) = open_store(&args.store)?;
+    let webhooks = args
+        .webhook
+        .iter()
+        .map(|url| (url.clone(), "json".to_owned()))
+        .chain(
+            args.slack_webhook
+                .iter()
+                .map(|url| (url.clone(), "slack".to_owned())),
+        )
+        .collect();
+    let config = runbom_server::ServerConfig {
+        listen: args.listen,
+        max_body_bytes: args.max_body,
+        gone_after: Duration::from_secs(args.gone_after),
+        webhooks,
+        ..runbom_server::ServerConfig::default()
+    };
+    let engine = store.engine();
+    runtime.block_on(runbom_server::serve(store, config, |addr| {
+        eprintln!("runbom serve: listening on http://{addr} (store: {engine})");
+    }))?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,274 @@
+//! A `runbom serve` child process on a random port with its own SQLite store, killed on drop;
+//! a webhook receiver; report builders.
+
+#![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub db: String,
+    _dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+impl Server {
+    pub async fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db").to_str().unwrap().to_owned();
+        Self::start_on(dir, db, extra)
+    }
+
+    fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
+        let mut child = Command::new(cargo_bin("runbom"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in `{first}`"))
+            .to_owned();
+        std::thread::spawn(move || lines.for_each(drop));
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Server {
+            child,
+            url,
+            db,
+            _dir: dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Runs `runbom ARGS --db <this server's store>`.
+    pub fn runbom(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        let mut cmd = assert_cmd::Command::cargo_bin("runbom").unwrap();
+        cmd.args(args);
+        if args[0] != "push" {
+            cmd.args(["--db", &self.db]);
+        }
+        cmd.assert()
+    }
+
+    /// A new token (app token for `Some(app)`, admin token for `None`).
+    pub fn token(&self, app: Option<&str>) -> String {
+        let args: Vec<&str> = match app {
+            Some(app) => vec!["admin", "token", "create", "--app", app],
+            None => vec!["admin", "token", "create", "--admin"],
+        };
+        let out = self.runbom(&args).success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap().trim().to_owned()
+    }
+
+    pub fn token_ids(&self) -> Vec<String> {
+        let out = self
+            .runbom(&["admin", "token", "list"])
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap().to_owned())
+            .collect()
+    }
+
+    pub async fn post_report(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/reports", self.url))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    pub async fn post_raw(&self, token: &str, body: Vec<u8>, gzip: bool) -> u16 {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/reports", self.url))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        if gzip {
+            request = request.header("content-encoding", "gzip");
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    pub async fn post_raw_json(&self, token: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/reports", self.url))
+            .bearer_auth(token)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    pub async fn get_with(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, HeaderMap, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A runtime report of `app` whose distributions are `(name, version, loaded)`.
+pub fn report(report_id: &str, session: &str, app: &str, dists: &[(&str, &str, bool)]) -> Value {
+    let distributions: Vec<Value> = dists
+        .iter()
+        .map(|(name, version, loaded)| {
+            let normalized = name.to_lowercase().replace(['_', '.'], "-");
+            let modules = if *loaded {
+                json!([{ "name": normalized.replace('-', "_"), "file": format!("/site/{normalized}.py"), "pids": [4242] }])
+            } else {
+                json!([])
+            };
+            json!({
+                "name": name, "normalized_name": normalized, "version": version,
+                "purl": format!("pkg:pypi/{normalized}@{version}"), "location": "/site",
+                "size": 1, "modules": modules,
+            })
+        })
+        .collect();
+    json!({
+        "schema": "runbom.runtime-report/v1", "report_id": report_id, "session_id": session,
+        "sequence": 0, "complete": false, "app": app, "environment": "prod", "host": "web-1",
+        "started_at": "2026-01-01T00:00:00Z", "reported_at": "2026-01-01T00:00:01Z",
+        "command": ["python", "app.py"],
+        "interpreter": { "executable": "/usr/bin/python3", "implementation": "cpython", "version": "3.11.2", "prefix": "/usr" },
+        "processes": [{ "pid": 4242, "parent_pid": 1, "started_at": "2026-01-01T00:00:00Z", "argv": ["app.py"],
+                        "executable": "/usr/bin/python3", "modules_loaded": 1, "hook_errors": 0, "exited": false }],
+        "distributions": distributions, "stdlib_modules": [], "unowned_modules": [], "hook_errors": 0,
+    })
+}
+
+/// A webhook receiver on 127.0.0.1 that keeps every JSON body posted to it.
+pub struct Receiver {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    loop {
+                        let n = socket.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        let Some(end) = text.find("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length: usize = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if buf.len() < end + 4 + length {
+                            continue;
+                        }
+                        let body: Value =
+                            serde_json::from_slice(&buf[end + 4..end + 4 + length]).unwrap();
+                        kept.lock().unwrap().push(body);
+                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                        return;
+                    }
+                });
+            }
+        });
+        Receiver { port, bodies }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Waits until `n` bodies arrived (panics after `limit`, a generous bound, not a timing
+    /// assertion).
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let bodies = self.bodies.lock().unwrap().clone();
+            if bodies.len() >= n {
+                return bodies;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "only {} of {n} webhooks arrived",
+                bodies.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
