@@ -4,5 +4,6 @@
 pub mod licenses;
 pub mod policy;
 pub mod severity;
+pub mod unused;
 pub mod verify;
 pub mod vulns;

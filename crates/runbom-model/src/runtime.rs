@@ -107,6 +107,10 @@ pub struct DistributionUse {
     pub location: PathBuf,
     /// Sum of the RECORD sizes, bytes.
     pub size: u64,
+    /// `Requires-Dist` as written in METADATA (PEP 508), so that a report alone tells why a
+    /// distribution is installed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires_dist: Vec<String>,
     /// The modules of this distribution that were loaded, sorted by name; empty if never loaded.
     pub modules: Vec<LoadedModule>,
 }

@@ -6,6 +6,7 @@ mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
 pub mod index;
+mod locked;
 mod pipfile_lock;
 mod poetry_lock;
 mod purl;
@@ -68,10 +69,34 @@ pub fn read_expected(path: &Path) -> Result<ExpectedInventory, SourceError> {
 pub(crate) mod testdata {
     use std::path::PathBuf;
 
+    use runbom_model::expected::{ExpectedComponent, ExpectedInventory};
+
+    use crate::{InventoryReader, SourceError};
+
     pub fn path(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("testdata")
             .join(name)
+    }
+
+    /// Reads a fixture with `reader`, checking first that the reader detects it.
+    pub fn read(
+        reader: &dyn InventoryReader,
+        name: &str,
+    ) -> Result<ExpectedInventory, SourceError> {
+        let path = path(name);
+        let contents = std::fs::read_to_string(&path).expect("fixture");
+        assert!(reader.detect(&path, &contents), "{name} not detected");
+        reader.read(&path, &contents)
+    }
+
+    /// The component with this normalised name; panics when absent.
+    pub fn component<'a>(inventory: &'a ExpectedInventory, name: &str) -> &'a ExpectedComponent {
+        inventory
+            .components
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no `{name}` in {}", inventory.source))
     }
 }
 

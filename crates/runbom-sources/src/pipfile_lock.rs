@@ -4,13 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use runbom_model::expected::{
-    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
-};
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
-use crate::{InventoryReader, SourceError, purl};
+use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::{InventoryReader, SourceError};
 
 #[derive(Debug)]
 pub(crate) struct PipfileLock;
@@ -61,7 +59,6 @@ impl InventoryReader for PipfileLock {
         let mut components = Vec::new();
         for (section, entries) in [("default", &lock.default), ("develop", &lock.develop)] {
             for (raw_name, entry) in entries {
-                let name = PackageName::pypi(raw_name);
                 let version = match entry.version.as_deref() {
                     Some(v) => match v.strip_prefix("==") {
                         Some(exact) => ExpectedVersion::Exact(exact.to_owned()),
@@ -69,33 +66,22 @@ impl InventoryReader for PipfileLock {
                     },
                     None => ExpectedVersion::Unspecified,
                 };
-                components.push(ExpectedComponent {
-                    ecosystem: Some(Ecosystem::PyPi),
-                    raw_name: raw_name.clone(),
-                    purl: purl::pypi(&name, version.exact()),
-                    name,
+                let package = LockedPackage {
+                    raw_name,
                     version,
                     hashes: entry
                         .hashes
                         .iter()
-                        .filter_map(|h| h.split_once(':'))
-                        .map(|(alg, hex)| ComponentHash::new(alg, hex))
+                        .filter_map(|h| prefixed_hash(h))
                         .collect(),
-                    licenses: Vec::new(),
                     marker: entry.markers.clone(),
-                    location: SourceLocation {
-                        file: path.display().to_string(),
-                        line: None,
-                        path: Some(format!("/{section}/{raw_name}")),
-                    },
-                });
+                    line: None,
+                    pointer: format!("/{section}/{raw_name}"),
+                };
+                components.push(package.into_component(path));
             }
         }
-        Ok(ExpectedInventory {
-            format: self.name().to_owned(),
-            source: path.display().to_string(),
-            components,
-        })
+        Ok(locked::inventory(self.name(), path, components))
     }
 }
 
@@ -106,15 +92,8 @@ mod tests {
 
     #[test]
     fn reads_a_real_pipfile_lock() {
-        let path = testdata::path("pipenv/Pipfile.lock");
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(PipfileLock.detect(&path, &contents));
-        let inventory = PipfileLock.read(&path, &contents).expect("read");
-        let requests = inventory
-            .components
-            .iter()
-            .find(|c| c.name.as_str() == "requests")
-            .expect("requests");
+        let inventory = testdata::read(&PipfileLock, "pipenv/Pipfile.lock").expect("read");
+        let requests = testdata::component(&inventory, "requests");
         assert!(requests.version.exact().is_some());
         assert!(!requests.hashes.is_empty());
     }

@@ -3,13 +3,11 @@
 
 use std::path::Path;
 
-use runbom_model::expected::{
-    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
-};
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
-use crate::{InventoryReader, SourceError, purl, toml_lock};
+use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
 pub(crate) struct PoetryLock;
@@ -68,38 +66,26 @@ impl InventoryReader for PoetryLock {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let name = PackageName::pypi(&p.name);
-                ExpectedComponent {
-                    ecosystem: Some(Ecosystem::PyPi),
-                    raw_name: p.name.clone(),
-                    purl: purl::pypi(&name, Some(&p.version)),
-                    name,
+                LockedPackage {
+                    raw_name: &p.name,
                     version: ExpectedVersion::Exact(p.version.clone()),
                     hashes: p
                         .files
                         .iter()
-                        .filter_map(|f| f.hash.split_once(':'))
-                        .map(|(alg, hex)| ComponentHash::new(alg, hex))
+                        .filter_map(|f| prefixed_hash(&f.hash))
                         .collect(),
-                    licenses: Vec::new(),
                     marker: p
                         .markers
                         .as_ref()
                         .and_then(|m| m.as_str())
                         .map(str::to_owned),
-                    location: SourceLocation {
-                        file: path.display().to_string(),
-                        line: lines.get(i).copied(),
-                        path: Some(format!("package[{i}]")),
-                    },
+                    line: lines.get(i).copied(),
+                    pointer: format!("package[{i}]"),
                 }
+                .into_component(path)
             })
             .collect();
-        Ok(ExpectedInventory {
-            format: self.name().to_owned(),
-            source: path.display().to_string(),
-            components,
-        })
+        Ok(locked::inventory(self.name(), path, components))
     }
 }
 
@@ -110,15 +96,8 @@ mod tests {
 
     #[test]
     fn reads_a_real_poetry_lock() {
-        let path = testdata::path("poetry/poetry.lock");
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(PoetryLock.detect(&path, &contents));
-        let inventory = PoetryLock.read(&path, &contents).expect("read");
-        let requests = inventory
-            .components
-            .iter()
-            .find(|c| c.name.as_str() == "requests")
-            .expect("requests");
+        let inventory = testdata::read(&PoetryLock, "poetry/poetry.lock").expect("read");
+        let requests = testdata::component(&inventory, "requests");
         assert!(requests.version.exact().is_some());
         assert!(!requests.hashes.is_empty());
         assert_eq!(

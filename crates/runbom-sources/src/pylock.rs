@@ -4,13 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use runbom_model::expected::{
-    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
-};
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::expected::{ComponentHash, ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
-use crate::{InventoryReader, SourceError, purl, toml_lock};
+use crate::locked::{self, LockedPackage};
+use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
 pub(crate) struct Pylock;
@@ -73,17 +71,13 @@ impl InventoryReader for Pylock {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let name = PackageName::pypi(&p.name);
                 let version = match (&p.version, p.vcs.as_ref().and_then(|v| v.url.as_ref())) {
                     (Some(v), _) => ExpectedVersion::Exact(v.clone()),
                     (None, Some(url)) => ExpectedVersion::Url(url.clone()),
                     (None, None) => ExpectedVersion::Unspecified,
                 };
-                ExpectedComponent {
-                    ecosystem: Some(Ecosystem::PyPi),
-                    raw_name: p.name.clone(),
-                    purl: purl::pypi(&name, version.exact()),
-                    name,
+                LockedPackage {
+                    raw_name: &p.name,
                     version,
                     hashes: p
                         .sdist
@@ -93,21 +87,14 @@ impl InventoryReader for Pylock {
                         .flat_map(|a| &a.hashes)
                         .map(|(alg, hex)| ComponentHash::new(alg, hex))
                         .collect(),
-                    licenses: Vec::new(),
                     marker: p.marker.clone(),
-                    location: SourceLocation {
-                        file: path.display().to_string(),
-                        line: lines.get(i).copied(),
-                        path: Some(format!("packages[{i}]")),
-                    },
+                    line: lines.get(i).copied(),
+                    pointer: format!("packages[{i}]"),
                 }
+                .into_component(path)
             })
             .collect();
-        Ok(ExpectedInventory {
-            format: self.name().to_owned(),
-            source: path.display().to_string(),
-            components,
-        })
+        Ok(locked::inventory(self.name(), path, components))
     }
 }
 
@@ -118,15 +105,8 @@ mod tests {
 
     #[test]
     fn reads_a_real_pylock() {
-        let path = testdata::path("pylock/pylock.toml");
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(Pylock.detect(&path, &contents));
-        let inventory = Pylock.read(&path, &contents).expect("read");
-        let requests = inventory
-            .components
-            .iter()
-            .find(|c| c.name.as_str() == "requests")
-            .expect("requests");
+        let inventory = testdata::read(&Pylock, "pylock/pylock.toml").expect("read");
+        let requests = testdata::component(&inventory, "requests");
         assert!(requests.version.exact().is_some());
         assert!(requests.hashes.iter().any(|h| h.algorithm == "sha256"));
     }

@@ -3,13 +3,11 @@
 
 use std::path::Path;
 
-use runbom_model::expected::{
-    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
-};
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
-use crate::{InventoryReader, SourceError, purl, toml_lock};
+use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
 pub(crate) struct UvLock;
@@ -60,39 +58,26 @@ impl InventoryReader for UvLock {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let name = PackageName::pypi(&p.name);
-                let hashes = p
-                    .sdist
-                    .iter()
-                    .chain(&p.wheels)
-                    .filter_map(|a| a.hash.as_deref()?.split_once(':'))
-                    .map(|(alg, hex)| ComponentHash::new(alg, hex))
-                    .collect();
-                ExpectedComponent {
-                    ecosystem: Some(Ecosystem::PyPi),
-                    raw_name: p.name.clone(),
-                    purl: purl::pypi(&name, p.version.as_deref()),
-                    name,
+                LockedPackage {
+                    raw_name: &p.name,
                     version: p
                         .version
                         .clone()
                         .map_or(ExpectedVersion::Unspecified, ExpectedVersion::Exact),
-                    hashes,
-                    licenses: Vec::new(),
+                    hashes: p
+                        .sdist
+                        .iter()
+                        .chain(&p.wheels)
+                        .filter_map(|a| prefixed_hash(a.hash.as_deref()?))
+                        .collect(),
                     marker: None,
-                    location: SourceLocation {
-                        file: path.display().to_string(),
-                        line: lines.get(i).copied(),
-                        path: Some(format!("package[{i}]")),
-                    },
+                    line: lines.get(i).copied(),
+                    pointer: format!("package[{i}]"),
                 }
+                .into_component(path)
             })
             .collect();
-        Ok(ExpectedInventory {
-            format: self.name().to_owned(),
-            source: path.display().to_string(),
-            components,
-        })
+        Ok(locked::inventory(self.name(), path, components))
     }
 }
 
@@ -102,20 +87,13 @@ mod tests {
     use crate::testdata;
 
     fn read(name: &str) -> Result<ExpectedInventory, SourceError> {
-        let path = testdata::path(name);
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(UvLock.detect(&path, &contents));
-        UvLock.read(&path, &contents)
+        testdata::read(&UvLock, name)
     }
 
     #[test]
     fn reads_a_real_uv_lock() {
         let inventory = read("uv/uv.lock").expect("read");
-        let requests = inventory
-            .components
-            .iter()
-            .find(|c| c.name.as_str() == "requests")
-            .expect("requests");
+        let requests = testdata::component(&inventory, "requests");
         assert!(requests.version.exact().is_some());
         assert!(
             requests

@@ -17,6 +17,7 @@ fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
         purl: format!("pkg:pypi/{name}@{version}"),
         location: "/site-packages".into(),
         size: 10,
+        requires_dist: Vec::new(),
         modules: modules
             .iter()
             .map(|m| LoadedModule {

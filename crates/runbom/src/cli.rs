@@ -32,6 +32,14 @@ pub enum Command {
     /// For each component, the newest release on its package index (PyPI, Go proxy, RubyGems),
     /// both release dates, and whether the installed release was yanked.
     Outdated(OutdatedArgs),
+    /// Run a command with the runtime hook and report which installed packages it really loaded.
+    Run(RunArgs),
+    /// Enable the runtime hook permanently in a virtualenv (for services runbom does not start).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Installed distributions that no runtime report loaded, with their size and why each is
+    /// installed.
+    Unused(UnusedArgs),
     /// Hold the expected inventory (SBOM or lockfile) against runtime reports and what is
     /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
     /// 1 findings, 2 usage or input error.
@@ -144,6 +152,93 @@ pub struct PushArgs {
         hide_env_values = true
     )]
     pub token: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The application name recorded in the report (default: `RUNBOM_APP`).
+    #[arg(long, env = "RUNBOM_APP")]
+    pub app: Option<String>,
+    /// The environment recorded in the report, e.g. `prod` (default: `RUNBOM_ENVIRONMENT`).
+    #[arg(long, env = "RUNBOM_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Write the runtime report (JSON, `runbom.runtime-report/v1`) here.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// The interpreter whose installed distributions are read when CMD is not itself a Python
+    /// (default: the interpreter the program really ran, else `python3`).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// While the command runs, write a new report every this many seconds (0: only at exit).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub interval: u64,
+    /// The command to run, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Enable the hook in a virtualenv: `_runbom_hook.py` and a `.pth` file in its site-packages.
+    Install(HookInstallArgs),
+    /// Remove exactly what `runbom hook install` wrote.
+    Uninstall(HookUninstallArgs),
+    /// Build a report from a hook session directory (started by the installed hook itself).
+    Flush(HookFlushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
+    #[arg(long)]
+    pub venv: PathBuf,
+    /// The application name recorded in reports (`RUNBOM_APP` overrides it at run time).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// The environment recorded in reports (`RUNBOM_ENVIRONMENT` overrides it at run time).
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// Where reports are written (`RUNBOM_REPORT_DIR` overrides it at run time).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HookUninstallArgs {
+    /// The virtualenv the hook was installed into.
+    #[arg(long)]
+    pub venv: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HookFlushArgs {
+    /// The session directory the hook writes its observations into.
+    #[arg(long, value_name = "DIR")]
+    pub session: PathBuf,
+    /// Where the report is written (`<session id>.json`).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: PathBuf,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// The session's first process has exited: mark the report complete.
+    #[arg(long)]
+    pub complete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnusedArgs {
+    /// Runtime reports (JSON) to merge: many runs, many instances.
+    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,7 @@ fn dist(name: &str, version: &str, modules: Vec<LoadedModule>) -> DistributionUs
         version: version.to_owned(),
         location: PathBuf::from(SITE),
         size: 1000,
+        requires_dist: Vec::new(),
         modules,
     }
 }

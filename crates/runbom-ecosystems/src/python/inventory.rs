@@ -1,6 +1,7 @@
 //! The installed inventory of a Python interpreter: ask it once for `sys.path` and friends, then
 //! read every `*.dist-info` / `*.egg-info` in Rust without importing any package.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -163,6 +164,8 @@ fn write_cached(cache: &Path, interpreter: &Interpreter) {
 
 fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
     let output = Command::new(python)
+        // An installed runbom hook must not observe runbom's own question.
+        .env("RUNBOM_DISABLE", "1")
         .arg("-c")
         .arg(QUERY_SCRIPT)
         .output()
@@ -199,7 +202,7 @@ fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
 pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inventory {
     let mut problems = Vec::new();
     let mut seen_dirs = HashSet::new();
-    let mut found: Vec<InstalledDistribution> = Vec::new();
+    let mut entries = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();
     for dir in interpreter.sys_path.iter().chain(extra_paths) {
         // Absolute and without `..`, so RECORD paths (normalised the same way) stay under it.
@@ -208,8 +211,9 @@ pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inv
         if !seen_dirs.insert(key) || !dir.is_dir() {
             continue;
         }
-        read_site_dir(&dir, &mut found, &mut problems);
+        list_site_dir(&dir, &mut entries, &mut problems);
     }
+    let mut found = read_distributions(&entries, &mut problems);
     // First on the path wins; later copies of the same name are shadowed.
     let mut winners = HashSet::new();
     for dist in &mut found {
@@ -234,15 +238,23 @@ pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inv
     }
 }
 
-fn read_site_dir(dir: &Path, found: &mut Vec<InstalledDistribution>, problems: &mut Vec<Problem>) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
+/// One `*.dist-info` / `*.egg-info` found in a site directory, not read yet.
+struct MetadataEntry {
+    site: PathBuf,
+    path: PathBuf,
+    name: String,
+    format: MetadataFormat,
+}
+
+fn list_site_dir(dir: &Path, entries: &mut Vec<MetadataEntry>, problems: &mut Vec<Problem>) {
+    let listing = match fs::read_dir(dir) {
+        Ok(listing) => listing,
         Err(err) => {
             problems.push(problem(dir, None, format!("cannot list directory: {err}")));
             return;
         }
     };
-    let mut names: Vec<(String, PathBuf)> = entries
+    let mut names: Vec<(String, PathBuf)> = listing
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().to_str()?.to_owned();
@@ -261,10 +273,49 @@ fn read_site_dir(dir: &Path, found: &mut Vec<InstalledDistribution>, problems: &
         } else {
             MetadataFormat::EggInfoFile
         };
-        if let Some(dist) = read_distribution(dir, &path, &name, format, problems) {
-            found.push(dist);
-        }
+        entries.push(MetadataEntry {
+            site: dir.to_owned(),
+            path,
+            name,
+            format,
+        });
     }
+}
+
+/// Reads the entries on every available core; the result keeps the entries' order. The first
+/// chunk is read on the calling thread (its allocator arena grows cheaply; a new thread's grows a
+/// page at a time).
+fn read_distributions(
+    entries: &[MetadataEntry],
+    problems: &mut Vec<Problem>,
+) -> Vec<InstalledDistribution> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = entries.len().div_ceil(workers).max(1);
+    let read_chunk = |chunk: &[MetadataEntry]| {
+        let mut problems = Vec::new();
+        let found: Vec<InstalledDistribution> = chunk
+            .iter()
+            .filter_map(|e| read_distribution(&e.site, &e.path, &e.name, e.format, &mut problems))
+            .collect();
+        (found, problems)
+    };
+    let mut chunks = entries.chunks(chunk);
+    let first = chunks.next().unwrap_or_default();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || read_chunk(c))).collect();
+        let mut results = vec![read_chunk(first)];
+        results.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        results
+    });
+    let mut found = Vec::new();
+    for (dists, chunk_problems) in results {
+        found.extend(dists);
+        problems.extend(chunk_problems);
+    }
+    found
 }
 
 fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
@@ -275,8 +326,31 @@ fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
     }
 }
 
+thread_local! {
+    /// Reused for every METADATA and RECORD a thread reads: fresh buffers per file cost a page
+    /// fault per 4 KiB, which dominated the inventory's time.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the text of `path` (lossy UTF-8) read into this thread's scratch buffer.
+/// `f` must not call `with_text` itself.
+fn with_text<T>(path: &Path, f: impl FnOnce(&str) -> T) -> std::io::Result<T> {
+    use std::io::Read;
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        fs::File::open(path)?.read_to_end(buf)?;
+        Ok(match std::str::from_utf8(buf) {
+            Ok(text) => f(text),
+            Err(_) => f(&String::from_utf8_lossy(buf)),
+        })
+    })
+}
+
 fn read_lossy(path: &Path) -> std::io::Result<String> {
-    fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    let bytes = fs::read(path)?;
+    // Valid UTF-8 (nearly always) is taken as is, without the slower lossy scan.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
 }
 
 /// `name-version.dist-info` -> (`name`, `version`).
@@ -303,14 +377,12 @@ fn read_distribution(
         MetadataFormat::EggInfoDir => meta.join("PKG-INFO"),
         MetadataFormat::EggInfoFile => meta.to_owned(),
     };
-    let headers = match read_lossy(&metadata_file) {
-        Ok(text) => match parse_headers(&text) {
-            Ok(headers) => headers,
-            Err((line, message)) => {
-                problems.push(problem(&metadata_file, Some(line), message));
-                Headers::default()
-            }
-        },
+    let headers = match with_text(&metadata_file, parse_headers) {
+        Ok(Ok(headers)) => headers,
+        Ok(Err((line, message))) => {
+            problems.push(problem(&metadata_file, Some(line), message));
+            Headers::default()
+        }
         Err(err) => {
             problems.push(problem(&metadata_file, None, format!("cannot read: {err}")));
             Headers::default()
@@ -418,14 +490,28 @@ fn read_record(
     files: &mut Vec<RecordFile>,
     problems: &mut Vec<Problem>,
 ) {
-    let text = match read_lossy(record) {
-        Ok(text) => text,
-        Err(err) => {
-            problems.push(problem(record, None, format!("cannot read: {err}")));
-            return;
-        }
-    };
-    for (index, line) in text.lines().enumerate() {
+    let read = with_text(record, |text| {
+        parse_record(site, record, text, files, problems)
+    });
+    if let Err(err) = read {
+        problems.push(problem(record, None, format!("cannot read: {err}")));
+    }
+}
+
+fn parse_record(
+    site: &Path,
+    record: &Path,
+    text: &str,
+    files: &mut Vec<RecordFile>,
+    problems: &mut Vec<Problem>,
+) {
+    // RECORD files are large (tens of thousands of lines per environment): find line ends with
+    // SIMD `memchr` rather than `str::lines`.
+    let mut start = 0;
+    let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    for (index, end) in line_ends.enumerate() {
+        let line = text[start..end].trim_end_matches('\r');
+        start = end + 1;
         if line.trim().is_empty() {
             continue;
         }
@@ -453,15 +539,36 @@ fn read_record(
             None
         };
         files.push(RecordFile {
-            path: normalize_path(&site.join(&fields[0])),
-            hash: Some(fields[1].clone()).filter(|h| !h.is_empty()),
+            path: record_path(site, &fields[0]),
+            hash: (!fields[1].is_empty()).then(|| fields[1].clone().into_owned()),
             size,
         });
     }
 }
 
+/// A RECORD path made absolute under `site`. Paths without `.`/`..` parts (nearly all) are
+/// joined directly; the rest are normalised lexically.
+fn record_path(site: &Path, relative: &str) -> PathBuf {
+    let bytes = relative.as_bytes();
+    let plain = !matches!(bytes.first(), Some(b'/' | b'.') | None)
+        && memchr::memchr_iter(b'/', bytes)
+            .all(|slash| !matches!(bytes.get(slash + 1), Some(b'/' | b'.') | None));
+    if plain {
+        let mut joined = site.as_os_str().to_owned();
+        joined.reserve(relative.len() + 1);
+        joined.push("/");
+        joined.push(relative);
+        return PathBuf::from(joined);
+    }
+    normalize_path(&site.join(relative))
+}
+
 /// One CSV row with `"` quoting (`""` inside quotes is a quote). `None` on an unclosed quote.
-fn split_csv(line: &str) -> Option<Vec<String>> {
+/// Unquoted fields (nearly all) borrow from the line.
+fn split_csv(line: &str) -> Option<Vec<Cow<'_, str>>> {
+    if memchr::memchr(b'"', line.as_bytes()).is_none() {
+        return Some(line.split(',').map(Cow::Borrowed).collect());
+    }
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut chars = line.chars().peekable();
@@ -474,14 +581,14 @@ fn split_csv(line: &str) -> Option<Vec<String>> {
             }
             (true, '"') => quoted = false,
             (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (false, ',') => fields.push(Cow::Owned(std::mem::take(&mut field))),
             (_, c) => field.push(c),
         }
     }
     if quoted {
         return None;
     }
-    fields.push(field);
+    fields.push(Cow::Owned(field));
     Some(fields)
 }
 
@@ -516,15 +623,23 @@ fn parse_requires_txt(text: &str) -> Vec<String> {
 /// -> `_x`. Namespace packages come out as their top directory.
 fn derive_top_level(site: &Path, files: &[RecordFile]) -> Vec<String> {
     let mut names = Vec::new();
+    let site = site.as_os_str().as_encoded_bytes();
     for file in files {
-        let Ok(rel) = file.path.strip_prefix(site) else {
+        // RECORD paths are `site/…` joined by `record_path`: compare bytes, not components.
+        let Some(rel) = file
+            .path
+            .as_os_str()
+            .as_encoded_bytes()
+            .strip_prefix(site)
+            .and_then(|rel| rel.strip_prefix(b"/"))
+            .and_then(|rel| std::str::from_utf8(rel).ok())
+        else {
             continue;
         };
-        let mut components = rel.components();
-        let Some(first) = components.next().and_then(|c| c.as_os_str().to_str()) else {
-            continue;
+        let (first, nested) = match rel.split_once('/') {
+            Some((first, _)) => (first, true),
+            None => (rel, false),
         };
-        let nested = components.next().is_some();
         if first.ends_with(".dist-info")
             || first.ends_with(".egg-info")
             || first.ends_with(".data")
@@ -573,7 +688,8 @@ fn read_editable(site: &Path, meta: &Path, files: &[RecordFile]) -> Option<Edita
     let mut pth_paths = Vec::new();
     for file in files
         .iter()
-        .filter(|f| f.path.parent() == Some(site) && f.path.extension().is_some_and(|e| e == "pth"))
+        .filter(|f| f.path.as_os_str().as_encoded_bytes().ends_with(b".pth"))
+        .filter(|f| f.path.parent() == Some(site))
     {
         let Ok(text) = read_lossy(&file.path) else {
             continue;
@@ -615,6 +731,33 @@ mod tests {
         );
         assert_eq!(split_csv(r#""a""b",,"#).unwrap(), ["a\"b", "", ""]);
         assert!(split_csv(r#""open,,"#).is_none());
+    }
+
+    #[test]
+    fn record_paths_join_plainly_or_normalise() {
+        let site = Path::new("/v/lib/site");
+        for (relative, expected) in [
+            ("yaml/__init__.py", "/v/lib/site/yaml/__init__.py"),
+            ("../../bin/pip", "/v/bin/pip"),
+            ("./yaml/x.py", "/v/lib/site/yaml/x.py"),
+            ("yaml//x.py", "/v/lib/site/yaml/x.py"),
+            ("pkg/../mod.py", "/v/lib/site/mod.py"),
+            ("pkg/.hidden", "/v/lib/site/pkg/.hidden"),
+            ("/abs/file.py", "/abs/file.py"),
+        ] {
+            assert_eq!(
+                record_path(site, relative),
+                PathBuf::from(expected),
+                "{relative}"
+            );
+        }
+    }
+
+    #[test]
+    fn unquoted_csv_borrows_and_keeps_empty_fields() {
+        let fields = split_csv("a.py,,").unwrap();
+        assert_eq!(fields, ["a.py", "", ""]);
+        assert!(matches!(fields[0], Cow::Borrowed(_)));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 pub mod integrity;
 mod inventory;
 mod metadata;
+pub mod runtime;
+pub mod venv_hook;
 
 pub use inventory::{Error, by_name, query_interpreter, read_inventory};
 pub use metadata::{Headers, parse_headers};

@@ -30,7 +30,7 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn print(format: Format, inventory: &Inventory) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, inventory)?;

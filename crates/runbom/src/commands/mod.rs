@@ -4,20 +4,25 @@ mod admin;
 mod attest;
 mod components;
 mod db;
+mod hook;
 mod inventory;
 mod keygen;
 mod outdated;
 mod policy;
 mod push;
+mod report_sink;
+mod run;
 mod runtime_reports;
 mod serve;
+mod unused;
 mod verify;
 mod versions;
 
 use std::process::ExitCode;
 
 use crate::cli::{
-    AdminCommand, Cli, Command, DbCommand, PolicyCommand, StoreArgs, TokenCommand, VersionsCommand,
+    AdminCommand, Cli, Command, DbCommand, HookCommand, PolicyCommand, StoreArgs, TokenCommand,
+    VersionsCommand,
 };
 
 /// How a command ended, as CI pipelines read it.
@@ -30,7 +35,6 @@ pub enum ExitStatus {
     /// A usage or input error.
     Error,
     /// The exit code of a child process, passed through untouched.
-    #[allow(dead_code)]
     Child(u8),
 }
 
@@ -56,6 +60,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Versions(VersionsCommand::Sort(args)) => versions::sort::run(&args),
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
         Command::Inventory(args) => inventory::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Hook(HookCommand::Install(args)) => hook::install::run(&args),
+        Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
+        Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
+        Command::Unused(args) => unused::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             admin::token::create(&args)

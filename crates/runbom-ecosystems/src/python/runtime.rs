@@ -1,0 +1,503 @@
+//! Runtime collection for Python: the embedded hook (`hook/sitecustomize.py`), the per-process
+//! observations it writes into a session directory (`p<pid>.json`), and the runtime report built
+//! from them against the installed inventory. Traps: a module may have no file (built-ins, frozen
+//! and namespace packages); a file owned by no distribution is first-party or unknown code and is
+//! listed, never dropped; RECORD hashes are urlsafe base64 while the report holds hex.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use runbom_model::inventory::{FileIndex, InstalledDistribution, Inventory, normalize_path};
+use runbom_model::runtime::{
+    DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
+    RuntimeInterpreter, RuntimeReport,
+};
+use serde::Deserialize;
+
+use super::integrity::{record_sha256_hex, sha256_file};
+
+/// The hook's source, embedded at build time and written out at run time.
+pub const HOOK_SOURCE: &str = include_str!("hook/sitecustomize.py");
+
+/// Errors reading a session directory.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot write the runtime hook into `{path}`")]
+    WriteHook {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read the session directory `{path}`")]
+    ReadSession {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Interpreter(#[from] super::Error),
+}
+
+/// One observed program run: the directory its processes write into, and the installed
+/// inventory their modules are mapped against (read once, re-read only if the interpreter the
+/// program really ran differs from the one assumed).
+#[derive(Debug)]
+pub struct Session {
+    dir: PathBuf,
+    id: String,
+    inventory: Option<Inventory>,
+}
+
+impl Session {
+    /// A new, empty session directory `parent/runbom-<id>`.
+    pub fn create(parent: &Path) -> Result<Self, RuntimeError> {
+        let id = new_id();
+        let dir = parent.join(format!("runbom-{id}"));
+        fs::create_dir_all(&dir).map_err(|source| RuntimeError::ReadSession {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self {
+            dir,
+            id,
+            inventory: None,
+        })
+    }
+
+    /// An existing session directory (written by an installed hook); its name is its id.
+    pub fn open(dir: &Path) -> Self {
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self {
+            dir: dir.to_owned(),
+            id,
+            inventory: None,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The inventory to map against, when it was read ahead (e.g. while the program ran).
+    pub fn set_inventory(&mut self, inventory: Inventory) {
+        self.inventory = Some(inventory);
+    }
+
+    /// Reads every observation and builds the report. `python` is asked for its inventory when
+    /// no process was observed and none was set.
+    pub fn report(
+        &mut self,
+        python: &Path,
+        mut context: ReportContext,
+    ) -> Result<(RuntimeReport, Vec<ObservationProblem>), RuntimeError> {
+        let (observations, problems) = read_session(&self.dir)?;
+        let wanted = root_observation(&observations).map(|o| o.executable.clone());
+        let stale = match (&self.inventory, &wanted) {
+            (None, _) => true,
+            (Some(inventory), Some(wanted)) => {
+                !same_file(&inventory.interpreter.executable, wanted)
+            }
+            (Some(_), None) => false,
+        };
+        if stale {
+            let python = wanted.as_deref().unwrap_or(python);
+            let interpreter = super::query_interpreter(python)?;
+            self.inventory = Some(super::read_inventory(&interpreter, &[]));
+        }
+        if context.session_id.is_empty() {
+            context.session_id = self.id.clone();
+        }
+        let inventory = self.inventory.as_ref().ok_or_else(|| {
+            RuntimeError::Interpreter(super::Error::Spawn {
+                python: python.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })
+        })?;
+        Ok((build_report(inventory, &observations, context), problems))
+    }
+
+    /// Waits, at most `limit`, until every process that marked itself running (`r<pid>`) has
+    /// written its last observation or is gone (killed, or a zombie). Children such as a
+    /// multiprocessing forkserver exit just after the program does.
+    pub fn wait_for_running(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while running_pids(&self.dir).into_iter().any(is_alive)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Removes the session directory and what the hook wrote into it.
+    pub fn remove(&self) -> std::io::Result<()> {
+        fs::remove_dir_all(&self.dir)
+    }
+}
+
+fn running_pids(dir: &Path) -> Vec<u32> {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.strip_prefix('r')?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Alive and not a zombie, from `/proc/<pid>/stat` (the state follows the `)` of the name).
+fn is_alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| !matches!(state, 'Z' | 'X'))
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || fs::canonicalize(a)
+            .ok()
+            .zip(fs::canonicalize(b).ok())
+            .is_some_and(|(a, b)| a == b)
+}
+
+/// 16 random hex digits, for session and report ids.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    if fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_err()
+    {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = ((nanos as u64) ^ u64::from(std::process::id())).to_be_bytes();
+    }
+    hex::encode(bytes)
+}
+
+/// What one process's hook wrote (`runbom.observation/v1`): who it was and the modules it loaded.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Observation {
+    pub pid: u32,
+    pub ppid: u32,
+    /// Seconds since the Unix epoch.
+    pub started_at: f64,
+    #[serde(default)]
+    pub argv: Vec<String>,
+    pub executable: PathBuf,
+    pub implementation: String,
+    pub version: String,
+    pub prefix: PathBuf,
+    #[serde(default)]
+    pub stdlib_dirs: Vec<PathBuf>,
+    #[serde(default)]
+    pub stdlib_names: BTreeSet<String>,
+    #[serde(default)]
+    pub builtin_names: BTreeSet<String>,
+    pub exited: bool,
+    #[serde(default)]
+    pub errors: u64,
+    /// `(module name, __file__)`.
+    pub modules: Vec<(String, Option<PathBuf>)>,
+}
+
+/// An observation file that could not be read; the other processes are still reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Writes the hook as `dir/file_name` (`sitecustomize.py` or `_runbom_hook.py`).
+pub fn write_hook(dir: &Path, file_name: &str) -> Result<PathBuf, RuntimeError> {
+    let path = dir.join(file_name);
+    fs::create_dir_all(dir)
+        .and_then(|()| fs::write(&path, HOOK_SOURCE))
+        .map_err(|source| RuntimeError::WriteHook {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+/// Every `p<pid>.json` in a session directory, sorted by start time then pid. Files being
+/// written (`*.tmp`) are skipped; a malformed one becomes a problem.
+pub fn read_session(
+    dir: &Path,
+) -> Result<(Vec<Observation>, Vec<ObservationProblem>), RuntimeError> {
+    let entries = fs::read_dir(dir).map_err(|source| RuntimeError::ReadSession {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut observations = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let is_observation = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('p') && n.ends_with(".json"));
+        if !is_observation {
+            continue;
+        }
+        let parsed = fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(observation) => observations.push(observation),
+            Err(message) => problems.push(ObservationProblem { path, message }),
+        }
+    }
+    observations.sort_by(|a: &Observation, b: &Observation| {
+        a.started_at
+            .total_cmp(&b.started_at)
+            .then(a.pid.cmp(&b.pid))
+    });
+    Ok((observations, problems))
+}
+
+/// The first process of a session: the earliest whose parent is not in the session.
+pub fn root_observation(observations: &[Observation]) -> Option<&Observation> {
+    let pids: BTreeSet<u32> = observations.iter().map(|o| o.pid).collect();
+    observations
+        .iter()
+        .find(|o| !pids.contains(&o.ppid))
+        .or(observations.first())
+}
+
+/// What the report says about the session beyond the observations.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub report_id: String,
+    pub session_id: String,
+    pub sequence: u64,
+    pub complete: bool,
+    pub app: Option<String>,
+    pub environment: Option<String>,
+    pub host: String,
+    /// RFC 3339; the earliest process start when `None`.
+    pub started_at: Option<String>,
+    pub reported_at: String,
+    /// The command as given; the first process's `argv` when empty.
+    pub command: Vec<String>,
+    pub exit_code: Option<i32>,
+}
+
+/// Builds the runtime report: every process, every installed distribution (loaded or not) with
+/// the modules of it that were loaded and their integrity against RECORD, the standard-library
+/// modules apart, and every other module as unowned.
+pub fn build_report(
+    inventory: &Inventory,
+    observations: &[Observation],
+    context: ReportContext,
+) -> RuntimeReport {
+    let index = FileIndex::new(inventory);
+    let mut owned: HashMap<PackageKey, BTreeMap<ModuleKey, BTreeSet<u32>>> = HashMap::new();
+    let mut stdlib = BTreeSet::new();
+    let mut unowned: BTreeMap<ModuleKey, BTreeSet<u32>> = BTreeMap::new();
+    for observation in observations {
+        for (name, file) in &observation.modules {
+            if is_hook_module(name, file.as_deref()) {
+                continue;
+            }
+            let owner = file.as_deref().and_then(|f| index.owner_of(f));
+            let key = (name.clone(), file.clone());
+            if let Some(dist) = owner {
+                owned
+                    .entry(PackageKey::of(dist))
+                    .or_default()
+                    .entry(key)
+                    .or_default()
+                    .insert(observation.pid);
+            } else if is_stdlib(observation, name, file.as_deref()) {
+                stdlib.insert(name.clone());
+            } else {
+                unowned.entry(key).or_default().insert(observation.pid);
+            }
+        }
+    }
+    let distributions = inventory
+        .active()
+        .map(|dist| {
+            let modules = owned
+                .remove(&PackageKey::of(dist))
+                .map(|m| loaded_modules(m, Some(dist)))
+                .unwrap_or_default();
+            distribution_use(dist, modules)
+        })
+        .collect();
+    let root = root_observation(observations);
+    RuntimeReport {
+        schema: RUNTIME_REPORT_SCHEMA.to_owned(),
+        report_id: context.report_id,
+        session_id: context.session_id,
+        sequence: context.sequence,
+        complete: context.complete,
+        app: context.app,
+        environment: context.environment,
+        host: context.host,
+        started_at: context
+            .started_at
+            .or_else(|| observations.first().map(|o| rfc3339(o.started_at)))
+            .unwrap_or_else(|| context.reported_at.clone()),
+        reported_at: context.reported_at,
+        command: if context.command.is_empty() {
+            root.map(|o| o.argv.clone()).unwrap_or_default()
+        } else {
+            context.command
+        },
+        exit_code: context.exit_code,
+        interpreter: interpreter(inventory, root),
+        processes: observations.iter().map(process_info).collect(),
+        distributions,
+        stdlib_modules: stdlib.into_iter().collect(),
+        unowned_modules: loaded_modules(unowned, None),
+        hook_errors: observations.iter().map(|o| o.errors).sum(),
+    }
+}
+
+type ModuleKey = (String, Option<PathBuf>);
+
+/// Identifies one active distribution of an inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PackageKey(String, PathBuf);
+
+impl PackageKey {
+    fn of(dist: &InstalledDistribution) -> Self {
+        Self(dist.normalized_name.to_string(), dist.location.clone())
+    }
+}
+
+/// The hook itself is not part of the program.
+fn is_hook_module(name: &str, file: Option<&Path>) -> bool {
+    name == "_runbom_hook"
+        || (name == "sitecustomize"
+            && file.is_some_and(|f| fs::read_to_string(f).is_ok_and(|text| text == HOOK_SOURCE)))
+}
+
+fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool {
+    let top = name.split('.').next().unwrap_or(name);
+    let known = observation.stdlib_names.contains(top)
+        || observation.builtin_names.contains(top)
+        || top.starts_with("_frozen_importlib");
+    match file {
+        None => known,
+        Some(file) => {
+            let in_site = file.components().any(|c| {
+                let c = c.as_os_str();
+                c == "site-packages" || c == "dist-packages"
+            });
+            !in_site && observation.stdlib_dirs.iter().any(|d| file.starts_with(d))
+        }
+    }
+}
+
+fn loaded_modules(
+    modules: BTreeMap<ModuleKey, BTreeSet<u32>>,
+    dist: Option<&InstalledDistribution>,
+) -> Vec<LoadedModule> {
+    modules
+        .into_iter()
+        .map(|((name, file), pids)| LoadedModule {
+            integrity: dist.zip(file.as_deref()).map(|(d, f)| integrity(d, f)),
+            name,
+            file,
+            pids: pids.into_iter().collect(),
+        })
+        .collect()
+}
+
+fn distribution_use(dist: &InstalledDistribution, modules: Vec<LoadedModule>) -> DistributionUse {
+    DistributionUse {
+        name: dist.name.clone(),
+        normalized_name: dist.normalized_name.clone(),
+        version: dist.version.clone(),
+        purl: format!("pkg:pypi/{}@{}", dist.normalized_name, dist.version),
+        location: dist.location.clone(),
+        size: dist.size,
+        requires_dist: dist.requires_dist.clone(),
+        modules,
+    }
+}
+
+/// A loaded file held against its distribution's RECORD hash.
+pub fn integrity(dist: &InstalledDistribution, file: &Path) -> FileIntegrity {
+    let path = normalize_path(file);
+    let sha256 = match sha256_file(&path) {
+        Ok(sha256) => sha256,
+        Err(err) => {
+            return FileIntegrity::Unreadable {
+                error: err.to_string(),
+            };
+        }
+    };
+    let recorded = dist
+        .files
+        .binary_search_by(|f| f.path.as_os_str().cmp(path.as_os_str()))
+        .ok()
+        .and_then(|i| dist.files[i].hash.as_deref())
+        .and_then(record_sha256_hex);
+    match recorded {
+        Some(recorded) if recorded == sha256 => FileIntegrity::Verified { sha256 },
+        Some(recorded) => FileIntegrity::Mismatch { sha256, recorded },
+        None => FileIntegrity::Unrecorded { sha256 },
+    }
+}
+
+fn process_info(observation: &Observation) -> ProcessInfo {
+    ProcessInfo {
+        pid: observation.pid,
+        parent_pid: observation.ppid,
+        started_at: rfc3339(observation.started_at),
+        argv: observation.argv.clone(),
+        executable: observation.executable.clone(),
+        modules_loaded: observation.modules.len(),
+        hook_errors: observation.errors,
+        exited: observation.exited,
+    }
+}
+
+fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInterpreter {
+    match root {
+        Some(o) => RuntimeInterpreter {
+            executable: o.executable.clone(),
+            implementation: o.implementation.clone(),
+            version: o.version.clone(),
+            prefix: o.prefix.clone(),
+        },
+        None => {
+            let i = &inventory.interpreter;
+            RuntimeInterpreter {
+                executable: i.executable.clone(),
+                implementation: i.implementation.clone(),
+                version: i.version.clone(),
+                prefix: i.prefix.clone(),
+            }
+        }
+    }
+}
+
+/// Seconds since the epoch -> RFC 3339 UTC with microseconds.
+pub fn rfc3339(seconds: f64) -> String {
+    let nanos = (seconds * 1e9) as i128;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+use std::path::PathBuf;
+
+use base64::Engine;
+use runbom_model::inventory::Interpreter;
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+/// A site dir with one distribution (`demo`, two modules) whose RECORD hashes are real, one of
+/// whose files was changed after install.
+fn site() -> (tempfile::TempDir, Inventory) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    fs::create_dir_all(site.join("demo")).unwrap();
+    fs::create_dir_all(site.join("demo-1.0.dist-info")).unwrap();
+    let record_line = |rel: &str, text: &str| {
+        let digest = Sha256::digest(text.as_bytes());
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        format!("{rel},sha256={b64},{}\n", text.len())
+    };
+    fs::write(site.join("demo/__init__.py"), "x = 1\n").unwrap();
+    fs::write(site.join("demo/core.py"), "tampered = True\n").unwrap();
+    let record = record_line("demo/__init__.py", "x = 1\n")
+        + &record_line("demo/core.py", "y = 2\n")
+        + "demo-1.0.dist-info/RECORD,,\n";
+    fs::write(site.join("demo-1.0.dist-info/RECORD"), record).unwrap();
+    fs::write(
+        site.join("demo-1.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: Demo\nVersion: 1.0\nRequires-Dist: idna\n",
+    )
+    .unwrap();
+    fs::create_dir_all(site.join("unused_dist-2.0.dist-info")).unwrap();
+    fs::write(
+        site.join("unused_dist-2.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: unused_dist\nVersion: 2.0\n",
+    )
+    .unwrap();
+    fs::write(site.join("unused_dist-2.0.dist-info/RECORD"), "").unwrap();
+    let interpreter = Interpreter {
+        executable: dir.path().join("bin/python"),
+        implementation: "cpython".into(),
+        version: "3.11.7".into(),
+        prefix: dir.path().to_owned(),
+        base_prefix: PathBuf::from("/usr"),
+        sys_path: vec![site],
+        user_site: None,
+        is_venv: true,
+    };
+    let inventory = super::super::read_inventory(&interpreter, &[]);
+    (dir, inventory)
+}
+
+fn observation(pid: u32, ppid: u32, modules: Vec<(&str, Option<PathBuf>)>) -> Observation {
+    Observation {
+        pid,
+        ppid,
+        started_at: 1_700_000_000.5 + f64::from(pid),
+        argv: vec!["app.py".into()],
+        executable: PathBuf::from("/venv/bin/python"),
+        implementation: "cpython".into(),
+        version: "3.11.7".into(),
+        prefix: PathBuf::from("/venv"),
+        stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.11")],
+        stdlib_names: ["os", "json"].into_iter().map(String::from).collect(),
+        builtin_names: ["sys", "builtins"].into_iter().map(String::from).collect(),
+        exited: true,
+        errors: u64::from(pid % 2),
+        modules: modules
+            .into_iter()
+            .map(|(n, f)| (n.to_owned(), f))
+            .collect(),
+    }
+}
+
+#[test]
+fn maps_modules_to_distributions_stdlib_and_unowned() {
+    let (dir, inventory) = site();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    let parent = observation(
+        10,
+        1,
+        vec![
+            ("sys", None),
+            ("os", Some(PathBuf::from("/usr/lib/python3.11/os.py"))),
+            (
+                "json.decoder",
+                Some(PathBuf::from("/usr/lib/python3.11/json/decoder.py")),
+            ),
+            ("demo", Some(site.join("demo/__init__.py"))),
+            ("__main__", Some(PathBuf::from("/srv/app.py"))),
+            ("helpers", Some(PathBuf::from("/srv/helpers.py"))),
+            ("zipped", Some(PathBuf::from("/srv/lib.zip/zipped.py"))),
+        ],
+    );
+    let child = observation(
+        11,
+        10,
+        vec![
+            ("demo", Some(site.join("demo/__init__.py"))),
+            ("demo.core", Some(site.join("demo/core.py"))),
+        ],
+    );
+    let report = build_report(
+        &inventory,
+        &[parent, child],
+        ReportContext {
+            session_id: "s".into(),
+            host: "h".into(),
+            reported_at: "2026-01-01T00:00:00Z".into(),
+            ..ReportContext::default()
+        },
+    );
+    assert_eq!(report.stdlib_modules, ["json.decoder", "os", "sys"]);
+    let unowned: Vec<&str> = report
+        .unowned_modules
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(unowned, ["__main__", "helpers", "zipped"]);
+    assert_eq!(report.processes.len(), 2);
+    assert_eq!(report.command, ["app.py"]);
+    assert_eq!(report.hook_errors, 1);
+    assert_eq!(report.started_at, "2023-11-14T22:13:30.5Z");
+    let demo = &report.distributions[0];
+    assert_eq!(demo.normalized_name.as_str(), "demo");
+    assert_eq!(demo.requires_dist, ["idna"]);
+    assert_eq!(demo.modules[0].name, "demo");
+    assert_eq!(demo.modules[0].pids, [10, 11]);
+    assert!(matches!(
+        demo.modules[0].integrity,
+        Some(FileIntegrity::Verified { .. })
+    ));
+    assert!(matches!(
+        demo.modules[1].integrity,
+        Some(FileIntegrity::Mismatch { .. })
+    ));
+    let never: Vec<&str> = report.not_loaded().map(|d| d.name.as_str()).collect();
+    assert_eq!(never, ["unused_dist"]);
+}
+
+#[test]
+fn reads_a_session_and_reports_a_malformed_observation() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("p7.json"),
+        r#"{"schema":"runbom.observation/v1","pid":7,"ppid":1,"started_at":1.0,"argv":[],
+            "executable":"/py","implementation":"cpython","version":"3.11.7","prefix":"/",
+            "exited":false,"errors":0,"modules":[["os","/usr/lib/python3.11/os.py"],["x",null]]}"#,
+    )
+    .unwrap();
+    fs::write(dir.path().join("p8.json"), "{not json").unwrap();
+    fs::write(dir.path().join("p9.json.tmp"), "{").unwrap();
+    let (observations, problems) = read_session(dir.path()).unwrap();
+    assert_eq!(observations.len(), 1);
+    assert_eq!(observations[0].modules[1], ("x".to_owned(), None));
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].path.ends_with("p8.json"));
+}
+
+#[test]
+fn the_embedded_hook_is_the_source_file() {
+    assert!(HOOK_SOURCE.contains("sys.addaudithook(_audit)"));
+}

@@ -1,0 +1,29 @@
+//! `runbom hook install --venv DIR`: enable the runtime hook in a virtualenv.
+
+use anyhow::Context;
+use runbom_ecosystems::python::venv_hook::{HookSettings, install};
+
+use crate::cli::HookInstallArgs;
+use crate::commands::ExitStatus;
+
+pub fn run(args: &HookInstallArgs) -> anyhow::Result<ExitStatus> {
+    let runbom = std::env::current_exe().context("cannot find the runbom binary's own path")?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let report_dir = cwd.join(
+        args.report_dir
+            .clone()
+            .unwrap_or_else(|| args.venv.join("runbom-reports")),
+    );
+    let settings = HookSettings {
+        runbom,
+        app: args.app.clone(),
+        environment: args.environment.clone(),
+        report_dir: report_dir.clone(),
+    };
+    let written = install(&args.venv, &settings)?;
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!("reports will be written to {}", report_dir.display());
+    Ok(ExitStatus::Success)
+}

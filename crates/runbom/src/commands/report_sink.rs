@@ -1,0 +1,180 @@
+//! Where runtime reports go (a file now; a server later: add a [`ReportSink`]), the context every
+//! report of a session shares, and the short summary printed for people.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use runbom_ecosystems::python::runtime::{ReportContext, new_id};
+use runbom_model::RuntimeReport;
+
+/// Receives each report of a session in order (`sequence` 0, 1, 2 …; `complete` on the last).
+pub trait ReportSink {
+    fn deliver(&mut self, report: &RuntimeReport) -> anyhow::Result<()>;
+}
+
+/// Writes each report over the same file, atomically (temp file + rename).
+#[derive(Debug)]
+pub struct FileSink {
+    path: PathBuf,
+}
+
+impl FileSink {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+}
+
+impl ReportSink for FileSink {
+    fn deliver(&mut self, report: &RuntimeReport) -> anyhow::Result<()> {
+        write_atomic(&self.path, report)
+            .with_context(|| format!("cannot write the report `{}`", self.path.display()))
+    }
+}
+
+fn write_atomic(path: &Path, report: &RuntimeReport) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".tmp{}", std::process::id()));
+    let temp = path.with_file_name(name);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&temp, path)?;
+    Ok(())
+}
+
+/// The fields every report of one session starts from; `report_id` and `reported_at` are
+/// renewed by [`stamp`].
+pub fn base_context(
+    app: Option<String>,
+    environment: Option<String>,
+    command: Vec<String>,
+) -> ReportContext {
+    ReportContext {
+        app,
+        environment,
+        host: host_name(),
+        command,
+        ..ReportContext::default()
+    }
+}
+
+/// A copy of `base` for the next report.
+pub fn stamp(
+    base: &ReportContext,
+    sequence: u64,
+    complete: bool,
+    exit_code: Option<i32>,
+) -> ReportContext {
+    ReportContext {
+        report_id: new_id(),
+        sequence,
+        complete,
+        exit_code,
+        reported_at: now_rfc3339(),
+        ..base.clone()
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Loaded distributions with module counts, then never-loaded and unowned code.
+pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::Result<()> {
+    let loaded: Vec<_> = report.loaded().collect();
+    let processes = report.processes.len();
+    writeln!(
+        out,
+        "runbom: {} process{}, {} loaded of {} installed distributions",
+        processes,
+        if processes == 1 { "" } else { "es" },
+        loaded.len(),
+        report.distributions.len()
+    )?;
+    if !loaded.is_empty() {
+        let name_width = loaded
+            .iter()
+            .map(|d| d.name.len())
+            .chain([12])
+            .max()
+            .unwrap_or(12);
+        let version_width = loaded
+            .iter()
+            .map(|d| d.version.len())
+            .chain([7])
+            .max()
+            .unwrap_or(7);
+        writeln!(
+            out,
+            "  {:<name_width$}  {:<version_width$}  MODULES",
+            "DISTRIBUTION", "VERSION"
+        )?;
+        for dist in &loaded {
+            writeln!(
+                out,
+                "  {:<name_width$}  {:<version_width$}  {}",
+                dist.name,
+                dist.version,
+                dist.modules.len()
+            )?;
+        }
+    }
+    let never: Vec<&str> = report.not_loaded().map(|d| d.name.as_str()).collect();
+    writeln!(
+        out,
+        "never loaded: {} installed distribution{}{}",
+        never.len(),
+        if never.len() == 1 { "" } else { "s" },
+        preview(&never)
+    )?;
+    writeln!(
+        out,
+        "standard library: {} modules",
+        report.stdlib_modules.len()
+    )?;
+    let mut unowned: Vec<&str> = report
+        .unowned_modules
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    unowned.dedup();
+    writeln!(
+        out,
+        "unowned (first-party or unknown): {} module{}{}",
+        unowned.len(),
+        if unowned.len() == 1 { "" } else { "s" },
+        preview(&unowned)
+    )?;
+    if report.hook_errors > 0 {
+        writeln!(out, "hook errors (swallowed): {}", report.hook_errors)?;
+    }
+    Ok(())
+}
+
+/// ` (a, b, c, … and N more)` or nothing.
+fn preview(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    if names.is_empty() {
+        return String::new();
+    }
+    let head = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        format!(" ({head}, … and {} more)", names.len() - SHOWN)
+    } else {
+        format!(" ({head})")
+    }
+}
