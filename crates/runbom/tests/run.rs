@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+mod common;
+
 fn runbom() -> Command {
     let mut cmd = Command::cargo_bin("runbom").expect("runbom binary");
     cmd.env_remove("RUNBOM_APP")
@@ -211,57 +213,21 @@ fn reports_pyyaml_loaded_and_every_other_distribution_not() {
     assert_eq!(report["processes"].as_array().expect("processes").len(), 1);
 }
 
-/// A minimal real distribution (`tinypkg` 1.0: METADATA, RECORD with hashes) in `site`, so the
-/// report can map child-process imports to it without PyPI.
+/// `tinypkg` 1.0 in `site`: one module per kind of child process.
 fn tiny_distribution(site: &Path) {
-    use std::fmt::Write;
-    let modules = [
-        ("tinypkg/__init__.py", ""),
-        ("tinypkg/spawned.py", "VALUE = 'spawn'\n"),
-        ("tinypkg/forked.py", "VALUE = 'fork'\n"),
-        ("tinypkg/subproc.py", "VALUE = 'subprocess'\n"),
-        ("tinypkg/__main__.py", "import tinypkg.as_main\n"),
-        ("tinypkg/as_main.py", "VALUE = 'python -m'\n"),
-    ];
-    let dist_info = site.join("tinypkg-1.0.dist-info");
-    std::fs::create_dir_all(site.join("tinypkg")).expect("package dir");
-    std::fs::create_dir_all(&dist_info).expect("dist-info");
-    let mut record = String::new();
-    for (path, text) in modules {
-        std::fs::write(site.join(path), text).expect("module");
-        let digest = sha256_urlsafe(text.as_bytes());
-        writeln!(record, "{path},sha256={digest},{}", text.len()).expect("record line");
-    }
-    std::fs::write(
-        dist_info.join("METADATA"),
-        "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n",
-    )
-    .expect("METADATA");
-    record.push_str("tinypkg-1.0.dist-info/METADATA,,\ntinypkg-1.0.dist-info/RECORD,,\n");
-    std::fs::write(dist_info.join("RECORD"), record).expect("RECORD");
-}
-
-fn sha256_urlsafe(bytes: &[u8]) -> String {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import base64, hashlib, sys; \
-             d = hashlib.sha256(sys.stdin.buffer.read()).digest(); \
-             print(base64.urlsafe_b64encode(d).rstrip(b'=').decode())",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(bytes)?;
-            child.wait_with_output()
-        })
-        .expect("python3 sha256");
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
+    common::write_distribution(
+        site,
+        "tinypkg",
+        "1.0",
+        &[
+            ("tinypkg/__init__.py", ""),
+            ("tinypkg/spawned.py", "VALUE = 'spawn'\n"),
+            ("tinypkg/forked.py", "VALUE = 'fork'\n"),
+            ("tinypkg/subproc.py", "VALUE = 'subprocess'\n"),
+            ("tinypkg/__main__.py", "import tinypkg.as_main\n"),
+            ("tinypkg/as_main.py", "VALUE = 'python -m'\n"),
+        ],
+    );
 }
 
 const CHILDREN_PROGRAM: &str = r#"
