@@ -2,6 +2,9 @@
 //! 127.0.0.1 (a random port): authentication, limits, gzip, idempotency, escaping, the OpenAPI
 //! document, and alerts to a local webhook receiver.
 
+mod browser;
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 
 use std::io::Write;
