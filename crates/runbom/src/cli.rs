@@ -502,6 +502,8 @@ pub struct AttestArgs {
 pub enum Predicate {
     /// The runtime report itself.
     Report,
+    /// The SBOM of what ran (CycloneDX 1.6 JSON, as `runbom sbom` writes it).
+    Sbom,
 }
 
 #[derive(Debug, Subcommand)]
