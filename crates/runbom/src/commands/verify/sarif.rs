@@ -75,7 +75,7 @@ fn result(finding: &Finding, expected_source: &str) -> Value {
 }
 
 /// An absolute path as a `file://` URI; a relative one as written.
-fn uri(path: &Path) -> String {
+pub(crate) fn uri(path: &Path) -> String {
     if path.is_absolute() {
         format!("file://{}", path.display()).replace(' ', "%20")
     } else {
