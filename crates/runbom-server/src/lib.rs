@@ -1,6 +1,6 @@
 //! runbom's server: the ingest and query HTTP API, authentication, the dashboard with live
 //! updates, the webhook notifier and the detector that recomputes findings when an input
-//! changes.
+//! changes; and its client side, the [`sender`] that hooks report through.
 //!
 //! Every server process is stateless apart from its store: several `runbom serve` processes
 //! may share one PostgreSQL database. They learn of each other's writes from the store's change
@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod backoff;
 mod body;
 pub mod client;
 mod dashboard;
@@ -19,6 +20,7 @@ mod findings;
 mod ingest;
 mod notify;
 mod openapi;
+pub mod sender;
 mod time;
 
 use std::net::SocketAddr;

@@ -166,10 +166,15 @@ async fn send(client: &reqwest::Client, url: &str, delivery: &Delivery) -> Resul
     }
 }
 
-/// 1 s, 2 s, 4 s … capped at 10 minutes.
+/// 1 s, 2 s, 4 s … capped at 10 minutes, in milliseconds.
 fn backoff(attempts: i64) -> i64 {
-    let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-    (1000_i64 << exponent).min(600_000)
+    let attempts = u32::try_from(attempts.max(0)).unwrap_or(u32::MAX);
+    let delay = crate::backoff::exponential(
+        std::time::Duration::from_secs(1),
+        attempts,
+        std::time::Duration::from_secs(600),
+    );
+    i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

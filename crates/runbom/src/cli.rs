@@ -173,9 +173,11 @@ pub struct RunArgs {
     /// (default: the interpreter the program really ran, else `python3`).
     #[arg(long)]
     pub python: Option<PathBuf>,
-    /// While the command runs, write a new report every this many seconds (0: only at exit).
+    /// While the command runs, make a new report every this many seconds (0: only at exit).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub interval: u64,
+    #[command(flatten)]
+    pub sender: SenderArgs,
     /// The command to run, after `--`.
     #[arg(
         required = true,
@@ -184,6 +186,27 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<String>,
+}
+
+/// Where runtime reports are sent besides any file: a runbom server, through a spool on disk.
+#[derive(Debug, Args)]
+pub struct SenderArgs {
+    /// Send each report to this runbom server (`POST /api/v1/reports`) from a background thread;
+    /// reports wait in the spool while it cannot be reached.
+    #[arg(long, env = "RUNBOM_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// An app token of the application (`runbom admin token create --app NAME`).
+    #[arg(
+        long,
+        env = "RUNBOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// The spool root (default `$XDG_STATE_HOME/runbom/spool`); each server and token has its
+    /// own directory in it.
+    #[arg(long, env = "RUNBOM_SPOOL", value_name = "DIR")]
+    pub spool: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +233,15 @@ pub struct HookInstallArgs {
     /// Where reports are written (`RUNBOM_REPORT_DIR` overrides it at run time).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Also send reports to this runbom server (`RUNBOM_SERVER` overrides it at run time).
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub server: Option<String>,
+    /// The server's app token, kept in the hook's settings file (`RUNBOM_TOKEN` overrides it).
+    #[arg(long, value_name = "TOKEN", requires = "server")]
+    pub token: Option<String>,
+    /// The spool root for reports the server has not taken yet (`RUNBOM_SPOOL` overrides it).
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +266,8 @@ pub struct HookFlushArgs {
     /// The session's first process has exited: mark the report complete.
     #[arg(long)]
     pub complete: bool,
+    #[command(flatten)]
+    pub sender: SenderArgs,
 }
 
 #[derive(Debug, Args)]

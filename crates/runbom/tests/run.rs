@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+mod common;
+
 fn runbom() -> Command {
     let mut cmd = Command::cargo_bin("runbom").expect("runbom binary");
     cmd.env_remove("RUNBOM_APP")
@@ -119,38 +121,6 @@ fn runbom_hook_source() -> String {
     std::fs::read_to_string(path).expect("hook source")
 }
 
-/// A venv with PyYAML (and pip) from PyPI; `None` (with the reason printed) when PyPI is
-/// unreachable.
-fn venv_with_yaml(dir: &Path) -> Option<PathBuf> {
-    let venv = dir.join("venv");
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 -m venv");
-    assert!(status.success(), "python3 -m venv failed");
-    let python = venv.join("bin/python");
-    let install = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg("PyYAML==6.0.2")
-        .output()
-        .expect("pip install");
-    if !install.status.success() {
-        eprintln!(
-            "skipped: pip could not install PyYAML from PyPI (unreachable?): {}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-        return None;
-    }
-    Some(python)
-}
-
 fn distribution<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["distributions"]
         .as_array()
@@ -163,7 +133,7 @@ fn distribution<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn reports_pyyaml_loaded_and_every_other_distribution_not() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let Some(python) = venv_with_yaml(tmp.path()) else {
+    let Some(python) = common::venv_with(tmp.path(), "PyYAML==6.0.2") else {
         return;
     };
     let python = python.to_str().expect("utf-8 path");

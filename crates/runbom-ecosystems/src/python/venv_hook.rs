@@ -42,6 +42,11 @@ pub struct HookSettings {
     pub environment: Option<String>,
     /// Absolute; reports and session directories go here.
     pub report_dir: PathBuf,
+    /// A runbom server the reports are also sent to, with an app token of the application.
+    pub server: Option<String>,
+    pub token: Option<String>,
+    /// The spool root of reports the server has not taken yet (absolute).
+    pub spool: Option<PathBuf>,
 }
 
 /// The site-packages directory of a virtualenv (`lib/python3.X/site-packages`).
@@ -80,9 +85,13 @@ pub fn install(venv: &Path, settings: &HookSettings) -> Result<Vec<PathBuf>, Ven
         settings.runbom.display(),
         settings.report_dir.display()
     );
+    let spool = settings.spool.as_ref().map(|p| p.display().to_string());
     for (key, value) in [
         ("app", &settings.app),
         ("environment", &settings.environment),
+        ("server", &settings.server),
+        ("token", &settings.token),
+        ("spool", &spool),
     ] {
         if let Some(value) = value {
             config.push_str(&format!("{key}={value}\n"));
@@ -145,13 +154,17 @@ mod tests {
             app: Some("shop".into()),
             environment: None,
             report_dir: PathBuf::from("/var/runbom"),
+            server: Some("http://runbom:8080".into()),
+            token: Some("runbom_app_x".into()),
+            spool: None,
         };
         let written = install(venv.path(), &settings).unwrap();
         assert_eq!(written.len(), 3);
         let config = fs::read_to_string(site.join(CONFIG)).unwrap();
         assert_eq!(
             config,
-            "runbom=/usr/bin/runbom\nreport_dir=/var/runbom\napp=shop\n"
+            "runbom=/usr/bin/runbom\nreport_dir=/var/runbom\napp=shop\n\
+             server=http://runbom:8080\ntoken=runbom_app_x\n"
         );
         fs::create_dir_all(site.join("__pycache__")).unwrap();
         fs::write(site.join("__pycache__/_runbom_hook.cpython-311.pyc"), "").unwrap();

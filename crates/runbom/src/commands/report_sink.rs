@@ -1,4 +1,4 @@
-//! Where runtime reports go (a file now; a server later: add a [`ReportSink`]), the context every
+//! Where runtime reports go (a file, a runbom server: each a [`ReportSink`]), the context every
 //! report of a session shares, and the short summary printed for people.
 
 use std::io::Write;
@@ -7,10 +7,76 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use runbom_ecosystems::python::runtime::{ReportContext, new_id};
 use runbom_model::RuntimeReport;
+use runbom_server::sender::{Notice, ReportSender, SenderConfig};
+
+use crate::cli::SenderArgs;
 
 /// Receives each report of a session in order (`sequence` 0, 1, 2 …; `complete` on the last).
 pub trait ReportSink {
     fn deliver(&mut self, report: &RuntimeReport) -> anyhow::Result<()>;
+
+    /// The session is over: finish what is under way (bounded in time).
+    fn close(&mut self) {}
+}
+
+/// Hands each report to a runbom server through the background [`ReportSender`]; never waits
+/// for the network except, bounded, at [`ReportSink::close`].
+#[derive(Debug)]
+pub struct ServerSink {
+    sender: Option<ReportSender>,
+}
+
+impl ServerSink {
+    /// The sink `--server`/`--token` (or `RUNBOM_SERVER`/`RUNBOM_TOKEN`) ask for, if any.
+    pub fn from_args(args: &SenderArgs) -> anyhow::Result<Option<ServerSink>> {
+        let Some(server) = args.server.as_deref().filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let Some(token) = args.token.as_deref().filter(|t| !t.trim().is_empty()) else {
+            anyhow::bail!("`--server {server}` needs `--token` (or `RUNBOM_TOKEN`)");
+        };
+        let mut config = SenderConfig::new(server, token.trim());
+        if let Some(spool) = &args.spool {
+            config.spool_root.clone_from(spool);
+        }
+        let sender = ReportSender::start(
+            config,
+            Box::new(|notice| match notice {
+                Notice::Resent { .. } => eprintln!("runbom: {notice}"),
+                _ => eprintln!("runbom: warning: {notice}"),
+            }),
+        )
+        .with_context(|| format!("cannot start sending reports to `{server}`"))?;
+        Ok(Some(ServerSink {
+            sender: Some(sender),
+        }))
+    }
+}
+
+impl ReportSink for ServerSink {
+    fn deliver(&mut self, report: &RuntimeReport) -> anyhow::Result<()> {
+        if let Some(sender) = &self.sender {
+            sender.send(report);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(sender) = self.sender.take() else {
+            return;
+        };
+        let dir = sender.spool_dir().to_owned();
+        let summary = sender.close();
+        if summary.spooled > 0 {
+            eprintln!(
+                "runbom: {} report{} wait{} in `{}` for the server; the next run re-sends them",
+                summary.spooled,
+                if summary.spooled == 1 { "" } else { "s" },
+                if summary.spooled == 1 { "s" } else { "" },
+                dir.display()
+            );
+        }
+    }
 }
 
 /// Writes each report over the same file, atomically (temp file + rename).

@@ -20,7 +20,9 @@ use signal_hook::low_level::siginfo::Cause;
 
 use crate::cli::RunArgs;
 use crate::commands::ExitStatus;
-use crate::commands::report_sink::{FileSink, ReportSink, base_context, stamp, write_summary};
+use crate::commands::report_sink::{
+    FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
+};
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let session = Session::create(&std::env::temp_dir())?;
@@ -53,6 +55,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let mut sinks: Vec<Box<dyn ReportSink>> = Vec::new();
     if let Some(path) = &args.report {
         sinks.push(Box::new(FileSink::new(path.clone())));
+    }
+    match ServerSink::from_args(&args.sender) {
+        Ok(Some(sink)) => sinks.push(Box::new(sink)),
+        Ok(None) => {}
+        Err(err) => eprintln!("runbom: warning: not sending reports: {err:#}"),
     }
     let base = base_context(
         args.app.clone(),
@@ -92,6 +99,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             let _ = write_summary(&mut std::io::stderr().lock(), &report);
         }
         Err(err) => eprintln!("runbom: error: {err:#}"),
+    }
+    for sink in &mut reporter.sinks {
+        sink.close();
     }
     let _ = reporter.session.remove();
     Ok(ExitStatus::Child(u8::try_from(code).unwrap_or(u8::MAX)))

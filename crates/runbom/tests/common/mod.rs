@@ -1,6 +1,6 @@
-//! Shared by the policy and outdated CLI tests: the binary, a runtime report over the real
-//! metadata fixtures of `runbom-analysis`, and a package index on 127.0.0.1 serving the recorded
-//! responses of `runbom-sources/testdata/index`.
+//! Shared by the CLI tests: the binary, a runtime report over the real metadata fixtures of
+//! `runbom-analysis`, a package index on 127.0.0.1 serving the recorded responses of
+//! `runbom-sources/testdata/index`, and a virtualenv with real wheels from PyPI.
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
@@ -123,4 +123,36 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// A virtualenv under `dir` with `requirement` installed from PyPI; `None` (with the reason
+/// printed) when PyPI is unreachable. Returns its `bin/python`.
+pub fn venv_with(dir: &Path, requirement: &str) -> Option<PathBuf> {
+    let venv = dir.join("venv");
+    let status = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .expect("python3 -m venv");
+    assert!(status.success(), "python3 -m venv failed");
+    let python = venv.join("bin/python");
+    let install = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(requirement)
+        .output()
+        .expect("pip install");
+    if !install.status.success() {
+        eprintln!(
+            "skipped: pip could not install {requirement} from PyPI (unreachable?): {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return None;
+    }
+    Some(python)
 }

@@ -1,9 +1,11 @@
-//! A `runbom serve` child process on a random port with its own SQLite store, killed on drop;
+//! A `runbom serve` child process on a random port with its own SQLite store, killed on drop
+//! (or with SIGKILL and restarted on the same port and store); hooked programs reporting to it;
 //! a webhook receiver; report builders.
 
 #![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,21 +32,7 @@ impl Server {
     }
 
     fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
-        let mut child = Command::new(cargo_bin("runbom"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
-            .args(extra)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let first = lines.next().unwrap().unwrap();
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in `{first}`"))
-            .to_owned();
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, url) = spawn_serve("127.0.0.1:0", &db, extra);
         let _ = rustls::crypto::ring::default_provider().install_default();
         Server {
             child,
@@ -53,6 +41,51 @@ impl Server {
             _dir: dir,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// Kills the server with SIGKILL: no shutdown, no flush, whatever it was doing.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Starts the server again on the same address and store.
+    pub fn restart(&mut self, extra: &[&str]) {
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let (child, url) = spawn_serve(&addr, &self.db, extra);
+        assert_eq!(url, self.url);
+        self.child = child;
+    }
+
+    /// `runbom run --app APP --server <this server> --token TOKEN --spool SPOOL -- ARGS`, with
+    /// the hook flushing its observations every 0.2 s.
+    pub fn hooked(&self, app: &str, token: &str, spool: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(cargo_bin("runbom"));
+        cmd.env_remove("RUNBOM_SESSION_DIR")
+            .env_remove("RUNBOM_DISABLE")
+            .env("RUNBOM_FLUSH_SECONDS", "0.2")
+            .args(["run", "--app", app, "--server", &self.url, "--token", token])
+            .arg("--spool")
+            .arg(spool)
+            .args(args);
+        cmd
+    }
+
+    /// The sequence numbers of the reports the store holds for one session, sorted.
+    pub async fn stored_sequences(&self, session_id: &str) -> Vec<i64> {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db))
+            .await
+            .unwrap();
+        let sequences = sqlx::query_scalar(
+            "SELECT r.sequence FROM reports r JOIN instances i ON i.id = r.instance_id \
+             WHERE i.session_id = ? ORDER BY r.sequence",
+        )
+        .bind(session_id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        sequences
     }
 
     /// Runs `runbom ARGS --db <this server's store>`.
@@ -166,6 +199,26 @@ impl Server {
         let headers = response.headers().clone();
         (status, headers, response.text().await.unwrap())
     }
+}
+
+/// `runbom serve --listen ADDR --db DB EXTRA…` and the URL it printed.
+fn spawn_serve(listen: &str, db: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(cargo_bin("runbom"))
+        .args(["serve", "--listen", listen, "--db", db])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in `{first}`"))
+        .to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
 }
 
 impl Drop for Server {

@@ -1,8 +1,12 @@
-//! `runbom serve`, `runbom admin token` and `runbom push` against a real server process on
-//! 127.0.0.1 (a random port): authentication, limits, gzip, idempotency, escaping, the OpenAPI
-//! document, and alerts to a local webhook receiver.
+//! `runbom serve`, `runbom admin token`, `runbom push` and `runbom run --server` against a real
+//! server process on 127.0.0.1 (a random port): authentication, limits, gzip, idempotency,
+//! escaping, the OpenAPI document, alerts to a local webhook receiver, and hooked programs
+//! reporting through a server that is killed and restarted.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
+mod reporting;
 
 use std::io::Write;
 use std::time::Duration;

@@ -175,6 +175,10 @@ def _spawn_flush(exited):
         argv.append("--complete")
     env = dict(os.environ)
     env["RUNBOM_DISABLE"] = "1"
+    # The server's token travels in the environment, never on a command line others can read.
+    for key in ("server", "token", "spool"):
+        if _config.get(key):
+            env["RUNBOM_" + key.upper()] = _config[key]
     devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
     _state.spawned.append(os.posix_spawn(runbom, argv, env, file_actions=devnull, setsid=True))
 
@@ -260,7 +264,7 @@ def _read_install_config():
                     config[key.strip()] = value.strip()
     except OSError:
         pass
-    for key in ("app", "environment", "report_dir", "server", "token"):
+    for key in ("app", "environment", "report_dir", "server", "token", "spool"):
         value = os.environ.get("RUNBOM_" + key.upper())
         if value:
             config[key] = value

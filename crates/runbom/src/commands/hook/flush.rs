@@ -1,5 +1,6 @@
 //! `runbom hook flush --session DIR`: started (detached) by an installed hook at its periodic
-//! flush and at exit; builds the session's report and writes it to `<report dir>/<session>.json`.
+//! flush and at exit; builds the session's report, writes it to `<report dir>/<session>.json` and,
+//! with `--server` (`RUNBOM_SERVER`), sends it there (spooled while the server is unreachable).
 //! Flushes of one session run one at a time (a lock file), numbering reports 0, 1, 2 ….
 
 use std::fs;
@@ -11,7 +12,7 @@ use runbom_ecosystems::python::runtime::Session;
 
 use crate::cli::HookFlushArgs;
 use crate::commands::ExitStatus;
-use crate::commands::report_sink::{FileSink, ReportSink, base_context, stamp};
+use crate::commands::report_sink::{FileSink, ReportSink, ServerSink, base_context, stamp};
 
 pub fn run(args: &HookFlushArgs) -> anyhow::Result<ExitStatus> {
     let _lock = SessionLock::acquire(&args.session)?;
@@ -26,6 +27,14 @@ pub fn run(args: &HookFlushArgs) -> anyhow::Result<ExitStatus> {
     let (report, _problems) = session.report(Path::new("python3"), context)?;
     let path = args.report_dir.join(format!("{}.json", session.id()));
     FileSink::new(path).deliver(&report)?;
+    match ServerSink::from_args(&args.sender) {
+        Ok(Some(mut sink)) => {
+            sink.deliver(&report)?;
+            sink.close();
+        }
+        Ok(None) => {}
+        Err(err) => eprintln!("runbom: warning: not sending the report: {err:#}"),
+    }
     fs::write(&sequence_file, (sequence + 1).to_string())
         .with_context(|| format!("cannot write `{}`", sequence_file.display()))?;
     if args.complete && report.processes.iter().all(|p| p.exited) {

@@ -19,11 +19,17 @@ pub fn run(args: &HookInstallArgs) -> anyhow::Result<ExitStatus> {
         app: args.app.clone(),
         environment: args.environment.clone(),
         report_dir: report_dir.clone(),
+        server: args.server.clone(),
+        token: args.token.clone(),
+        spool: args.spool.as_ref().map(|spool| cwd.join(spool)),
     };
     let written = install(&args.venv, &settings)?;
     for path in written {
         eprintln!("wrote {}", path.display());
     }
     eprintln!("reports will be written to {}", report_dir.display());
+    if let Some(server) = &args.server {
+        eprintln!("and sent to {server}");
+    }
     Ok(ExitStatus::Success)
 }
