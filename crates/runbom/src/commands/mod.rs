@@ -3,6 +3,7 @@
 mod admin;
 mod attest;
 mod audit;
+mod columns;
 mod components;
 mod config;
 mod db;
@@ -16,6 +17,7 @@ mod push;
 mod report_sink;
 mod run;
 mod runtime_reports;
+mod sarif;
 mod serve;
 mod unused;
 mod verify;

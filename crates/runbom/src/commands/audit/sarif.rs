@@ -10,9 +10,7 @@ use runbom_analysis::vulns::Finding;
 use serde_json::{Value, json};
 
 use super::{AuditOutcome, source_path};
-use crate::commands::verify::sarif::uri;
-
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+use crate::commands::sarif::{self, uri};
 
 pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()> {
     let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
@@ -25,22 +23,12 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
         .iter()
         .map(|f| result(f, index.get(f.id.as_str()).copied().unwrap_or_default()))
         .collect();
-    let document = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "runbom",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "docs/reference/audit.md",
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)?;
-    Ok(())
+    sarif::write_log(
+        out,
+        Some("docs/reference/audit.md"),
+        rules.into_values().collect(),
+        results,
+    )
 }
 
 fn rule(finding: &Finding) -> Value {

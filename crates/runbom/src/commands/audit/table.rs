@@ -10,6 +10,7 @@ use runbom_analysis::severity::{Severity, SeverityLevel};
 use runbom_analysis::vulns::{Finding, Usage, VulnerableCode};
 
 use super::AuditOutcome;
+use crate::commands::columns;
 
 pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()> {
     let open: Vec<&Finding> = outcome.open().collect();
@@ -34,28 +35,16 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
                 finding.summary.clone().unwrap_or_default(),
             ]);
         }
-        let mut widths = [0usize; 6];
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
+        let widths = columns::widths(&rows);
         for (i, row) in rows.iter().enumerate() {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
+            let cells = columns::padded(row, &widths);
             let line = match i.checked_sub(1).map(|i| open[i]) {
-                None => format!("{}  {}", cells.join("  "), row[6])
-                    .bold()
-                    .to_string(),
+                None => cells.join("  ").bold().to_string(),
                 Some(finding) => format!(
-                    "{}  {}  {}  {}",
+                    "{}  {}  {}",
                     paint_use(finding, &cells[0]),
                     paint_severity(finding.severity.as_ref(), &cells[1]),
                     cells[2..].join("  "),
-                    row[6]
                 ),
             };
             writeln!(out, "{}", line.trim_end())?;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{DbStatusArgs, Format};
-use crate::commands::{ExitStatus, open_store};
+use crate::commands::{ExitStatus, columns, open_store};
 
 pub fn run(args: &DbStatusArgs) -> anyhow::Result<ExitStatus> {
     let (runtime, store) = open_store(&args.store)?;
@@ -103,20 +103,7 @@ fn table(
             source.location.clone(),
         ]);
     }
-    let mut widths = [0usize; 5];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in &rows {
-        let mut line = String::new();
-        for (cell, width) in row.iter().zip(widths) {
-            line.push_str(&format!("{cell:<width$}  "));
-        }
-        line.push_str(&row[5]);
-        writeln!(out, "{}", line.trim_end())?;
-    }
+    columns::write_rows(out, &rows)?;
     let totals: Vec<String> = totals(sources)
         .into_iter()
         .map(|(ecosystem, n)| format!("{ecosystem} {n}"))

@@ -3,7 +3,7 @@
 //! a table, JSON (`runbom.verify/v1`) or SARIF 2.1.0.
 
 mod json;
-pub(crate) mod sarif;
+mod sarif;
 mod table;
 
 use std::io::Write;
