@@ -2,7 +2,9 @@
 //! inventories, advisories, policy) to findings. Nothing here does I/O.
 
 pub mod licenses;
+pub mod observation;
 pub mod policy;
+pub mod sbom;
 pub mod severity;
 pub mod unused;
 pub mod verify;

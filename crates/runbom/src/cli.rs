@@ -48,6 +48,9 @@ pub enum Command {
     /// store, loaded ones first. Exit 0 clean, 1 findings (at or over `--fail-on`), 2 usage or
     /// input error.
     Audit(AuditArgs),
+    /// Write an SBOM of what ran (CycloneDX 1.6 JSON or XML, SPDX 2.3 JSON): every distribution
+    /// the runtime reports saw loaded, with PURLs, hashes, licences and the runtime evidence.
+    Sbom(SbomArgs),
     /// Run the runbom server: ingest API, query API, live dashboard, webhook alerts.
     Serve(ServeArgs),
     /// Administer a server's store: tokens.
@@ -68,6 +71,44 @@ pub struct StoreArgs {
         value_name = "LOC"
     )]
     pub db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// Runtime reports written by `runbom run` (repeatable): many runs, many instances.
+    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// Read licences and archive hashes from this interpreter's installed distributions (default:
+    /// the site directories the reports name, when they still exist here).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+    pub format: SbomFormat,
+    /// Write the document here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// SBOM formats `runbom sbom` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// CycloneDX 1.6 XML.
+    CyclonedxXml,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+impl SbomFormat {
+    /// The writer's stable name in `runbom_sources::write`.
+    pub fn writer(self) -> &'static str {
+        match self {
+            Self::CyclonedxJson => "cyclonedx/json",
+            Self::CyclonedxXml => "cyclonedx/xml",
+            Self::SpdxJson => "spdx/json",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

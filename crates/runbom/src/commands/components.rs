@@ -156,8 +156,8 @@ fn add(components: &mut Vec<Component>, new: Component) {
 }
 
 /// The distributions' metadata read from the site directories the report names, for a report
-/// checked without `--python` (the report itself carries no licences).
-fn report_inventory(report: &RuntimeReport) -> Inventory {
+/// checked without `--python` (the report itself carries no licences). Also used by `sbom`.
+pub(crate) fn report_inventory(report: &RuntimeReport) -> Inventory {
     let locations: BTreeSet<PathBuf> = report
         .distributions
         .iter()

@@ -18,6 +18,7 @@ mod report_sink;
 mod run;
 mod runtime_reports;
 mod sarif;
+mod sbom;
 mod serve;
 mod unused;
 mod verify;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
         Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
         Command::Unused(args) => unused::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             admin::token::create(&args)
