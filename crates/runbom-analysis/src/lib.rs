@@ -8,4 +8,5 @@ pub mod sbom;
 pub mod severity;
 pub mod unused;
 pub mod verify;
+pub mod vex;
 pub mod vulns;

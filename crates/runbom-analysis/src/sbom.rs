@@ -194,4 +194,4 @@ fn integrity(state: Option<&FileIntegrity>) -> (Option<String>, Option<String>) 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

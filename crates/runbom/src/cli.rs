@@ -51,6 +51,10 @@ pub enum Command {
     /// Write an SBOM of what ran (CycloneDX 1.6 JSON or XML, SPDX 2.3 JSON): every distribution
     /// the runtime reports saw loaded, with PURLs, hashes, licences and the runtime evidence.
     Sbom(SbomArgs),
+    /// Write VEX (CycloneDX 1.6 or OpenVEX) for the advisories that match what the runtime reports
+    /// saw: `not_affected` only where reports over the observation window show the vulnerable
+    /// code never loaded; `affected` where it was.
+    Vex(VexArgs),
     /// Run the runbom server: ingest API, query API, live dashboard, webhook alerts.
     Serve(ServeArgs),
     /// Administer a server's store: tokens.
@@ -109,6 +113,71 @@ impl SbomFormat {
             Self::SpdxJson => "spdx/json",
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct VexArgs {
+    /// Runtime reports of the product (repeatable): many runs, many instances, many days.
+    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// The shortest span the reports must cover before `not_affected` is claimed: a whole number
+    /// and a unit, `s`, `m`, `h`, `d` or `w` (e.g. `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_observation: time::Duration,
+    /// The product's SBOM or lockfile: its pinned components get statements too (a version
+    /// installed in no report is `component_not_present`).
+    #[arg(long, value_name = "FILE")]
+    pub expected: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = VexFormat::Cyclonedx)]
+    pub format: VexFormat,
+    /// Write the document here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// VEX formats `runbom vex` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VexFormat {
+    /// CycloneDX 1.6 JSON with `vulnerabilities`.
+    Cyclonedx,
+    /// OpenVEX 0.2.0.
+    Openvex,
+}
+
+impl VexFormat {
+    /// The writer's stable name in `runbom_sources::write::vex`.
+    pub fn writer(self) -> &'static str {
+        match self {
+            Self::Cyclonedx => "cyclonedx/vex",
+            Self::Openvex => "openvex",
+        }
+    }
+}
+
+/// `90s`, `15m`, `24h`, `7d`, `2w`: a whole number and a unit.
+fn parse_duration(text: &str) -> Result<time::Duration, String> {
+    let invalid = || {
+        format!("`{text}` is not a duration: a whole number and a unit (s, m, h, d, w), e.g. `7d`")
+    };
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| invalid())?;
+    let unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(invalid()),
+    };
+    number
+        .checked_mul(unit)
+        .map(time::Duration::seconds)
+        .ok_or_else(invalid)
 }
 
 #[derive(Debug, Args)]
@@ -483,6 +552,8 @@ pub struct AttestArgs {
 pub enum Predicate {
     /// The runtime report itself.
     Report,
+    /// The SBOM of what ran (CycloneDX 1.6 JSON, as `runbom sbom` writes it).
+    Sbom,
 }
 
 #[derive(Debug, Subcommand)]

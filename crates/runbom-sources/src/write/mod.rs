@@ -1,5 +1,5 @@
 //! Writers that turn an [`Sbom`] into an exchange format, one module per format, each behind the
-//! [`SbomWriter`] trait and registered in [`WRITERS`].
+//! [`SbomWriter`] trait and registered in [`WRITERS`]; VEX documents have their own in [`vex`].
 //!
 //! Traps: hash algorithm and licence spellings differ per format (`SHA-256` in CycloneDX, `SHA256`
 //! in SPDX); an algorithm a format has no name for is left out rather than written invalid. A
@@ -10,6 +10,7 @@ mod cyclonedx_xml;
 #[cfg(feature = "testing")]
 pub mod schemas;
 mod spdx_json;
+pub mod vex;
 
 use runbom_model::sbom::Sbom;
 

@@ -23,6 +23,7 @@ mod serve;
 mod unused;
 mod verify;
 mod versions;
+mod vex;
 
 use std::process::ExitCode;
 
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
         Command::Unused(args) => unused::run(&args),
         Command::Sbom(args) => sbom::run(&args),
+        Command::Vex(args) => vex::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             admin::token::create(&args)

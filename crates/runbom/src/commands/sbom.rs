@@ -1,13 +1,14 @@
 //! `runbom sbom`: reads runtime reports and the installed metadata of what they loaded, builds
 //! the SBOM of what ran (`runbom_analysis::sbom`) and writes it with a `runbom_sources` writer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runbom_analysis::sbom::{DistributionFacts, Facts, runtime_sbom};
 use runbom_ecosystems::python::{integrity, query_interpreter, read_inventory};
+use runbom_model::RuntimeReport;
 use runbom_model::inventory::Inventory;
-use runbom_model::sbom::Tool;
+use runbom_model::sbom::{Sbom, Tool};
 
 use crate::cli::SbomArgs;
 use crate::commands::components::report_inventory;
@@ -15,20 +16,26 @@ use crate::commands::{ExitStatus, runtime_reports};
 
 pub fn run(args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     let reports = runtime_reports::read_all(&args.runtime)?;
-    let inventories: Vec<Inventory> = match &args.python {
-        Some(python) => vec![read_inventory(&query_interpreter(python)?, &[])],
-        None => reports.iter().map(report_inventory).collect(),
-    };
-    let sbom = runtime_sbom(
-        &reports,
-        &facts(&inventories),
-        Tool::runbom(env!("CARGO_PKG_VERSION")),
-    )?;
+    let sbom = build(&reports, args.python.as_deref())?;
     let writer = runbom_sources::write::writer_by_name(args.format.writer())
         .context("no writer for this format")?;
     let text = writer.write(&sbom)?;
     write_output(args.output.as_ref(), &text)?;
     Ok(ExitStatus::Success)
+}
+
+/// The SBOM of what `reports` loaded, with licences and archive hashes from `python`'s installed
+/// distributions, or else from the site directories the reports name. Also used by `attest`.
+pub(crate) fn build(reports: &[RuntimeReport], python: Option<&Path>) -> anyhow::Result<Sbom> {
+    let inventories: Vec<Inventory> = match python {
+        Some(python) => vec![read_inventory(&query_interpreter(python)?, &[])],
+        None => reports.iter().map(report_inventory).collect(),
+    };
+    Ok(runtime_sbom(
+        reports,
+        &facts(&inventories),
+        Tool::runbom(env!("CARGO_PKG_VERSION")),
+    )?)
 }
 
 /// Licences and archive hashes of every distribution the inventories hold (the first wins).
