@@ -1,7 +1,9 @@
 //! Readers that turn SBOMs and lockfiles into an [`ExpectedInventory`], one module per format,
-//! each behind the [`InventoryReader`] trait and registered in [`READERS`]; writers of SBOM and
-//! VEX documents in [`write`].
+//! each behind the [`InventoryReader`] trait and registered in [`READERS`]; advisory formats
+//! (OSV JSON/YAML, ruby-advisory-db) behind their own trait in [`advisories`]; writers of SBOM
+//! and VEX documents in [`write`].
 
+pub mod advisories;
 pub mod attestation;
 mod cyclonedx_json;
 mod cyclonedx_xml;

@@ -44,6 +44,10 @@ pub enum Command {
     /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
     /// 1 findings, 2 usage or input error.
     Verify(VerifyArgs),
+    /// Known vulnerabilities in installed, loaded or expected components, from the local advisory
+    /// store, loaded ones first. Exit 0 clean, 1 findings (at or over `--fail-on`), 2 usage or
+    /// input error.
+    Audit(AuditArgs),
     /// Write an SBOM of what ran (CycloneDX 1.6 JSON or XML, SPDX 2.3 JSON): every distribution
     /// the runtime reports saw loaded, with PURLs, hashes, licences and the runtime evidence.
     Sbom(SbomArgs),
@@ -393,6 +397,52 @@ pub enum DbCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import advisories into the store: OSV JSON files, PyPA advisory-database YAML,
+    /// ruby-advisory-db YAML, directory trees of them and zip archives (OSV's bulk exports).
+    /// Re-import is idempotent; newer `modified` wins. Malformed records are named and skipped.
+    Import(DbImportArgs),
+    /// Download the configured advisory sources (default: OSV's bulk exports for PyPI, Go and
+    /// RubyGems) with conditional requests, and import what changed.
+    Update(DbUpdateArgs),
+    /// The store's advisory sources: counts per ecosystem, last import and its age.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// Files, directories or zip archives of advisories; the format of each file is detected.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The source name the records are kept under (default: each path's file name without
+    /// extension).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    /// Where OSV's bulk exports are: `<URL>/<Ecosystem>/all.zip` is downloaded (default: the
+    /// `[advisories] osv-url` of `runbom.toml`, else osv.dev's bucket).
+    #[arg(long, env = "RUNBOM_OSV_URL", value_name = "URL")]
+    pub osv_url: Option<String>,
+    /// An OSV ecosystem to download (repeatable; default: PyPI, Go, RubyGems).
+    #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
+    pub ecosystems: Vec<String>,
+    /// The project configuration (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -608,12 +658,43 @@ pub struct VerifyArgs {
     pub format: FindingsFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit what is installed for this interpreter (its `sys.path`, plus any `--path`).
+    /// Without `--python`, `--path`, `--runtime` or `--expected`, `python3` is read.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// A site directory to read (repeatable); alone, it is read without asking an interpreter.
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Runtime reports written by `runbom run` (repeatable): findings say whether the component,
+    /// and the code the advisory names, was loaded.
+    #[arg(long = "runtime", value_name = "REPORT", num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// Expected inventories (repeatable): CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock,
+    /// poetry.lock, Pipfile.lock or pylock.toml; only exact pins can be audited.
+    #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
+    pub expected: Vec<PathBuf>,
+    /// Exit 1 only for findings at or above this severity (none, low, medium, high, critical);
+    /// a finding of unknown severity counts. Without it, any finding exits 1.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// The project configuration: `[advisories]` severity threshold and ignores (default:
+    /// `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
+    pub format: FindingsFormat,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// Output of commands that report findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
     /// Aligned columns for a terminal.
     Table,
-    /// Versioned JSON (`runbom.verify/v1`, `runbom.policy-check/v1`).
+    /// Versioned JSON (`runbom.verify/v1`, `runbom.policy-check/v1`, `runbom.audit/v1`).
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,

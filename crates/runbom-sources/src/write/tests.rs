@@ -253,3 +253,59 @@ fn cyclonedx_xml_validates_against_the_official_xsd() {
         }
     }
 }
+
+/// Text XML 1.0 can hold, without the surrounding whitespace the reader trims.
+fn xml_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        prop_oneof![
+            any::<char>(),
+            Just('<'),
+            Just('&'),
+            Just('"'),
+            Just('\''),
+            Just('>')
+        ],
+        1..24,
+    )
+    .prop_map(|chars| {
+        chars
+            .into_iter()
+            .filter(|&c| {
+                ('\u{20}'..='\u{D7FF}').contains(&c)
+                    || ('\u{E000}'..='\u{FFFD}').contains(&c)
+                    || c >= '\u{10000}'
+            })
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    })
+    .prop_filter("non-empty", |s| !s.is_empty())
+}
+
+proptest::proptest! {
+    /// Whatever a name or version holds, each writer escapes it and the reader gets it back.
+    #[test]
+    fn any_text_survives_every_writer(name in xml_text(), version in xml_text()) {
+        let inventory = ExpectedInventory {
+            format: "test".to_owned(),
+            source: "test".to_owned(),
+            components: vec![],
+        };
+        let mut sbom = sbom_of(&inventory);
+        sbom.components.push(SbomComponent {
+            bom_ref: format!("{name}@{version}"),
+            name: name.clone(),
+            version: Some(version.clone()),
+            purl: None,
+            hashes: vec![],
+            licenses: vec![name.clone()],
+            evidence: None,
+        });
+        for writer in WRITERS {
+            let again = round_trip(*writer, &sbom);
+            proptest::prop_assert_eq!(&again.components[0].raw_name, &name);
+            proptest::prop_assert_eq!(again.components[0].version.exact(), Some(version.as_str()));
+        }
+    }
+}
