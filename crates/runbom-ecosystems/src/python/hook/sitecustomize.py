@@ -314,11 +314,12 @@ def _chain_sitecustomize():
     ours = sys.modules.get("sitecustomize")
     try:
         from importlib.machinery import PathFinder
-        from importlib.util import module_from_spec
 
         spec = PathFinder.find_spec("sitecustomize", rest)
         if spec is None or spec.loader is None:
             return
+        from importlib.util import module_from_spec  # only when there is one to chain
+
         module = module_from_spec(spec)
         sys.modules["sitecustomize"] = module
         spec.loader.exec_module(module)
