@@ -203,9 +203,30 @@ fn ask_interpreter(python: &Path) -> Result<Interpreter, Error> {
     })
 }
 
+/// How much of each distribution to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything, including RECORD: files, hashes, sizes, top-level names derived from files.
+    Full,
+    /// METADATA and the small files beside it, not RECORD (nor `installed-files.txt`): names,
+    /// versions, licences, requirements, installer, editable installs. `files` stay empty,
+    /// `size` is 0, and top-level names come from `top_level.txt` only. For listings and
+    /// version matching, where RECORD is most of the cost.
+    Summary,
+}
+
 /// Reads every distribution on the interpreter's `sys.path`, then in `extra_paths`. Never fails:
 /// what cannot be read becomes a [`Problem`].
 pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inventory {
+    read_inventory_with(interpreter, extra_paths, Detail::Full)
+}
+
+/// [`read_inventory`], reading only as much of each distribution as `detail` says.
+pub fn read_inventory_with(
+    interpreter: &Interpreter,
+    extra_paths: &[PathBuf],
+    detail: Detail,
+) -> Inventory {
     let mut problems = Vec::new();
     let mut seen_dirs = HashSet::new();
     let mut entries = Vec::new();
@@ -219,7 +240,7 @@ pub fn read_inventory(interpreter: &Interpreter, extra_paths: &[PathBuf]) -> Inv
         }
         list_site_dir(&dir, &mut entries, &mut problems);
     }
-    let mut found = read_distributions(&entries, &mut problems);
+    let mut found = read_distributions(&entries, detail, &mut problems);
     // First on the path wins; later copies of the same name are shadowed.
     let mut winners = HashSet::new();
     for dist in &mut found {
@@ -293,6 +314,7 @@ fn list_site_dir(dir: &Path, entries: &mut Vec<MetadataEntry>, problems: &mut Ve
 /// page at a time).
 fn read_distributions(
     entries: &[MetadataEntry],
+    detail: Detail,
     problems: &mut Vec<Problem>,
 ) -> Vec<InstalledDistribution> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -301,7 +323,7 @@ fn read_distributions(
         let mut problems = Vec::new();
         let found: Vec<InstalledDistribution> = chunk
             .iter()
-            .filter_map(|e| read_distribution(&e.site, &e.path, &e.name, e.format, &mut problems))
+            .filter_map(|e| read_distribution(e, detail, &mut problems))
             .collect();
         (found, problems)
     };
@@ -372,12 +394,11 @@ fn split_dir_name(dir_name: &str) -> (String, String) {
 }
 
 fn read_distribution(
-    site: &Path,
-    meta: &Path,
-    dir_name: &str,
-    format: MetadataFormat,
+    entry: &MetadataEntry,
+    detail: Detail,
     problems: &mut Vec<Problem>,
 ) -> Option<InstalledDistribution> {
+    let (site, meta, dir_name, format) = (&*entry.site, &*entry.path, &*entry.name, entry.format);
     let metadata_file = match format {
         MetadataFormat::DistInfo => meta.join("METADATA"),
         MetadataFormat::EggInfoDir => meta.join("PKG-INFO"),
@@ -428,15 +449,19 @@ fn read_distribution(
         .map(str::to_owned)
         .collect();
     let mut files = Vec::new();
+    let full = detail == Detail::Full;
     match format {
-        MetadataFormat::DistInfo => read_record(site, &meta.join("RECORD"), &mut files, problems),
+        MetadataFormat::DistInfo if full => {
+            read_record(site, &meta.join("RECORD"), &mut files, problems);
+        }
+        MetadataFormat::DistInfo => {}
         MetadataFormat::EggInfoDir => {
             if requires_dist.is_empty()
                 && let Ok(text) = read_lossy(&meta.join("requires.txt"))
             {
                 requires_dist = parse_requires_txt(&text);
             }
-            if let Ok(text) = read_lossy(&meta.join("installed-files.txt")) {
+            if full && let Ok(text) = read_lossy(&meta.join("installed-files.txt")) {
                 for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
                     files.push(RecordFile {
                         path: normalize_path(&meta.join(line)),
@@ -792,6 +817,10 @@ mod fixture_tests {
     use super::*;
 
     fn fixture_inventory() -> (PathBuf, Inventory) {
+        fixture_inventory_with(Detail::Full)
+    }
+
+    fn fixture_inventory_with(detail: Detail) -> (PathBuf, Inventory) {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/python");
         let interpreter = Interpreter {
             executable: PathBuf::from("/usr/bin/python3"),
@@ -803,8 +832,43 @@ mod fixture_tests {
             user_site: None,
             is_venv: false,
         };
-        let inventory = read_inventory(&interpreter, &[root.join("site-b"), root.join("site-a")]);
+        let inventory = read_inventory_with(
+            &interpreter,
+            &[root.join("site-b"), root.join("site-a")],
+            detail,
+        );
         (root, inventory)
+    }
+
+    #[test]
+    fn a_summary_is_the_full_read_without_record() {
+        let (_, full) = fixture_inventory_with(Detail::Full);
+        let (_, summary) = fixture_inventory_with(Detail::Summary);
+        let identity = |inventory: &Inventory| -> Vec<_> {
+            inventory
+                .distributions
+                .iter()
+                .map(|d| {
+                    (
+                        d.name.clone(),
+                        d.version.clone(),
+                        d.license.clone(),
+                        d.installer.clone(),
+                        d.location.clone(),
+                        d.shadowed,
+                        d.requires_dist.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(identity(&summary), identity(&full));
+        assert!(full.distributions.iter().any(|d| !d.files.is_empty()));
+        assert!(
+            summary
+                .distributions
+                .iter()
+                .all(|d| d.files.is_empty() && d.size == 0)
+        );
     }
 
     #[test]

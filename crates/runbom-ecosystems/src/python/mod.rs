@@ -7,5 +7,7 @@ mod metadata;
 pub mod runtime;
 pub mod venv_hook;
 
-pub use inventory::{Error, by_name, cache_root, query_interpreter, read_inventory};
+pub use inventory::{
+    Detail, Error, by_name, cache_root, query_interpreter, read_inventory, read_inventory_with,
+};
 pub use metadata::{Headers, parse_headers};

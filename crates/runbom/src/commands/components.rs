@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use runbom_analysis::licenses::{ResolvedLicense, resolve, resolve_declared};
 use runbom_analysis::policy::{Component, Releases};
-use runbom_ecosystems::python::{query_interpreter, read_inventory};
+use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
 use runbom_model::inventory::{Interpreter, Inventory};
 use runbom_model::runtime::RuntimeReport;
 use runbom_model::{Ecosystem, PackageName};
@@ -43,7 +43,7 @@ pub fn gather(inputs: &Inputs<'_>) -> anyhow::Result<Gathered> {
     let inventory = match &python {
         Some(python) => {
             let interpreter = query_interpreter(python)?;
-            let inventory = read_inventory(&interpreter, inputs.paths);
+            let inventory = read_inventory_with(&interpreter, inputs.paths, Detail::Summary);
             gathered
                 .inputs
                 .push(format!("installed: {}", interpreter.executable.display()));
@@ -173,7 +173,7 @@ pub(crate) fn report_inventory(report: &RuntimeReport) -> Inventory {
         user_site: None,
         is_venv: false,
     };
-    read_inventory(&interpreter, &[])
+    read_inventory_with(&interpreter, &[], Detail::Summary)
 }
 
 /// At most this many index requests in flight.

@@ -18,7 +18,7 @@ use runbom_analysis::vulns::{
 };
 use runbom_config::Config;
 use runbom_config::policy::{Date, Severity as ConfigSeverity};
-use runbom_ecosystems::python::{query_interpreter, read_inventory};
+use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
 use runbom_model::inventory::Interpreter;
 use runbom_store::StoredAdvisory;
 
@@ -174,7 +174,8 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
         None => None,
     };
     if let Some(interpreter) = interpreter {
-        let inventory = read_inventory(&interpreter, &args.paths);
+        // Names and versions are all an audit of what is installed needs: no RECORD.
+        let inventory = read_inventory_with(&interpreter, &args.paths, Detail::Summary);
         for problem in &inventory.problems {
             eprintln!("warning: {problem}");
         }
