@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
+use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_model::inventory::Inventory;
 
 use crate::cli::{Format, InventoryArgs};
@@ -11,12 +11,8 @@ use crate::commands::ExitStatus;
 
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     let interpreter = query_interpreter(&args.python)?;
-    // The table shows no files: RECORD, most of the cost, is read for JSON only.
-    let detail = match args.format {
-        Format::Table => Detail::Summary,
-        Format::Json => Detail::Full,
-    };
-    let inventory = read_inventory_with(&interpreter, &args.paths, detail);
+    // Full in both formats: the table shows no files, but a malformed RECORD is still reported.
+    let inventory = read_inventory(&interpreter, &args.paths);
     match print(args.format, &inventory) {
         Err(err) if is_broken_pipe(&err) => {}
         other => other?,
