@@ -2,6 +2,8 @@
 //! from a local server, alerts on the running instances it hits with no manual import, and
 //! revalidates with a conditional request afterwards.
 
+#![allow(clippy::unwrap_used)] // test: a failed unwrap is a failed test
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
