@@ -2,8 +2,11 @@
 //! inventories, advisories, policy) to findings. Nothing here does I/O.
 
 pub mod licenses;
+pub mod observation;
 pub mod policy;
+pub mod sbom;
 pub mod severity;
 pub mod unused;
 pub mod verify;
+pub mod vex;
 pub mod vulns;

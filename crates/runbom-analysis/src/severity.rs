@@ -1,7 +1,7 @@
 //! One severity per advisory, from whatever the record carries: CVSS v3.0/v3.1/v4.0 vectors
 //! (scored with RustSec's `cvss`, which follows the FIRST specifications), or an ecosystem's own
 //! word (`database_specific.severity` as GitHub's advisories write it, `ecosystem_specific.
-//! severity` as RustSec does).
+//! severity` as RustSec does), or a bare score (`database_specific.cvss_v3`, ruby-advisory-db).
 //!
 //! Traps:
 //! - `CVSS_V2` vectors are not scored (v2 has no "critical" and no longer maps onto the v3
@@ -138,6 +138,7 @@ impl Severity {
             entry
                 .chain([("database_specific", advisory.database_specific.as_ref())])
                 .find_map(|(path, value)| word(path, value?))
+                .or_else(|| bare_score(advisory.database_specific.as_ref()?))
         })
     }
 }
@@ -160,6 +161,20 @@ fn word(path: &str, block: &Value) -> Option<Severity> {
         score: None,
         vector: None,
         source: format!("{path}.severity"),
+    })
+}
+
+/// A bare CVSS base score without its vector (`{"cvss_v3": 9.8}`, as ruby-advisory-db keeps
+/// them): v4 first, then v3; v2 scores are not rated.
+fn bare_score(block: &Value) -> Option<Severity> {
+    ["cvss_v4", "cvss_v3"].iter().find_map(|key| {
+        let score = block.get(key)?.as_f64()?;
+        Some(Severity {
+            level: SeverityLevel::from_score(score),
+            score: Some(score),
+            vector: None,
+            source: format!("database_specific.{key}"),
+        })
     })
 }
 
@@ -254,5 +269,13 @@ mod tests {
         assert_eq!(rustsec.level, SeverityLevel::High);
         let bare = advisory(serde_json::json!({}));
         assert_eq!(Severity::of(&bare, None), None);
+        let rubysec = advisory(serde_json::json!({
+            "database_specific": {"cvss_v2": 10.0, "cvss_v3": 7.5}
+        }));
+        let severity = Severity::of(&rubysec, None).unwrap();
+        assert_eq!(severity.level, SeverityLevel::High);
+        assert_eq!(severity.source, "database_specific.cvss_v3");
+        let v2_only = advisory(serde_json::json!({"database_specific": {"cvss_v2": 10.0}}));
+        assert_eq!(Severity::of(&v2_only, None), None);
     }
 }

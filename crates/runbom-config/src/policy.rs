@@ -163,6 +163,8 @@ pub struct Advisories {
     pub severity_threshold: Option<Located<Severity>>,
     /// Advisories that are accepted for now.
     pub ignore: Vec<AdvisoryIgnore>,
+    /// Where `runbom db update` finds OSV's bulk exports (`<url>/<Ecosystem>/all.zip`).
+    pub osv_url: Option<Located<String>>,
 }
 
 /// One `[[advisories.ignore]]` entry.

@@ -59,6 +59,7 @@ pub struct RawMinimum {
 pub struct RawAdvisories {
     pub severity_threshold: Option<Spanned<String>>,
     pub ignore: Vec<RawIgnore>,
+    pub osv_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug)]
@@ -220,6 +221,7 @@ fn advisories(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawAdvis
     let raw = RawAdvisories {
         severity_threshold: th.optional_s("severity-threshold"),
         ignore: array_of(&mut th, "ignore", errors, ignore),
+        osv_url: th.optional_s("osv-url"),
     };
     finish(th, errors);
     Some(raw)

@@ -273,6 +273,10 @@ pub fn validate(text: &str, raw: RawConfig) -> Result<Config, Vec<Diagnostic<()>
     if let Some(a) = raw.advisories {
         let mut advisories = Advisories {
             severity_threshold: a.severity_threshold.as_ref().and_then(|s| c.severity(s)),
+            osv_url: a
+                .osv_url
+                .as_ref()
+                .map(|u| c.located(u.value.clone(), u.span)),
             ..Advisories::default()
         };
         for i in &a.ignore {

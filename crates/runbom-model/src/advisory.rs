@@ -157,7 +157,10 @@ impl fmt::Display for RangeKind {
 }
 
 /// One event of a range; OSV writes each as a single-key object, e.g. `{"fixed": "1.2"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Read through a map visitor rather than serde's enum form, so that YAML (where serde's enums
+/// are tags, `!fixed 1.2`) reads the same single-key maps as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     Introduced(String),
@@ -219,6 +222,35 @@ impl Event {
         match self {
             Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with one key: introduced, fixed, last_affected or limit")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        use serde::de::Error;
+        let Some((kind, version)) = map.next_entry::<EventKind, String>()? else {
+            return Err(A::Error::custom("an event needs one key, found none"));
+        };
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom(
+                "an event has exactly one key, found several",
+            ));
+        }
+        Ok(Event::new(kind, version))
     }
 }
 
@@ -292,6 +324,8 @@ mod tests {
         assert_eq!(range.kind, RangeKind::Other("PLANETARY".into()));
         assert_eq!(serde_json::to_string(&range).unwrap(), json);
         assert!(serde_json::from_str::<Event>(r#"{"introduced":"1","fixed":"2"}"#).is_err());
+        assert!(serde_json::from_str::<Event>(r#"{}"#).is_err());
+        assert!(serde_json::from_str::<Event>(r#"{"fixd":"2"}"#).is_err());
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod inventory;
 mod name;
 pub mod release;
 pub mod runtime;
+pub mod sbom;
+pub mod vex;
 
 pub use advisory::Advisory;
 pub use ecosystem::{Ecosystem, UnknownEcosystem};

@@ -18,6 +18,8 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// `predicateType` of a predicate that is a runbom runtime report.
 pub const RUNTIME_REPORT_PREDICATE: &str = "https://runbom.dev/attestation/runtime-report/v1";
+/// `predicateType` of a predicate that is a CycloneDX BOM (in-toto's predicate for CycloneDX).
+pub const CYCLONEDX_PREDICATE: &str = "https://cyclonedx.org/bom";
 
 /// A DSSE envelope, as written to disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,9 @@
 //! Readers that turn SBOMs and lockfiles into an [`ExpectedInventory`], one module per format,
-//! each behind the [`InventoryReader`] trait and registered in [`READERS`].
+//! each behind the [`InventoryReader`] trait and registered in [`READERS`]; advisory formats
+//! (OSV JSON/YAML, ruby-advisory-db) behind their own trait in [`advisories`]; writers of SBOM
+//! and VEX documents in [`write`].
 
+pub mod advisories;
 pub mod attestation;
 mod cyclonedx_json;
 mod cyclonedx_xml;
@@ -15,12 +18,12 @@ mod requirements;
 mod spdx_json;
 mod toml_lock;
 mod uv_lock;
+pub mod write;
 
 use std::path::Path;
 
 use runbom_model::expected::ExpectedInventory;
 
-pub use cyclonedx_json::write as write_cyclonedx_json;
 pub use error::SourceError;
 
 /// One expected-inventory format.

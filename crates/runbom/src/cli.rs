@@ -44,6 +44,17 @@ pub enum Command {
     /// installed: unexpected, drift, missing, unknown code, tampered files. Exit 0 clean,
     /// 1 findings, 2 usage or input error.
     Verify(VerifyArgs),
+    /// Known vulnerabilities in installed, loaded or expected components, from the local advisory
+    /// store, loaded ones first. Exit 0 clean, 1 findings (at or over `--fail-on`), 2 usage or
+    /// input error.
+    Audit(AuditArgs),
+    /// Write an SBOM of what ran (CycloneDX 1.6 JSON or XML, SPDX 2.3 JSON): every distribution
+    /// the runtime reports saw loaded, with PURLs, hashes, licences and the runtime evidence.
+    Sbom(SbomArgs),
+    /// Write VEX (CycloneDX 1.6 or OpenVEX) for the advisories that match what the runtime reports
+    /// saw: `not_affected` only where reports over the observation window show the vulnerable
+    /// code never loaded; `affected` where it was.
+    Vex(VexArgs),
     /// Run the runbom server: ingest API, query API, live dashboard, webhook alerts.
     Serve(ServeArgs),
     /// Administer a server's store: tokens.
@@ -64,6 +75,109 @@ pub struct StoreArgs {
         value_name = "LOC"
     )]
     pub db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// Runtime reports written by `runbom run` (repeatable): many runs, many instances.
+    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// Read licences and archive hashes from this interpreter's installed distributions (default:
+    /// the site directories the reports name, when they still exist here).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+    pub format: SbomFormat,
+    /// Write the document here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// SBOM formats `runbom sbom` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// CycloneDX 1.6 XML.
+    CyclonedxXml,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+impl SbomFormat {
+    /// The writer's stable name in `runbom_sources::write`.
+    pub fn writer(self) -> &'static str {
+        match self {
+            Self::CyclonedxJson => "cyclonedx/json",
+            Self::CyclonedxXml => "cyclonedx/xml",
+            Self::SpdxJson => "spdx/json",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct VexArgs {
+    /// Runtime reports of the product (repeatable): many runs, many instances, many days.
+    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// The shortest span the reports must cover before `not_affected` is claimed: a whole number
+    /// and a unit, `s`, `m`, `h`, `d` or `w` (e.g. `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_observation: time::Duration,
+    /// The product's SBOM or lockfile: its pinned components get statements too (a version
+    /// installed in no report is `component_not_present`).
+    #[arg(long, value_name = "FILE")]
+    pub expected: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value_t = VexFormat::Cyclonedx)]
+    pub format: VexFormat,
+    /// Write the document here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// VEX formats `runbom vex` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VexFormat {
+    /// CycloneDX 1.6 JSON with `vulnerabilities`.
+    Cyclonedx,
+    /// OpenVEX 0.2.0.
+    Openvex,
+}
+
+impl VexFormat {
+    /// The writer's stable name in `runbom_sources::write::vex`.
+    pub fn writer(self) -> &'static str {
+        match self {
+            Self::Cyclonedx => "cyclonedx/vex",
+            Self::Openvex => "openvex",
+        }
+    }
+}
+
+/// `90s`, `15m`, `24h`, `7d`, `2w`: a whole number and a unit.
+fn parse_duration(text: &str) -> Result<time::Duration, String> {
+    let invalid = || {
+        format!("`{text}` is not a duration: a whole number and a unit (s, m, h, d, w), e.g. `7d`")
+    };
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| invalid())?;
+    let unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(invalid()),
+    };
+    number
+        .checked_mul(unit)
+        .map(time::Duration::seconds)
+        .ok_or_else(invalid)
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +397,52 @@ pub enum DbCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import advisories into the store: OSV JSON files, PyPA advisory-database YAML,
+    /// ruby-advisory-db YAML, directory trees of them and zip archives (OSV's bulk exports).
+    /// Re-import is idempotent; newer `modified` wins. Malformed records are named and skipped.
+    Import(DbImportArgs),
+    /// Download the configured advisory sources (default: OSV's bulk exports for PyPI, Go and
+    /// RubyGems) with conditional requests, and import what changed.
+    Update(DbUpdateArgs),
+    /// The store's advisory sources: counts per ecosystem, last import and its age.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// Files, directories or zip archives of advisories; the format of each file is detected.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The source name the records are kept under (default: each path's file name without
+    /// extension).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    /// Where OSV's bulk exports are: `<URL>/<Ecosystem>/all.zip` is downloaded (default: the
+    /// `[advisories] osv-url` of `runbom.toml`, else osv.dev's bucket).
+    #[arg(long, env = "RUNBOM_OSV_URL", value_name = "URL")]
+    pub osv_url: Option<String>,
+    /// An OSV ecosystem to download (repeatable; default: PyPI, Go, RubyGems).
+    #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
+    pub ecosystems: Vec<String>,
+    /// The project configuration (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -392,6 +552,8 @@ pub struct AttestArgs {
 pub enum Predicate {
     /// The runtime report itself.
     Report,
+    /// The SBOM of what ran (CycloneDX 1.6 JSON, as `runbom sbom` writes it).
+    Sbom,
 }
 
 #[derive(Debug, Subcommand)]
@@ -496,12 +658,43 @@ pub struct VerifyArgs {
     pub format: FindingsFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit what is installed for this interpreter (its `sys.path`, plus any `--path`).
+    /// Without `--python`, `--path`, `--runtime` or `--expected`, `python3` is read.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// A site directory to read (repeatable); alone, it is read without asking an interpreter.
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Runtime reports written by `runbom run` (repeatable): findings say whether the component,
+    /// and the code the advisory names, was loaded.
+    #[arg(long = "runtime", value_name = "REPORT", num_args = 1..)]
+    pub runtime: Vec<PathBuf>,
+    /// Expected inventories (repeatable): CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock,
+    /// poetry.lock, Pipfile.lock or pylock.toml; only exact pins can be audited.
+    #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
+    pub expected: Vec<PathBuf>,
+    /// Exit 1 only for findings at or above this severity (none, low, medium, high, critical);
+    /// a finding of unknown severity counts. Without it, any finding exits 1.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// The project configuration: `[advisories]` severity threshold and ignores (default:
+    /// `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
+    pub format: FindingsFormat,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// Output of commands that report findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
     /// Aligned columns for a terminal.
     Table,
-    /// Versioned JSON (`runbom.verify/v1`, `runbom.policy-check/v1`).
+    /// Versioned JSON (`runbom.verify/v1`, `runbom.policy-check/v1`, `runbom.audit/v1`).
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,

@@ -131,3 +131,42 @@ fn unusable_inputs_are_errors() {
         .code(2)
         .stderr(predicates::str::contains("is not a JSON runtime report"));
 }
+
+#[test]
+fn the_sbom_of_what_ran_can_be_the_predicate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (key, public) = keygen(dir.path());
+    let report = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/verify/findings.report.json");
+    let envelope = dir.path().join("sbom.dsse.json");
+    runbom()
+        .args(["attest", "--predicate", "sbom", "--runtime"])
+        .arg(&report)
+        .arg("--key")
+        .arg(&key)
+        .arg("--output")
+        .arg(&envelope)
+        .assert()
+        .success();
+    runbom()
+        .args(["attest", "verify", "--key"])
+        .arg(&public)
+        .arg(&envelope)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "predicate: https://cyclonedx.org/bom",
+        ));
+    let key_pem = std::fs::read_to_string(&public).expect("public key");
+    let key = runbom_sources::attestation::verifying_key_from_pem(&key_pem).expect("key");
+    let statement =
+        runbom_sources::attestation::verify(&std::fs::read(&envelope).expect("envelope"), &key)
+            .expect("valid");
+    assert_eq!(statement.subject[0].name, "findings.report.json");
+    let errors = runbom_sources::write::schemas::cyclonedx_json_errors(&statement.predicate);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        statement.predicate["components"].as_array().map(Vec::len),
+        Some(6)
+    );
+}

@@ -180,3 +180,266 @@ fn reports_pyyaml_loaded_and_every_other_distribution_not() {
     );
     assert_eq!(report["processes"].as_array().expect("processes").len(), 1);
 }
+
+/// `tinypkg` 1.0 in `site`: one module per kind of child process.
+fn tiny_distribution(site: &Path) {
+    common::write_distribution(
+        site,
+        "tinypkg",
+        "1.0",
+        &[
+            ("tinypkg/__init__.py", ""),
+            ("tinypkg/spawned.py", "VALUE = 'spawn'\n"),
+            ("tinypkg/forked.py", "VALUE = 'fork'\n"),
+            ("tinypkg/subproc.py", "VALUE = 'subprocess'\n"),
+            ("tinypkg/__main__.py", "import tinypkg.as_main\n"),
+            ("tinypkg/as_main.py", "VALUE = 'python -m'\n"),
+        ],
+    );
+}
+
+const CHILDREN_PROGRAM: &str = r#"
+import multiprocessing, os, subprocess, sys
+
+def spawned_child():
+    import tinypkg.spawned
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    p = ctx.Process(target=spawned_child)
+    p.start(); p.join()
+    assert p.exitcode == 0, p.exitcode
+    pid = os.fork()
+    if pid == 0:
+        import tinypkg.forked
+        os._exit(0)
+    os.waitpid(pid, 0)
+    subprocess.run([sys.executable, "-c", "import tinypkg.subproc"], check=True)
+    subprocess.run([sys.executable, "-m", "tinypkg"], check=True)
+    print("parent done")
+"#;
+
+#[test]
+fn child_processes_are_reported_as_their_own_processes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let site = tmp.path().join("site");
+    tiny_distribution(&site);
+    std::fs::write(tmp.path().join("parent.py"), CHILDREN_PROGRAM).expect("program");
+    let report_path = tmp.path().join("r.json");
+    let out = runbom()
+        .current_dir(tmp.path())
+        .env("PYTHONPATH", &site)
+        .args(["run", "--report"])
+        .arg(&report_path)
+        .args(["--", "python3", "parent.py"])
+        .output()
+        .expect("runbom run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "parent done\n");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
+
+    let processes = report["processes"].as_array().expect("processes");
+    // The parent, the spawn child (plus its resource tracker, when one starts), the fork, and
+    // two subprocesses.
+    assert!(processes.len() >= 5, "{processes:#?}");
+    let parent = processes
+        .iter()
+        .find(|p| {
+            p["argv"][0]
+                .as_str()
+                .is_some_and(|a| a.ends_with("parent.py"))
+        })
+        .expect("the parent process");
+    let parent_pid = &parent["pid"];
+    assert!(
+        processes
+            .iter()
+            .filter(|p| p["pid"] != *parent_pid)
+            .all(|p| p["parent_pid"] == *parent_pid),
+        "every child names the parent: {processes:#?}"
+    );
+
+    let tiny = distribution(&report, "tinypkg");
+    assert_eq!(tiny["version"], "1.0");
+    let loaded = module_names(&tiny["modules"]);
+    for module in [
+        "tinypkg",
+        "tinypkg.spawned",
+        "tinypkg.forked",
+        "tinypkg.subproc",
+        "tinypkg.__main__",
+        "tinypkg.as_main",
+    ] {
+        assert!(loaded.contains(&module.to_owned()), "{module}: {loaded:?}");
+    }
+    let pids_of = |module: &str| -> Vec<Value> {
+        tiny["modules"]
+            .as_array()
+            .expect("modules")
+            .iter()
+            .find(|m| m["name"] == module)
+            .map(|m| m["pids"].as_array().expect("pids").clone())
+            .unwrap_or_default()
+    };
+    for module in ["tinypkg.spawned", "tinypkg.forked", "tinypkg.subproc"] {
+        let pids = pids_of(module);
+        assert_eq!(pids.len(), 1, "{module} is loaded in one child only");
+        assert_ne!(pids[0], *parent_pid, "{module} is not the parent's");
+    }
+    assert!(
+        tiny["modules"]
+            .as_array()
+            .expect("modules")
+            .iter()
+            .all(|m| m["integrity"]["status"] == "verified"),
+        "{tiny:#}"
+    );
+    assert_eq!(report["hook_errors"], 0);
+}
+
+const IMPORT_PATHS_PROGRAM: &str = r#"
+import importlib, sys, zipfile
+with zipfile.ZipFile("zipped.zip", "w") as z:
+    z.writestr("zipped_mod.py", "VALUE = 1\n")
+sys.path.insert(0, "zipped.zip")
+sys.path.append("late")
+import zipped_mod
+import late_mod
+importlib.import_module("tinypkg.spawned")
+import _decimal, _ctypes
+assert zipped_mod.VALUE == 1 and late_mod.VALUE == 2
+"#;
+
+#[test]
+fn sees_imports_through_sys_path_edits_importlib_zipimport_and_c_extensions() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let site = tmp.path().join("site");
+    tiny_distribution(&site);
+    std::fs::create_dir_all(tmp.path().join("late")).expect("late dir");
+    std::fs::write(tmp.path().join("late/late_mod.py"), "VALUE = 2\n").expect("late_mod");
+    std::fs::write(tmp.path().join("prog.py"), IMPORT_PATHS_PROGRAM).expect("program");
+    let report_path = tmp.path().join("r.json");
+    let out = runbom()
+        .current_dir(tmp.path())
+        .env("PYTHONPATH", &site)
+        .args(["run", "--report"])
+        .arg(&report_path)
+        .args(["--", "python3", "prog.py"])
+        .output()
+        .expect("runbom run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
+    let tiny = module_names(&distribution(&report, "tinypkg")["modules"]);
+    assert!(tiny.contains(&"tinypkg.spawned".to_owned()), "{tiny:?}");
+    let unowned = module_names(&report["unowned_modules"]);
+    for module in ["zipped_mod", "late_mod"] {
+        assert!(
+            unowned.contains(&module.to_owned()),
+            "{module}: {unowned:?}"
+        );
+    }
+    let stdlib: Vec<&str> = report["stdlib_modules"]
+        .as_array()
+        .expect("stdlib_modules")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for module in ["_decimal", "_ctypes", "zipimport", "importlib"] {
+        assert!(stdlib.contains(&module), "{module}: {stdlib:?}");
+    }
+    assert_eq!(report["hook_errors"], 0);
+}
+
+/// Waits (bounded) for the installed hook's detached `runbom hook flush` to write a complete
+/// report into `dir`.
+fn complete_report_in(dir: &Path) -> Option<Value> {
+    for _ in 0..200 {
+        let reports = std::fs::read_dir(dir).into_iter().flatten().flatten();
+        for entry in reports {
+            if entry.path().extension().is_some_and(|e| e == "json") {
+                let report: Value = std::fs::read(entry.path())
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or(Value::Null);
+                if report["complete"] == true {
+                    return Some(report);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn the_installed_hook_reports_a_program_started_without_runbom() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let venv = tmp.path().join("venv");
+    let status = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .expect("python3 -m venv");
+    assert!(status.success());
+    let python = venv.join("bin/python");
+    let site_packages = Command::new(&python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ])
+        .output()
+        .expect("site-packages");
+    let site_packages = PathBuf::from(String::from_utf8_lossy(&site_packages.stdout).trim());
+    tiny_distribution(&site_packages);
+    let reports = tmp.path().join("reports");
+    let install = runbom()
+        .args(["hook", "install", "--app", "svc", "--venv"])
+        .arg(&venv)
+        .arg("--report-dir")
+        .arg(&reports)
+        .output()
+        .expect("hook install");
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+
+    let program = Command::new(&python)
+        .args(["-c", "import tinypkg.forked; print('ok')"])
+        .env_remove("PYTHONPATH")
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("RUNBOM_RUN")
+        .output()
+        .expect("python");
+    assert_eq!(String::from_utf8_lossy(&program.stdout), "ok\n");
+    assert!(program.status.success());
+    let report = complete_report_in(&reports).expect("a complete report from the installed hook");
+    assert_eq!(report["app"], "svc");
+    let tiny = module_names(&distribution(&report, "tinypkg")["modules"]);
+    assert!(tiny.contains(&"tinypkg.forked".to_owned()), "{tiny:?}");
+
+    let uninstall = runbom()
+        .args(["hook", "uninstall", "--venv"])
+        .arg(&venv)
+        .output()
+        .expect("hook uninstall");
+    assert!(uninstall.status.success());
+    let leftovers: Vec<_> = std::fs::read_dir(&site_packages)
+        .expect("site-packages")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("runbom"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -14,9 +14,14 @@ import os
 import re
 import sys
 
-import packaging
 import yaml
-from packaging.version import InvalidVersion, Version
+
+try:
+    import packaging
+    from packaging.version import InvalidVersion, Version
+except ImportError:  # pip's vendored copy: the same PEP 440 order, no download needed
+    from pip._vendor import packaging
+    from pip._vendor.packaging.version import InvalidVersion, Version
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

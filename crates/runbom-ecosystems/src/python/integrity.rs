@@ -161,7 +161,8 @@ struct ArchiveInfo {
     hash: Option<String>,
 }
 
-fn archive_hashes(dist: &InstalledDistribution) -> Option<ArchiveHashes> {
+/// The archive hashes `direct_url.json` (PEP 610 `archive_info`) kept for `dist`, if any.
+pub fn archive_hashes(dist: &InstalledDistribution) -> Option<ArchiveHashes> {
     let text = fs::read_to_string(dist.metadata_path.join("direct_url.json")).ok()?;
     let direct: DirectUrl = serde_json::from_str(&text).ok()?;
     let info = direct.archive_info?;

@@ -101,15 +101,21 @@ fn mtime(path: &Path) -> Option<u128> {
     )
 }
 
-fn cache_file(python: &Path) -> Option<PathBuf> {
-    use std::hash::{Hash, Hasher};
+/// runbom's cache directory: `$RUNBOM_CACHE_DIR`, else `$XDG_CACHE_HOME/runbom`, else
+/// `~/.cache/runbom`; `None` when `RUNBOM_NO_CACHE=1` or no home is known.
+pub fn cache_root() -> Option<PathBuf> {
     if std::env::var_os("RUNBOM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
-    let dir = std::env::var_os("RUNBOM_CACHE_DIR")
+    std::env::var_os("RUNBOM_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("runbom")))
-        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/runbom")))?;
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/runbom")))
+}
+
+fn cache_file(python: &Path) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let dir = cache_root()?;
     // A bare name (`python3`) is resolved on PATH by the OS; key on PATH then.
     let resolved = fs::canonicalize(python).ok();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

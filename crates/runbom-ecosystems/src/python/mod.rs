@@ -7,5 +7,5 @@ mod metadata;
 pub mod runtime;
 pub mod venv_hook;
 
-pub use inventory::{Error, by_name, query_interpreter, read_inventory};
+pub use inventory::{Error, by_name, cache_root, query_interpreter, read_inventory};
 pub use metadata::{Headers, parse_headers};

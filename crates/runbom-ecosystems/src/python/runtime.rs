@@ -230,6 +230,51 @@ pub fn write_hook(dir: &Path, file_name: &str) -> Result<PathBuf, RuntimeError> 
     Ok(path)
 }
 
+/// The hook as `sitecustomize.py` in `cache/hook-<content hash>/`, written once: Python keeps
+/// its compiled bytecode beside it there, so hooked processes do not recompile the hook at every
+/// start (about 10 ms each). A copy whose bytes are not the hook's is rewritten.
+pub fn cached_hook_dir(cache: &Path) -> Result<PathBuf, RuntimeError> {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(HOOK_SOURCE.as_bytes()));
+    let dir = cache.join(format!("hook-{}", &digest[..16]));
+    let path = dir.join("sitecustomize.py");
+    if fs::read(&path).is_ok_and(|bytes| bytes == HOOK_SOURCE.as_bytes()) {
+        return Ok(dir);
+    }
+    // Several runs may start at once: each writes its own temporary file and renames it.
+    let temp = dir.join(format!("sitecustomize.py.{}.tmp", std::process::id()));
+    fs::create_dir_all(&dir)
+        .and_then(|()| fs::write(&temp, HOOK_SOURCE))
+        .and_then(|()| fs::rename(&temp, &path))
+        .map_err(|source| RuntimeError::WriteHook {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(dir)
+}
+
+/// Compiles the cached hook for `interpreter` when its bytecode is missing — Python does not
+/// write it itself under `PYTHONDONTWRITEBYTECODE`, which container images often set. Runs after
+/// the program, never inside it; best effort (the hook works uncompiled, only slower to start).
+pub fn precompile_hook(dir: &Path, interpreter: &RuntimeInterpreter) {
+    let mut numbers = interpreter.version.split('.');
+    let (Some(major), Some(minor)) = (numbers.next(), numbers.next()) else {
+        return;
+    };
+    let tag = format!("{}-{major}{minor}", interpreter.implementation);
+    let compiled = dir.join(format!("__pycache__/sitecustomize.{tag}.pyc"));
+    if compiled.exists() || interpreter.executable.as_os_str().is_empty() {
+        return;
+    }
+    let _ = std::process::Command::new(&interpreter.executable)
+        .args(["-I", "-m", "py_compile"])
+        .arg(dir.join("sitecustomize.py"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
 /// Every `p<pid>.json` in a session directory, sorted by start time then pid. Files being
 /// written (`*.tmp`) are skipped; a malformed one becomes a problem.
 pub fn read_session(

@@ -110,17 +110,7 @@ struct Body {
 
 impl IndexClient {
     pub fn new(settings: IndexSettings) -> Result<Self, IndexError> {
-        static PROVIDER: Once = Once::new();
-        // reqwest is built without a crypto provider (no C): use ring, once per process.
-        PROVIDER.call_once(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        });
-        let http = reqwest::blocking::Client::builder()
-            .user_agent(concat!("runbom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| IndexError::Client(e.to_string()))?;
+        let http = http_client(Duration::from_secs(60)).map_err(IndexError::Client)?;
         let cache = settings.cache_dir.clone().map(Cache::new);
         Ok(Self {
             http,
@@ -222,8 +212,24 @@ impl IndexClient {
     }
 }
 
+/// The blocking HTTP client every remote source uses: rustls with ring (no C), runbom's user
+/// agent, a 10 s connect timeout and `timeout` for the whole exchange.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client, String> {
+    static PROVIDER: Once = Once::new();
+    // reqwest is built without a crypto provider (no C): use ring, once per process.
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::blocking::Client::builder()
+        .user_agent(concat!("runbom/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// The error and its causes on one line ("error sending request: … : Connection refused").
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(e) = source {

@@ -1,12 +1,14 @@
-//! `runbom attest` (sign a runtime report into a DSSE envelope) and `runbom attest verify`.
+//! `runbom attest` (sign a runtime report, or the SBOM of what it loaded, into a DSSE envelope)
+//! and `runbom attest verify`.
 
 use std::path::Path;
 
 use anyhow::Context;
-use runbom_sources::attestation::{self, RUNTIME_REPORT_PREDICATE, Statement};
+use runbom_sources::attestation::{self, CYCLONEDX_PREDICATE, RUNTIME_REPORT_PREDICATE, Statement};
+use runbom_sources::write::{CycloneDxJsonWriter, SbomWriter};
 
 use crate::cli::{AttestArgs, AttestCommand, AttestVerifyArgs, Predicate};
-use crate::commands::ExitStatus;
+use crate::commands::{ExitStatus, runtime_reports, sbom};
 
 pub fn run(args: &AttestArgs) -> anyhow::Result<ExitStatus> {
     if let Some(AttestCommand::Verify(verify_args)) = &args.command {
@@ -16,16 +18,20 @@ pub fn run(args: &AttestArgs) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("`runbom attest` needs --runtime REPORT and --key KEY");
     };
     let report = read(report_path)?;
-    // The predicate is the report as JSON, whatever its shape, so attest does not depend on it.
-    let predicate: serde_json::Value = serde_json::from_slice(&report)
-        .with_context(|| format!("`{}` is not a JSON runtime report", report_path.display()))?;
+    let (predicate_type, predicate) = match args.predicate {
+        // The report as JSON, whatever its shape, so attest does not depend on it.
+        Predicate::Report => (
+            RUNTIME_REPORT_PREDICATE,
+            serde_json::from_slice(&report).with_context(|| {
+                format!("`{}` is not a JSON runtime report", report_path.display())
+            })?,
+        ),
+        Predicate::Sbom => (CYCLONEDX_PREDICATE, sbom_predicate(report_path)?),
+    };
     let key_pem = String::from_utf8(read(key_path)?)
         .with_context(|| format!("`{}` is not a PEM key", key_path.display()))?;
     let key = attestation::signing_key_from_pem(&key_pem)
         .with_context(|| format!("cannot use `{}`", key_path.display()))?;
-    let predicate_type = match args.predicate {
-        Predicate::Report => RUNTIME_REPORT_PREDICATE,
-    };
     let name = report_path.file_name().map_or_else(
         || report_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -71,6 +77,13 @@ fn verify(args: &AttestVerifyArgs) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Findings)
         }
     }
+}
+
+/// The CycloneDX 1.6 JSON SBOM of what the report loaded, as `runbom sbom` writes it.
+fn sbom_predicate(report_path: &Path) -> anyhow::Result<serde_json::Value> {
+    let reports = runtime_reports::read_all(std::slice::from_ref(&report_path.to_path_buf()))?;
+    let text = CycloneDxJsonWriter.write(&sbom::build(&reports, None)?)?;
+    Ok(serde_json::from_str(&text)?)
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -3,11 +3,9 @@
 //! lockfiles); and their release data from the package indexes, behind a progress bar.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runbom_analysis::licenses::{ResolvedLicense, resolve, resolve_declared};
 use runbom_analysis::policy::{Component, Releases};
 use runbom_ecosystems::python::{query_interpreter, read_inventory};
@@ -16,7 +14,7 @@ use runbom_model::runtime::RuntimeReport;
 use runbom_model::{Ecosystem, PackageName};
 use runbom_sources::index::{IndexClient, IndexError, IndexSettings, releases_of_all};
 
-use crate::commands::runtime_reports;
+use crate::commands::{progress, runtime_reports};
 
 /// Where to look; with none of the three, `python3` is read.
 #[derive(Debug)]
@@ -158,8 +156,8 @@ fn add(components: &mut Vec<Component>, new: Component) {
 }
 
 /// The distributions' metadata read from the site directories the report names, for a report
-/// checked without `--python` (the report itself carries no licences).
-fn report_inventory(report: &RuntimeReport) -> Inventory {
+/// checked without `--python` (the report itself carries no licences). Also used by `sbom`.
+pub(crate) fn report_inventory(report: &RuntimeReport) -> Inventory {
     let locations: BTreeSet<PathBuf> = report
         .distributions
         .iter()
@@ -203,18 +201,7 @@ pub fn fetch_releases(
         }
     }
     let client = IndexClient::new(settings).context("cannot ask the package index")?;
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(projects.len() as u64), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} ({elapsed})")
-    {
-        bar.set_style(style);
-    }
-    bar.set_message("package index");
+    let bar = progress::bar(projects.len() as u64, "package index");
     let results = releases_of_all(&client, &projects, CONCURRENCY, &|| bar.inc(1));
     bar.finish_and_clear();
     let mut releases = Releases::new();

@@ -17,14 +17,7 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
         other => other?,
     }
     for problem in &inventory.problems {
-        match problem.line {
-            Some(line) => eprintln!(
-                "warning: {}:{line}: {}",
-                problem.path.display(),
-                problem.message
-            ),
-            None => eprintln!("warning: {}: {}", problem.path.display(), problem.message),
-        }
+        eprintln!("warning: {problem}");
     }
     Ok(ExitStatus::Success)
 }

@@ -2,21 +2,28 @@
 
 mod admin;
 mod attest;
+mod audit;
+mod columns;
 mod components;
+mod config;
 mod db;
 mod hook;
 mod inventory;
 mod keygen;
 mod outdated;
 mod policy;
+mod progress;
 mod push;
 mod report_sink;
 mod run;
 mod runtime_reports;
+mod sarif;
+mod sbom;
 mod serve;
 mod unused;
 mod verify;
 mod versions;
+mod vex;
 
 use std::process::ExitCode;
 
@@ -52,6 +59,9 @@ impl From<ExitStatus> for ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Db(DbCommand::Check { paths }) => db::check::run(&paths),
+        Command::Db(DbCommand::Import(args)) => db::import::run(&args),
+        Command::Db(DbCommand::Update(args)) => db::update::run(&args),
+        Command::Db(DbCommand::Status(args)) => db::status::run(&args),
         Command::Policy(PolicyCommand::Lint(args)) => policy::lint(&args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check::run(&args),
         Command::Outdated(args) => outdated::run(&args),
@@ -65,6 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
         Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),
         Command::Unused(args) => unused::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
+        Command::Vex(args) => vex::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             admin::token::create(&args)
@@ -75,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Admin(AdminCommand::Token(TokenCommand::List(args))) => admin::token::list(&args),
         Command::Push(args) => push::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Audit(args) => audit::run(&args),
     }
 }
 

@@ -10,8 +10,10 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
-use runbom_ecosystems::python::runtime::{ReportContext, Session, write_hook};
-use runbom_ecosystems::python::{query_interpreter, read_inventory};
+use runbom_ecosystems::python::runtime::{
+    ReportContext, Session, cached_hook_dir, precompile_hook, write_hook,
+};
+use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
 use runbom_model::inventory::Inventory;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::SignalsInfo;
@@ -24,10 +26,20 @@ use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
 };
 
+/// The directory put first on `PYTHONPATH`, and whether it is the cached hook (compiled once)
+/// rather than a fresh copy in the session.
+fn hook_dir(session: &Session) -> anyhow::Result<(PathBuf, bool)> {
+    if let Some(dir) = cache_root().and_then(|cache| cached_hook_dir(&cache).ok()) {
+        return Ok((dir, true));
+    }
+    let dir = session.dir().join("hook");
+    write_hook(&dir, "sitecustomize.py")?;
+    Ok((dir, false))
+}
+
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let session = Session::create(&std::env::temp_dir())?;
-    let hook_dir = session.dir().join("hook");
-    write_hook(&hook_dir, "sitecustomize.py")?;
+    let (hook_dir, hook_is_cached) = hook_dir(&session)?;
     let assumed = args
         .python
         .clone()
@@ -97,6 +109,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     match reporter.report(true, Some(code)) {
         Ok(report) => {
             let _ = write_summary(&mut std::io::stderr().lock(), &report);
+            if hook_is_cached {
+                precompile_hook(&hook_dir, &report.interpreter);
+            }
         }
         Err(err) => eprintln!("runbom: error: {err:#}"),
     }

@@ -125,6 +125,57 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Installs a minimal real distribution into `site`: the module `files` (path, text), a
+/// METADATA naming it, and a RECORD with every file's sha256 — what pip would leave behind.
+pub fn write_distribution(site: &Path, name: &str, version: &str, files: &[(&str, &str)]) {
+    use std::fmt::Write;
+    let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
+    std::fs::create_dir_all(site.join(&dist_info)).expect("dist-info");
+    let mut record = String::new();
+    for (path, text) in files {
+        let file = site.join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("package dir");
+        std::fs::write(&file, text).expect("module");
+        let digest = sha256_urlsafe(text.as_bytes());
+        writeln!(record, "{path},sha256={digest},{}", text.len()).expect("record line");
+    }
+    std::fs::write(
+        site.join(&dist_info).join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+    )
+    .expect("METADATA");
+    writeln!(record, "{dist_info}/METADATA,,\n{dist_info}/RECORD,,").expect("record line");
+    std::fs::write(site.join(&dist_info).join("RECORD"), record).expect("RECORD");
+}
+
+/// RECORD's hash encoding (urlsafe base64 of the sha256, unpadded), computed by Python itself.
+fn sha256_urlsafe(bytes: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import base64, hashlib, sys; \
+             d = hashlib.sha256(sys.stdin.buffer.read()).digest(); \
+             print(base64.urlsafe_b64encode(d).rstrip(b'=').decode())",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("python3 sha256");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
 /// A virtualenv under `dir` with `requirement` installed from PyPI; `None` (with the reason
 /// printed) when PyPI is unreachable. Returns its `bin/python`.
 pub fn venv_with(dir: &Path, requirement: &str) -> Option<PathBuf> {

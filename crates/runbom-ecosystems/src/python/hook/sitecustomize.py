@@ -104,11 +104,25 @@ def _snapshot():
     modules = sys.modules.copy()
     snapshot = []
     for name in sorted(n for n in modules if isinstance(n, str)):
-        file = _module_file(modules[name])
-        if file is None and name in ("__main__", "__mp_main__"):
-            file = _state.main_file
+        module = modules[name]
+        file = _module_file(module)
+        if name in ("__main__", "__mp_main__"):
+            if file is None:
+                file = _state.main_file
+            name = _main_spec_name(module) or name
         snapshot.append([name, file])
     return snapshot
+
+
+def _main_spec_name(module):
+    """`python -m pkg.mod` runs `pkg.mod` as `__main__`: report it under its real name."""
+    try:
+        spec = object.__getattribute__(module, "__dict__").get("__spec__")
+        name = getattr(spec, "name", None) if spec is not None else None
+        return name if isinstance(name, str) and name not in ("__main__", "__mp_main__") else None
+    except BaseException:
+        _state.errors += 1
+        return None
 
 
 def _stdlib_dirs():
@@ -300,11 +314,12 @@ def _chain_sitecustomize():
     ours = sys.modules.get("sitecustomize")
     try:
         from importlib.machinery import PathFinder
-        from importlib.util import module_from_spec
 
         spec = PathFinder.find_spec("sitecustomize", rest)
         if spec is None or spec.loader is None:
             return
+        from importlib.util import module_from_spec  # only when there is one to chain
+
         module = module_from_spec(spec)
         sys.modules["sitecustomize"] = module
         spec.loader.exec_module(module)

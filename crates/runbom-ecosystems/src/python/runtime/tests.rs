@@ -161,3 +161,47 @@ fn reads_a_session_and_reports_a_malformed_observation() {
 fn the_embedded_hook_is_the_source_file() {
     assert!(HOOK_SOURCE.contains("sys.addaudithook(_audit)"));
 }
+
+#[test]
+fn the_cached_hook_is_written_once_and_a_changed_copy_is_replaced() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cached_hook_dir(cache.path()).unwrap();
+    let hook = dir.join("sitecustomize.py");
+    assert_eq!(fs::read_to_string(&hook).unwrap(), HOOK_SOURCE);
+    assert_eq!(
+        cached_hook_dir(cache.path()).unwrap(),
+        dir,
+        "same content, same place"
+    );
+
+    fs::write(&hook, "import os; os.system('evil')\n").unwrap();
+    cached_hook_dir(cache.path()).unwrap();
+    assert_eq!(fs::read_to_string(&hook).unwrap(), HOOK_SOURCE);
+    let leftovers = fs::read_dir(&dir).unwrap().count();
+    assert_eq!(leftovers, 1, "no temporary files are left behind");
+}
+
+#[test]
+fn precompiles_the_hook_for_the_interpreter_that_ran() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cached_hook_dir(cache.path()).unwrap();
+    let python = crate::python::query_interpreter(Path::new("python3")).unwrap();
+    let interpreter = RuntimeInterpreter {
+        executable: python.executable.clone(),
+        implementation: python.implementation.clone(),
+        version: python.version.clone(),
+        prefix: python.prefix.clone(),
+    };
+    precompile_hook(&dir, &interpreter);
+    let mut numbers = python.version.split('.');
+    let tag = format!(
+        "{}-{}{}",
+        python.implementation,
+        numbers.next().unwrap(),
+        numbers.next().unwrap()
+    );
+    assert!(
+        dir.join(format!("__pycache__/sitecustomize.{tag}.pyc"))
+            .exists()
+    );
+}

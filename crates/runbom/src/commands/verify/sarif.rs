@@ -2,14 +2,12 @@
 //! finding, located at the file it is about (or the expected inventory's line).
 
 use std::io::Write;
-use std::path::Path;
 
 use runbom_analysis::verify::{Finding, FindingCode, Level};
 use serde_json::{Value, json};
 
 use super::VerifyOutcome;
-
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+use crate::commands::sarif::{self, uri};
 
 pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()> {
     let rules: Vec<Value> = FindingCode::ALL
@@ -28,21 +26,7 @@ pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()
         .iter()
         .map(|f| result(f, &outcome.expected.source))
         .collect();
-    let document = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "runbom",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)?;
-    Ok(())
+    sarif::write_log(out, None, rules, results)
 }
 
 fn result(finding: &Finding, expected_source: &str) -> Value {
@@ -72,13 +56,4 @@ fn result(finding: &Finding, expected_source: &str) -> Value {
         "locations": [location],
         "properties": finding,
     })
-}
-
-/// An absolute path as a `file://` URI; a relative one as written.
-fn uri(path: &Path) -> String {
-    if path.is_absolute() {
-        format!("file://{}", path.display()).replace(' ', "%20")
-    } else {
-        path.display().to_string()
-    }
 }

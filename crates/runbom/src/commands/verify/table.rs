@@ -5,6 +5,7 @@ use std::io::Write;
 use runbom_analysis::verify::{FindingCode, Level};
 
 use super::VerifyOutcome;
+use crate::commands::columns;
 
 pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()> {
     if !outcome.findings.is_empty() {
@@ -31,20 +32,7 @@ pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()
                 detail,
             ]);
         }
-        let mut widths = [0usize; 4];
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        for row in &rows {
-            let mut line = String::new();
-            for (cell, width) in row.iter().zip(widths) {
-                line.push_str(&format!("{cell:<width$}  "));
-            }
-            line.push_str(&row[4]);
-            writeln!(out, "{}", line.trim_end())?;
-        }
+        columns::write_rows(out, &rows)?;
     }
     writeln!(out, "{}", summary(outcome))?;
     Ok(())

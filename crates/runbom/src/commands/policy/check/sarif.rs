@@ -7,8 +7,7 @@ use runbom_analysis::policy::{Code, Finding, Severity};
 use serde_json::{Value, json};
 
 use super::CheckOutcome;
-
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+use crate::commands::sarif;
 
 pub fn write(out: &mut impl Write, outcome: &CheckOutcome) -> anyhow::Result<()> {
     let rules: Vec<Value> = Code::ALL
@@ -28,22 +27,7 @@ pub fn write(out: &mut impl Write, outcome: &CheckOutcome) -> anyhow::Result<()>
         .iter()
         .map(|f| result(f, outcome.config.name()))
         .collect();
-    let document = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "runbom",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "docs/reference/policy-check.md",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)?;
-    Ok(())
+    sarif::write_log(out, Some("docs/reference/policy-check.md"), rules, results)
 }
 
 fn result(finding: &Finding, config: &str) -> Value {
