@@ -130,7 +130,7 @@ fn component(real: &Value, copy: usize, instance: usize, k: usize) -> Value {
         d["normalized_name"] = json!(name);
     }
     let mut version = d["version"].as_str().unwrap_or("1.0").to_owned();
-    if (instance + k) % 17 == 0 {
+    if (instance + k).is_multiple_of(17) {
         version = format!("{version}.post{}", instance % 3);
     }
     d["purl"] = json!(format!("pkg:pypi/{name}@{version}"));
