@@ -24,6 +24,9 @@ use crate::{Store, StoreError};
 /// Changed records written per multi-row statement.
 const BATCH: usize = 400;
 
+/// Packages looked up per query (two bound values each).
+const PACKAGES_PER_QUERY: usize = 400;
+
 /// Where an import's records come from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportSource {
@@ -136,35 +139,71 @@ impl Store {
         ecosystem: &str,
         normalized_name: &str,
     ) -> Result<Vec<StoredAdvisory>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT a.vuln_group, a.id, a.record, \
-               EXISTS (SELECT 1 FROM advisory_packages q WHERE q.advisory_id = a.id \
-                       AND q.ecosystem = $1 AND q.name = $2) \
-             FROM advisories a WHERE a.withdrawn IS NULL AND a.vuln_group IN ( \
-               SELECT b.vuln_group FROM advisory_packages p \
-               JOIN advisories b ON b.id = p.advisory_id \
-               WHERE p.ecosystem = $1 AND p.name = $2 AND b.withdrawn IS NULL) \
-             ORDER BY a.vuln_group, a.id",
-        )
-        .bind(ecosystem)
-        .bind(normalized_name)
-        .fetch_all(self.pool())
-        .await
-        .doing("looking up advisories for a package")?;
-        let mut groups: Vec<(String, Vec<Member>)> = Vec::new();
-        for row in rows {
-            let group: String = row.get(0);
-            let member = Member::read(&row)?;
-            match groups.last_mut() {
-                Some((last, members)) if *last == group => members.push(member),
-                _ => groups.push((group, vec![member])),
+        let mut found = self
+            .advisories_for_packages(&[(ecosystem, normalized_name)])
+            .await?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// [`Store::advisories_for`] of many packages at once (one query per 400 packages, not one per
+    /// package): the result holds one list per package, in the order given.
+    pub async fn advisories_for_packages(
+        &self,
+        packages: &[(&str, &str)],
+    ) -> Result<Vec<Vec<StoredAdvisory>>, StoreError> {
+        let mut found: Vec<Vec<StoredAdvisory>> = vec![Vec::new(); packages.len()];
+        for (chunk_index, chunk) in packages.chunks(PACKAGES_PER_QUERY).enumerate() {
+            let offset = chunk_index * PACKAGES_PER_QUERY;
+            let sql = format!(
+                "WITH wanted (ecosystem, name) AS (VALUES {}), \
+                 groups AS (SELECT DISTINCT w.ecosystem, w.name, b.vuln_group FROM wanted w \
+                   JOIN advisory_packages p ON p.ecosystem = w.ecosystem AND p.name = w.name \
+                   JOIN advisories b ON b.id = p.advisory_id WHERE b.withdrawn IS NULL) \
+                 SELECT a.vuln_group, a.id, a.record, \
+                   EXISTS (SELECT 1 FROM advisory_packages q WHERE q.advisory_id = a.id \
+                           AND q.ecosystem = g.ecosystem AND q.name = g.name), \
+                   g.ecosystem, g.name \
+                 FROM groups g JOIN advisories a ON a.vuln_group = g.vuln_group \
+                 WHERE a.withdrawn IS NULL \
+                 ORDER BY g.ecosystem, g.name, a.vuln_group, a.id",
+                placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (ecosystem, name) in chunk {
+                query = query.bind(*ecosystem).bind(*name);
+            }
+            let rows = query
+                .fetch_all(self.pool())
+                .await
+                .doing("looking up advisories for packages")?;
+            let mut groups: Vec<((String, String), String, Vec<Member>)> = Vec::new();
+            for row in rows {
+                let key: (String, String) = (row.get(4), row.get(5));
+                let group: String = row.get(0);
+                let member = Member::read(&row)?;
+                match groups.last_mut() {
+                    Some((last_key, last, members)) if *last_key == key && *last == group => {
+                        members.push(member)
+                    }
+                    _ => groups.push((key, group, vec![member])),
+                }
+            }
+            for (key, _, members) in groups {
+                let Some(advisory) = assemble(members, None) else {
+                    continue;
+                };
+                let wanted = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (e, n))| *e == key.0 && *n == key.1);
+                for (i, _) in wanted {
+                    found[offset + i].push(advisory.clone());
+                }
             }
         }
-        let mut found: Vec<StoredAdvisory> = groups
-            .into_iter()
-            .filter_map(|(_, members)| assemble(members, None))
-            .collect();
-        found.sort_by(|a, b| a.advisory.id.cmp(&b.advisory.id));
+        for list in &mut found {
+            list.sort_by(|a, b| a.advisory.id.cmp(&b.advisory.id));
+        }
         Ok(found)
     }
 

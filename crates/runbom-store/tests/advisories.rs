@@ -313,3 +313,51 @@ async fn sources_keep_validators_and_counts_per_ecosystem() {
     })
     .await;
 }
+
+/// Many packages in one query give what one query per package gives, in the order asked, with
+/// repeated and unknown packages.
+#[tokio::test]
+async fn advisories_for_many_packages_agree_with_one_at_a_time() {
+    each_engine(|store| async move {
+        let record = |id: &str, names: &[&str], aliases: &[&str]| {
+            serde_json::json!({
+                "id": id, "modified": "2024-01-01T00:00:00Z", "aliases": aliases,
+                "affected": names.iter().map(|n| serde_json::json!({
+                    "package": {"ecosystem": "PyPI", "name": n},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]
+                })).collect::<Vec<_>>()
+            })
+        };
+        let records: Vec<Advisory> = [
+            record("PYSEC-1", &["a"], &["CVE-1"]),
+            record("GHSA-1", &["a", "b"], &["CVE-1"]),
+            record("PYSEC-2", &["b"], &[]),
+            record("PYSEC-3", &["c"], &[]),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+        import(&store, "test", records).await;
+        let wanted = [
+            ("PyPI", "b"),
+            ("PyPI", "a"),
+            ("PyPI", "none"),
+            ("Go", "a"),
+            ("PyPI", "b"),
+        ];
+        let many = store.advisories_for_packages(&wanted).await.unwrap();
+        assert_eq!(many.len(), wanted.len());
+        for ((ecosystem, name), found) in wanted.iter().zip(&many) {
+            let one = store.advisories_for(ecosystem, name).await.unwrap();
+            assert_eq!(found, &one, "{ecosystem}/{name}");
+        }
+        let ids = |list: &[runbom_store::StoredAdvisory]| -> Vec<String> {
+            list.iter().map(|s| s.advisory.id.clone()).collect()
+        };
+        assert_eq!(ids(&many[0]), ["GHSA-1", "PYSEC-2"]);
+        assert_eq!(ids(&many[1]), ["PYSEC-1"]);
+        assert!(many[2].is_empty() && many[3].is_empty());
+        assert_eq!(many[1][0].ids, ["PYSEC-1", "CVE-1", "GHSA-1"]);
+    })
+    .await;
+}

@@ -20,7 +20,7 @@ use runbom_config::Config;
 use runbom_config::policy::{Date, Severity as ConfigSeverity};
 use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_model::inventory::Interpreter;
-use runbom_store::Store;
+use runbom_store::StoredAdvisory;
 
 use crate::cli::{AuditArgs, FindingsFormat};
 use crate::commands::config::load_project_config;
@@ -79,10 +79,16 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             "the advisory store is empty: run `runbom db update` or `runbom db import PATH` first"
         );
     }
+    let packages: Vec<(&str, &str)> = gathered
+        .components
+        .iter()
+        .map(|c| (c.ecosystem.as_str(), c.name.as_str()))
+        .collect();
+    let stored = runtime.block_on(store.advisories_for_packages(&packages))?;
     let mut findings = Vec::new();
     let mut unchecked = Vec::new();
-    for component in &gathered.components {
-        match runtime.block_on(findings_of(&store, component))? {
+    for (component, stored) in gathered.components.iter().zip(&stored) {
+        match findings_of(component, stored) {
             Ok(found) => findings.extend(found),
             Err(error) => unchecked.push(error),
         }
@@ -128,13 +134,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
 
 /// The findings of one component against every record the store has for its package (merged
 /// vulnerabilities bring their related records and all their ids).
-async fn findings_of(
-    store: &Store,
+fn findings_of(
     component: &Component,
-) -> anyhow::Result<Result<Vec<Finding>, Unchecked>> {
-    let stored = store
-        .advisories_for(component.ecosystem.as_str(), component.name.as_str())
-        .await?;
+    stored: &[StoredAdvisory],
+) -> Result<Vec<Finding>, Unchecked> {
     let candidates: Vec<Candidate<'_>> = stored
         .iter()
         .flat_map(|s| {
@@ -146,7 +149,7 @@ async fn findings_of(
                 })
         })
         .collect();
-    Ok(vulns::match_component(component, &candidates))
+    vulns::match_component(component, &candidates)
 }
 
 /// The components of every input, merged.
