@@ -1,5 +1,5 @@
 //! runbom's server: the ingest and query HTTP API, authentication, the dashboard with live
-//! updates, the webhook notifier and the detector that recomputes findings when an input
+//! updates, the webhook notifier, the advisory feed poller and the detector that recomputes findings when an input
 //! changes; and its client side, the [`sender`] that hooks report through.
 //!
 //! Every server process is stateless apart from its store: several `runbom serve` processes
@@ -16,6 +16,7 @@ mod dashboard;
 mod detect;
 mod error;
 mod events;
+pub mod feed;
 mod findings;
 mod ingest;
 mod notify;
@@ -49,6 +50,9 @@ pub struct ServerConfig {
     pub poll_interval: Duration,
     /// Webhooks to register at start: `(url, format)` with format `json` or `slack`.
     pub webhooks: Vec<(String, String)>,
+    /// The advisory feed to poll at start and every `feed_interval`; `None` polls nothing.
+    pub feed: Option<feed::FeedConfig>,
+    pub feed_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +63,8 @@ impl Default for ServerConfig {
             gone_after: Duration::from_secs(300),
             poll_interval: Duration::from_millis(100),
             webhooks: Vec::new(),
+            feed: None,
+            feed_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -98,6 +104,9 @@ pub async fn serve(
         events: events.clone(),
     };
     tokio::spawn(detect::run(state.clone()));
+    if let Some(feed) = state.config.feed.clone() {
+        tokio::spawn(feed::run(store.clone(), feed, state.config.feed_interval));
+    }
     tokio::spawn(notify::run(store));
     on_listening(addr);
     axum::serve(listener, router(state))

@@ -199,6 +199,11 @@ pub struct ServeArgs {
     /// Send alerts in Slack's format (`{"text": …}`) to this URL; repeatable.
     #[arg(long, value_name = "URL")]
     pub slack_webhook: Vec<String>,
+    /// Run `runbom db update` against the store at start and every SECONDS (0: never).
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub feed_interval: u64,
+    #[command(flatten)]
+    pub feed: FeedArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -423,9 +428,18 @@ pub struct DbImportArgs {
 
 #[derive(Debug, Args)]
 pub struct DbUpdateArgs {
+    #[command(flatten)]
+    pub feed: FeedArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Which advisory sources `runbom db update` and the server's feed poller download.
+#[derive(Debug, Args)]
+pub struct FeedArgs {
     /// Where OSV's bulk exports are: `<URL>/<Ecosystem>/all.zip` is downloaded (default: the
     /// `[advisories] osv-url` of `runbom.toml`, else osv.dev's bucket).
-    #[arg(long, env = "RUNBOM_OSV_URL", value_name = "URL")]
+    #[arg(long, alias = "feed-url", env = "RUNBOM_OSV_URL", value_name = "URL")]
     pub osv_url: Option<String>,
     /// An OSV ecosystem to download (repeatable; default: PyPI, Go, RubyGems).
     #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
@@ -433,8 +447,6 @@ pub struct DbUpdateArgs {
     /// The project configuration (default: `./runbom.toml` when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    #[command(flatten)]
-    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod alerts;
 mod expected;
 mod findings;
 mod ingest;
+mod leases;
 mod tokens;
 mod views;
 

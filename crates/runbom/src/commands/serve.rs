@@ -1,8 +1,10 @@
-//! `runbom serve`: the server, on the store `--db` names.
+//! `runbom serve`: the server, on the store `--db` names, polling the advisory feed
+//! `runbom db update` downloads every `--feed-interval` seconds.
 
 use std::time::Duration;
 
 use crate::cli::ServeArgs;
+use crate::commands::db::update::feed_config;
 use crate::commands::{ExitStatus, open_store};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
@@ -22,6 +24,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         max_body_bytes: args.max_body,
         gone_after: Duration::from_secs(args.gone_after),
         webhooks,
+        feed: (args.feed_interval > 0)
+            .then(|| feed_config(&args.feed))
+            .transpose()?,
+        feed_interval: Duration::from_secs(args.feed_interval.max(1)),
         ..runbom_server::ServerConfig::default()
     };
     let engine = store.engine();

@@ -1,111 +1,124 @@
-//! `runbom db update`: downloads OSV's bulk export of each configured ecosystem with a
-//! conditional request (the validators of the last download are kept per source in the store),
-//! then imports the fresh ones. Every download is made and checked before anything is imported,
-//! so an unreachable server or a broken archive leaves the store as it was.
+//! `runbom db update`: runs [`runbom_server::feed::update`] — OSV's bulk export of each configured
+//! ecosystem, downloaded with a conditional request and imported when fresh — behind a progress
+//! bar, and prints what it did per source. The server's feed poller runs the same update.
 
-use anyhow::Context;
-use runbom_sources::advisories::AdvisoryStream;
-use runbom_sources::advisories::download::{
-    DEFAULT_ECOSYSTEMS, Download, Downloader, OSV_BULK, Validators, bulk_url,
-};
-use runbom_store::{ImportSource, ImportStats, SourceStatus};
+use std::sync::{Arc, Mutex};
 
-use super::import::{add, import, report_skipped, summary};
-use crate::cli::DbUpdateArgs;
+use indicatif::ProgressBar;
+use runbom_server::feed::{FeedConfig, UpdateProgress, update};
+use runbom_store::ImportStats;
+
+use super::import::{add, report_skipped, summary};
+use crate::cli::{DbUpdateArgs, FeedArgs};
 use crate::commands::config::load_project_config;
 use crate::commands::{ExitStatus, open_store, progress};
 
-/// One source after its download.
-enum Fetched {
-    NotModified(ImportSource),
-    Fresh(ImportSource, AdvisoryStream),
-}
-
 pub fn run(args: &DbUpdateArgs) -> anyhow::Result<ExitStatus> {
-    let config = load_project_config(args.config.as_deref())?;
-    let base = args
-        .osv_url
-        .clone()
-        .or_else(|| config.and_then(|c| c.advisories.osv_url.map(|u| u.value)))
-        .unwrap_or_else(|| OSV_BULK.to_owned());
-    let ecosystems: Vec<String> = if args.ecosystems.is_empty() {
-        DEFAULT_ECOSYSTEMS.iter().map(|e| (*e).to_owned()).collect()
-    } else {
-        args.ecosystems.clone()
-    };
+    let config = feed_config(&args.feed)?;
     let (runtime, store) = open_store(&args.store)?;
-    let known = runtime.block_on(store.sources())?;
-    let downloader = Downloader::new()?;
-    let mut fetched = Vec::new();
-    for ecosystem in &ecosystems {
-        let source = ImportSource {
-            name: format!("osv-{ecosystem}"),
-            location: bulk_url(&base, ecosystem),
-            etag: None,
-            last_modified: None,
-        };
-        fetched.push(
-            fetch(&downloader, source, &known)
-                .context("nothing was imported; the store is unchanged")?,
-        );
-    }
+    let bars = Arc::new(Bars::default());
+    let report = runtime.block_on(update(&store, &config, bars.clone()));
+    bars.clear();
+    let report = report?;
     let mut total = ImportStats::default();
-    let mut skipped = Vec::new();
-    for fetched in fetched {
-        match fetched {
-            Fetched::NotModified(source) => {
-                runtime.block_on(store.mark_checked(&source))?;
-                println!("{}: not modified since the last update", source.name);
-            }
-            Fetched::Fresh(source, stream) => {
-                let bar =
-                    progress::bar(stream.files() as u64, &format!("importing {}", source.name));
-                let stats = import(&runtime, &store, &source, stream, &bar, &mut skipped)
-                    .with_context(|| format!("cannot import `{}`", source.location))?;
-                bar.finish_and_clear();
-                println!("{}: {}", source.name, summary(&stats));
-                add(&mut total, stats);
+    for outcome in &report.sources {
+        match &outcome.imported {
+            None => println!("{}: not modified since the last update", outcome.name),
+            Some(stats) => {
+                println!("{}: {}", outcome.name, summary(stats));
+                add(&mut total, *stats);
             }
         }
     }
-    report_skipped(&skipped);
+    report_skipped(&report.skipped);
     println!("total: {}", summary(&total));
     Ok(ExitStatus::Success)
 }
 
-/// Downloads one source, conditional on what the store kept of its last download.
-fn fetch(
-    downloader: &Downloader,
-    mut source: ImportSource,
-    known: &[SourceStatus],
-) -> anyhow::Result<Fetched> {
-    let validators = known
-        .iter()
-        .find(|s| s.name == source.name && s.location == source.location)
-        .map(|s| Validators {
-            etag: s.etag.clone(),
-            last_modified: s.last_modified.clone(),
-        })
-        .unwrap_or_default();
-    let bar = progress::bytes(0, &format!("downloading {}", source.name));
-    let download = downloader.fetch(&source.location, &validators, &|received, total| {
-        if let Some(total) = total {
-            bar.set_length(total);
+/// The sources `args` name: `--osv-url`, else `runbom.toml`'s `[advisories] osv-url`, else
+/// osv.dev; `--ecosystem`s, else the default ones.
+pub(crate) fn feed_config(args: &FeedArgs) -> anyhow::Result<FeedConfig> {
+    let project = load_project_config(args.config.as_deref())?;
+    let mut config = FeedConfig::default();
+    if let Some(base) = args
+        .osv_url
+        .clone()
+        .or_else(|| project.and_then(|c| c.advisories.osv_url.map(|u| u.value)))
+    {
+        config.base = base;
+    }
+    if !args.ecosystems.is_empty() {
+        config.ecosystems = args.ecosystems.clone();
+    }
+    Ok(config)
+}
+
+/// One progress bar per phase: a byte counter while a source downloads, a file counter while it
+/// imports.
+#[derive(Default)]
+struct Bars {
+    current: Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl Bars {
+    fn show(
+        &self,
+        key: String,
+        make: impl FnOnce() -> ProgressBar,
+        update: impl FnOnce(&ProgressBar),
+    ) {
+        let Ok(mut current) = self.current.lock() else {
+            return;
+        };
+        if current.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish_and_clear();
+            }
+            *current = Some((key, make()));
         }
-        bar.set_position(received);
-    });
-    bar.finish_and_clear();
-    match download? {
-        Download::NotModified => {
-            source.etag = validators.etag;
-            source.last_modified = validators.last_modified;
-            Ok(Fetched::NotModified(source))
+        if let Some((_, bar)) = current.as_ref() {
+            update(bar);
         }
-        Download::Fresh { body, validators } => {
-            let stream = AdvisoryStream::from_zip(&source.location, body)?;
-            source.etag = validators.etag;
-            source.last_modified = validators.last_modified;
-            Ok(Fetched::Fresh(source, stream))
+    }
+
+    fn clear(&self) {
+        if let Ok(mut current) = self.current.lock()
+            && let Some((_, bar)) = current.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl UpdateProgress for Bars {
+    fn downloading(&self, source: &str, received: u64, total: Option<u64>) {
+        let message = format!("downloading {source}");
+        self.show(
+            message.clone(),
+            || progress::bytes(0, &message),
+            |bar| {
+                if let Some(total) = total {
+                    bar.set_length(total);
+                }
+                bar.set_position(received);
+            },
+        );
+    }
+
+    fn importing(&self, source: &str, files: usize) {
+        let message = format!("importing {source}");
+        self.show(
+            message.clone(),
+            || progress::bar(files as u64, &message),
+            |_| {},
+        );
+    }
+
+    fn imported_file(&self) {
+        if let Ok(current) = self.current.lock()
+            && let Some((_, bar)) = current.as_ref()
+        {
+            bar.inc(1);
         }
     }
 }
