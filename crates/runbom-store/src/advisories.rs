@@ -86,7 +86,7 @@ impl Store {
     where
         I: IntoIterator<Item = Result<Advisory, E>>,
     {
-        let mut tx = self.pool().begin().await.doing("starting an import")?;
+        let mut tx = self.begin_write().await.doing("starting an import")?;
         let mut known = stored_modified(&mut tx).await?;
         let mut stats = ImportStats::default();
         let mut batch = Vec::with_capacity(BATCH);

@@ -106,6 +106,18 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
+    /// where the busy timeout applies: a deferred transaction that read first and then writes
+    /// after another connection committed fails at once with `SQLITE_BUSY` instead of waiting.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
 /// Pool settings per engine. SQLite: WAL (readers never block the writer), a busy timeout

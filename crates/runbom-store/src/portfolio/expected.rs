@@ -17,7 +17,7 @@ impl Store {
         inventory: &ExpectedInventory,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.doing("starting an upload")?;
+        let mut tx = self.begin_write().await.doing("starting an upload")?;
         sqlx::query("INSERT INTO applications (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(app)
             .bind(now)

@@ -183,8 +183,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<FindingRecord>, StoreError> {
         let mut tx = self
-            .pool()
-            .begin()
+            .begin_write()
             .await
             .doing("starting a findings update")?;
         let open: HashSet<String> =

@@ -12,9 +12,10 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use crate::error::QueryContext;
 use crate::{Store, StoreError};
 
-/// Observations written per `INSERT` statement (11 parameters each; far below both engines'
-/// parameter limits).
-const OBSERVATIONS_PER_STATEMENT: usize = 100;
+/// Observations written per `INSERT` statement (11 parameters each). Kept small: SQLite looks
+/// each parameter up by name in a list, so binding costs grow with the square of the count
+/// (at 100 rows, binding took more time than writing).
+const OBSERVATIONS_PER_STATEMENT: usize = 20;
 
 /// A validated report and the application its token belongs to.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ impl Store {
         &self,
         batch: &[IncomingReport],
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        let mut tx = self.pool().begin().await.doing("starting an ingest")?;
+        let mut tx = self.begin_write().await.doing("starting an ingest")?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut changed_apps = Vec::new();
         for incoming in batch {

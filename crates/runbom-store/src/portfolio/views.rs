@@ -347,11 +347,7 @@ impl Store {
 
     /// Marks instances not heard from since `cutoff` as gone; returns their applications.
     pub async fn mark_gone(&self, cutoff: i64, now: i64) -> Result<Vec<String>, StoreError> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .doing("starting liveness upkeep")?;
+        let mut tx = self.begin_write().await.doing("starting liveness upkeep")?;
         let mut apps: Vec<String> = sqlx::query(
             "UPDATE instances SET gone = 1 WHERE gone = 0 AND last_seen < $1 RETURNING app",
         )
