@@ -18,8 +18,17 @@ fn runbom() -> Command {
 }
 
 fn run_with_report(dir: &Path, args: &[&str]) -> (Output, Value) {
+    run_with_report_in(dir, None, args)
+}
+
+/// [`run_with_report`] with `site` on `PYTHONPATH` (a site dir holding test distributions).
+fn run_with_report_in(dir: &Path, site: Option<&Path>, args: &[&str]) -> (Output, Value) {
     let report = dir.join("r.json");
-    let out = runbom()
+    let mut cmd = runbom();
+    if let Some(site) = site {
+        cmd.env("PYTHONPATH", site);
+    }
+    let out = cmd
         .current_dir(dir)
         .args(["run", "--report"])
         .arg(&report)
@@ -225,23 +234,13 @@ fn child_processes_are_reported_as_their_own_processes() {
     let site = tmp.path().join("site");
     tiny_distribution(&site);
     std::fs::write(tmp.path().join("parent.py"), CHILDREN_PROGRAM).expect("program");
-    let report_path = tmp.path().join("r.json");
-    let out = runbom()
-        .current_dir(tmp.path())
-        .env("PYTHONPATH", &site)
-        .args(["run", "--report"])
-        .arg(&report_path)
-        .args(["--", "python3", "parent.py"])
-        .output()
-        .expect("runbom run");
+    let (out, report) = run_with_report_in(tmp.path(), Some(&site), &["python3", "parent.py"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "parent done\n");
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
 
     let processes = report["processes"].as_array().expect("processes");
     // The parent, the spawn child (plus its resource tracker, when one starts), the fork, and
@@ -323,22 +322,12 @@ fn sees_imports_through_sys_path_edits_importlib_zipimport_and_c_extensions() {
     std::fs::create_dir_all(tmp.path().join("late")).expect("late dir");
     std::fs::write(tmp.path().join("late/late_mod.py"), "VALUE = 2\n").expect("late_mod");
     std::fs::write(tmp.path().join("prog.py"), IMPORT_PATHS_PROGRAM).expect("program");
-    let report_path = tmp.path().join("r.json");
-    let out = runbom()
-        .current_dir(tmp.path())
-        .env("PYTHONPATH", &site)
-        .args(["run", "--report"])
-        .arg(&report_path)
-        .args(["--", "python3", "prog.py"])
-        .output()
-        .expect("runbom run");
+    let (out, report) = run_with_report_in(tmp.path(), Some(&site), &["python3", "prog.py"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
     let tiny = module_names(&distribution(&report, "tinypkg")["modules"]);
     assert!(tiny.contains(&"tinypkg.spawned".to_owned()), "{tiny:?}");
     let unowned = module_names(&report["unowned_modules"]);
