@@ -15,20 +15,31 @@ use crate::error::ApiError;
 const MAX_ID_LEN: usize = 200;
 
 /// The body as sent, decompressed when `Content-Encoding: gzip`, at most `limit` bytes.
+///
+/// One coding is taken, `gzip` (alias `x-gzip`) or none: a list of codings, the header given
+/// more than once, or a value that is not visible ASCII is refused (415) like an unknown coding.
 pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("identity")
+    let unsupported = |what: &str| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported Content-Encoding {what} (use gzip or none)"),
+        )
+    };
+    let mut values = headers.get_all(header::CONTENT_ENCODING).iter();
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Ok(body),
+        (Some(value), None) => value,
+        (Some(_), Some(_)) => return Err(unsupported("given more than once")),
+    };
+    let encoding = value
+        .to_str()
+        .map_err(|_| unsupported("that is not visible ASCII"))?
         .trim()
         .to_ascii_lowercase();
     match encoding.as_str() {
         "identity" | "" => Ok(body),
         "gzip" | "x-gzip" => gunzip(&body, limit),
-        other => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("unsupported Content-Encoding `{other}` (use gzip or none)"),
-        )),
+        other => Err(unsupported(&format!("`{other}`"))),
     }
 }
 
@@ -99,6 +110,7 @@ pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeRe
 mod tests {
     use std::io::Write;
 
+    use axum::http::HeaderValue;
     use flate2::Compression;
     use flate2::write::GzEncoder;
 
@@ -139,6 +151,29 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_ENCODING, "br".parse().unwrap());
         let err = decoded(&headers, Bytes::new(), 10).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    /// Found by `fuzz::any_body_under_any_encoding`: a value that is not visible ASCII was
+    /// read as no header at all, and the body passed on undecoded.
+    #[test]
+    fn an_unreadable_encoding_is_refused_not_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_bytes(b"gzip\x80").unwrap(),
+        );
+        let err = decoded(&headers, Bytes::from_static(b"{}"), 10).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    /// Found by `fuzz::any_body_under_any_encoding`: of several `Content-Encoding` headers only
+    /// the first was read, while the same list in one header (`gzip, gzip`) is refused.
+    #[test]
+    fn a_repeated_encoding_header_is_refused() {
+        let mut headers = gzip_headers();
+        headers.append(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        let err = decoded(&headers, gzip(&gzip(b"{}")), 100).unwrap_err();
         assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 
