@@ -5,7 +5,7 @@ use std::io::Read;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use runbom_model::runtime::{RUNTIME_REPORT_SCHEMA, RuntimeReport};
 use serde::de::DeserializeOwned;
 
@@ -43,10 +43,12 @@ pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<
     }
 }
 
+/// Every gzip member of `body`, one after another (RFC 1952 §2.2); bytes after the last member
+/// that are not a member are an error, not silently dropped.
 fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
     let mut out = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    GzDecoder::new(body)
+    MultiGzDecoder::new(body)
         .take(cap)
         .read_to_end(&mut out)
         .map_err(|err| {
@@ -144,6 +146,23 @@ mod tests {
     fn broken_gzip_is_a_bad_request() {
         let err = decoded(&gzip_headers(), Bytes::from_static(b"not gzip"), 1000).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+
+    /// Found by `fuzz::bytes_after_a_gzip_member_are_not_dropped`: only the first gzip member
+    /// was read, so whatever followed it, garbage or more data, was silently dropped.
+    #[test]
+    fn bytes_after_the_gzip_stream_are_refused() {
+        let mut body = gzip(b"{}").to_vec();
+        body.extend_from_slice(b"trailing");
+        let err = decoded(&gzip_headers(), Bytes::from(body), 100).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn every_gzip_member_is_decoded() {
+        let body = [gzip(b"{\"a\":"), gzip(b"1}")].concat();
+        let body = decoded(&gzip_headers(), Bytes::from(body), 100).unwrap();
+        assert_eq!(&body[..], b"{\"a\":1}");
     }
 
     #[test]
