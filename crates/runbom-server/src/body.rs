@@ -47,10 +47,18 @@ pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<
 /// that are not a member are an error, not silently dropped.
 fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
     let mut out = Vec::new();
+    inflate_at_most(body, limit, &mut out)?;
+    Ok(Bytes::from(out))
+}
+
+/// Inflates `body` into `out`, reading one byte past `limit` at most: however far the stream
+/// would expand, `out` never holds more, and it is the only allocation that grows with the data
+/// (the decoder's own state is of fixed size).
+fn inflate_at_most(body: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), ApiError> {
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     MultiGzDecoder::new(body)
         .take(cap)
-        .read_to_end(&mut out)
+        .read_to_end(out)
         .map_err(|err| {
             ApiError::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {err}"))
         })?;
@@ -60,7 +68,7 @@ fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
             format!("the decompressed body exceeds {limit} bytes"),
         ));
     }
-    Ok(Bytes::from(out))
+    Ok(())
 }
 
 /// Parses a JSON body, naming the line and column of the first problem.
@@ -107,6 +115,9 @@ pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeRe
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {
