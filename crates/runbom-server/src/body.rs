@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// Longest accepted `report_id` or `session_id`.
+/// Longest accepted `report_id` or `session_id`, in bytes of UTF-8.
 const MAX_ID_LEN: usize = 200;
 
 /// The body as sent, decompressed when `Content-Encoding: gzip`, at most `limit` bytes.
@@ -101,7 +101,7 @@ pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeRe
     ] {
         if value.trim().is_empty() || value.len() > MAX_ID_LEN {
             return Err(unprocessable(format!(
-                "`{field}` must be 1 to {MAX_ID_LEN} characters"
+                "`{field}` must not be blank and at most {MAX_ID_LEN} bytes long"
             )));
         }
     }
@@ -205,6 +205,18 @@ mod tests {
         headers.append(header::CONTENT_ENCODING, "gzip".parse().unwrap());
         let err = decoded(&headers, gzip(&gzip(b"{}")), 100).unwrap_err();
         assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    /// The limit is in bytes, as the message says: 100 characters of 3 bytes each are too long.
+    #[test]
+    fn the_id_limit_is_in_bytes() {
+        let mut report: serde_json::Value =
+            serde_json::from_str(include_str!("../testdata/runtime-report.json")).unwrap();
+        report["report_id"] = "€".repeat(100).into();
+        let body = serde_json::to_vec(&report).unwrap();
+        let err = validated_report(&body, "fuzz-fixture").unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("200 bytes"), "{}", err.message);
     }
 
     #[test]
