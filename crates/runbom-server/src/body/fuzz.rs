@@ -1,7 +1,8 @@
-//! Property-based fuzzing of the ingest parsers, the first code an untrusted client reaches:
-//! whatever the headers and body, [`decoded`] answers with the original bytes or 400/413/415, and
-//! [`validated_report`] with the report or 400/403/422 — never a panic, never another status, and
-//! never an allocation far beyond the limit for a gzip bomb.
+//! Property-based fuzzing of the request-body parsers, the first code an untrusted client
+//! reaches: whatever the headers and body, [`decoded`] answers with the original bytes or
+//! 400/413/415, [`validated_report`] with the report or 400/403/422, and [`json`] (the expected
+//! inventory upload) with the value or 400 — never a panic, never another status, and never an
+//! allocation far beyond the limit for a gzip bomb.
 
 use std::io::Write;
 
@@ -9,6 +10,10 @@ use axum::http::HeaderValue;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use proptest::prelude::*;
+use runbom_model::expected::{
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+};
+use runbom_model::{Ecosystem, PackageName};
 use serde_json::Value;
 
 use super::*;
@@ -678,5 +683,101 @@ proptest! {
         let body = decoded(&headers, Bytes::from(body), 1 << 20).unwrap();
         let report = validated_report(&body, REPORT_APP).unwrap();
         prop_assert_eq!(serde_json::to_value(&report).unwrap(), value);
+    }
+}
+
+/// An expected inventory as `PUT …/expected` takes it (`body::json`), of any content.
+fn expected_inventory() -> impl Strategy<Value = ExpectedInventory> {
+    let version = prop_oneof![
+        ".{0,12}".prop_map(ExpectedVersion::Exact),
+        ".{0,12}".prop_map(ExpectedVersion::Specifier),
+        ".{0,12}".prop_map(ExpectedVersion::Url),
+        Just(ExpectedVersion::Unspecified),
+    ];
+    let component = (
+        proptest::option::of(prop::sample::select(Ecosystem::ALL.to_vec())),
+        ".{0,16}",
+        version,
+        proptest::option::of(".{0,24}"),
+        proptest::collection::vec(("[a-z0-9]{0,8}", "[0-9a-f]{0,16}"), 0..3),
+        proptest::collection::vec(".{0,12}", 0..3),
+        proptest::option::of(".{0,16}"),
+        (
+            ".{0,12}",
+            proptest::option::of(any::<usize>()),
+            proptest::option::of(".{0,12}"),
+        ),
+    )
+        .prop_map(
+            |(ecosystem, raw_name, version, purl, hashes, licenses, marker, (file, line, path))| {
+                ExpectedComponent {
+                    name: PackageName::new(ecosystem.unwrap_or(Ecosystem::PyPi), &raw_name),
+                    ecosystem,
+                    raw_name,
+                    version,
+                    purl,
+                    hashes: hashes
+                        .into_iter()
+                        .map(|(algorithm, hex)| ComponentHash::new(&algorithm, &hex))
+                        .collect(),
+                    licenses,
+                    marker,
+                    location: SourceLocation { file, line, path },
+                }
+            },
+        );
+    (
+        ".{0,16}",
+        ".{0,16}",
+        proptest::collection::vec(component, 0..4),
+    )
+        .prop_map(|(format, source, components)| ExpectedInventory {
+            format,
+            source,
+            components,
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any bytes as an expected inventory: one, or 400 naming line and column.
+    #[test]
+    fn any_bytes_as_an_expected_inventory(body in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        if let Err(err) = json::<ExpectedInventory>(&body, "expected inventory") {
+            prop_assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            prop_assert!(names_line_and_column(&err.message), "{}", err.message);
+        }
+    }
+
+    /// Any expected inventory is taken as sent; with one value deleted or replaced it is
+    /// taken or refused with 400 naming line and column.
+    #[test]
+    fn expected_inventories_round_trip_and_mutants_get_a_400(
+        inventory in expected_inventory(),
+        at in any::<prop::sample::Index>(),
+        replacement in proptest::option::of(any_json()),
+    ) {
+        let mut value = serde_json::to_value(&inventory).unwrap();
+        let body = serde_json::to_vec(&value).unwrap();
+        prop_assert_eq!(&json::<ExpectedInventory>(&body, "expected inventory").unwrap(), &inventory);
+
+        let all = pointers(&value);
+        let at = &all[at.index(all.len())];
+        match replacement {
+            Some(new) => *value.pointer_mut(at).unwrap() = new,
+            None => remove(&mut value, at),
+        }
+        match json::<ExpectedInventory>(&serde_json::to_vec(&value).unwrap(), "expected inventory") {
+            // A deleted optional field reads as `None`: the parse is what is stored, and stable.
+            Ok(parsed) => {
+                let again = serde_json::to_vec(&parsed).unwrap();
+                prop_assert_eq!(json::<ExpectedInventory>(&again, "expected inventory").unwrap(), parsed);
+            }
+            Err(err) => {
+                prop_assert_eq!(err.status, StatusCode::BAD_REQUEST);
+                prop_assert!(names_line_and_column(&err.message), "{}", err.message);
+            }
+        }
     }
 }
