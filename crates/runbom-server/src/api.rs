@@ -228,6 +228,25 @@ struct NewWebhook {
     format: String,
 }
 
+impl NewWebhook {
+    /// The webhook as asked for, or 422 when its format or URL cannot be used.
+    fn validated(self) -> Result<Self, ApiError> {
+        if !matches!(self.format.as_str(), "json" | "slack") {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`format` must be `json` or `slack`",
+            ));
+        }
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`url` must be an http:// or https:// URL",
+            ));
+        }
+        Ok(self)
+    }
+}
+
 fn json_format() -> String {
     "json".to_owned()
 }
@@ -238,18 +257,7 @@ async fn add_webhook(
     Json(request): Json<NewWebhook>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     auth::require_admin(&state.store, &headers).await?;
-    if !matches!(request.format.as_str(), "json" | "slack") {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "`format` must be `json` or `slack`",
-        ));
-    }
-    if !(request.url.starts_with("http://") || request.url.starts_with("https://")) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "`url` must be an http:// or https:// URL",
-        ));
-    }
+    let request = request.validated()?;
     let id = state
         .store
         .add_webhook(&notify::new_id(), &request.url, &request.format, now_ms())
@@ -304,3 +312,6 @@ fn delivery_json(d: &Delivery) -> Value {
         "payload": serde_json::from_str::<Value>(&d.payload).unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod fuzz;
