@@ -33,19 +33,20 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The secret of the request's `Authorization: Bearer <secret>` header, trimmed.
+fn bearer_secret(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let secret = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(secret.trim())
+}
+
 /// The live token the request's `Authorization: Bearer` header names; 401 without one.
 async fn bearer(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
     let unauthorized =
         || ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(unauthorized)?;
-    let secret = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(unauthorized)?
-        .trim();
+    let secret = bearer_secret(headers).ok_or_else(unauthorized)?;
     store
         .token_by_hash(&hash(secret))
         .await?
@@ -90,7 +91,41 @@ pub(crate) async fn require_app_or_admin(
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any `Authorization` value (or several): a secret only after `Bearer ` or `bearer `,
+        /// the rest of the first header trimmed; never a panic.
+        #[test]
+        fn any_authorization_header_is_read_safely(
+            values in proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                    "(Bearer|bearer|BEARER|Basic|Bearer:)( |\t)?[ -~]{0,40}"
+                        .prop_map(String::into_bytes),
+                ]
+                .prop_filter_map("a valid header value", |b| HeaderValue::from_bytes(&b).ok()),
+                0..3,
+            ),
+        ) {
+            let mut headers = HeaderMap::new();
+            for value in &values {
+                headers.append(header::AUTHORIZATION, value.clone());
+            }
+            let expected = values.first().and_then(|v| v.to_str().ok()).and_then(|v| {
+                ["Bearer ", "bearer "]
+                    .iter()
+                    .find_map(|scheme| v.strip_prefix(scheme))
+                    .map(str::trim)
+            });
+            prop_assert_eq!(bearer_secret(&headers), expected);
+        }
+    }
 
     #[test]
     fn hashes_are_sha256_hex() {
