@@ -70,9 +70,10 @@ struct QueryOutput {
 
 /// Asks `python` once for its `sys.path`, prefixes and version. The answer is cached (under
 /// `$RUNBOM_CACHE_DIR`, else `$XDG_CACHE_HOME/runbom`, else `~/.cache/runbom`) and reused only
-/// while the executable, the Python environment variables and the modification times of every
-/// `sys.path` directory (a new `.pth` file changes them) are unchanged. `RUNBOM_NO_CACHE=1`
-/// always asks.
+/// while the executable (path, resolved path and its modification time), the working directory,
+/// the Python environment variables and the modification times of every `sys.path` directory (a
+/// new `.pth` file changes them) and of the `pyvenv.cfg` beside the executable or one level up
+/// (it can add the system site directory) are unchanged. `RUNBOM_NO_CACHE=1` always asks.
 pub fn query_interpreter(python: &Path) -> Result<Interpreter, Error> {
     let cache = cache_file(python);
     if let Some(cached) = cache.as_deref().and_then(read_cached) {
@@ -124,6 +125,8 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     resolved.hash(&mut hasher);
     resolved.as_deref().and_then(mtime).hash(&mut hasher);
     std::env::current_dir().ok().hash(&mut hasher);
+    // The entry's format: entries without `pyvenv.cfg` stamps are not reused.
+    2u8.hash(&mut hasher);
     for var in [
         "PATH",
         "PYTHONPATH",
@@ -150,11 +153,27 @@ fn read_cached(cache: &Path) -> Option<Interpreter> {
 
 /// Best effort: a cache that cannot be written is simply not used.
 fn write_cached(cache: &Path, interpreter: &Interpreter) {
-    let mut dirs: Vec<&PathBuf> = interpreter.sys_path.iter().collect();
-    dirs.extend(&interpreter.user_site);
+    let mut stamped: Vec<PathBuf> = interpreter.sys_path.clone();
+    stamped.extend(interpreter.user_site.clone());
+    // Python reads `pyvenv.cfg` beside its executable or one level up; editing it in place
+    // touches no `sys.path` directory. A missing one is stamped `None`, so creating it counts.
+    stamped.extend(
+        interpreter
+            .executable
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .map(|dir| dir.join("pyvenv.cfg")),
+    );
     let entry = CacheEntry {
         interpreter: interpreter.clone(),
-        stamps: dirs.into_iter().map(|d| (d.clone(), mtime(d))).collect(),
+        stamps: stamped
+            .into_iter()
+            .map(|p| {
+                let stamp = mtime(&p);
+                (p, stamp)
+            })
+            .collect(),
     };
     let Some(parent) = cache.parent() else { return };
     if fs::create_dir_all(parent).is_err() {
@@ -866,6 +885,36 @@ mod tests {
                 "enum34; (python_version < \"3\")"
             ]
         );
+    }
+
+    #[test]
+    fn a_cached_answer_is_dropped_when_pyvenv_cfg_changes() {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/site-packages");
+        fs::create_dir_all(&site).unwrap();
+        fs::create_dir_all(venv.path().join("bin")).unwrap();
+        let cfg = venv.path().join("pyvenv.cfg");
+        fs::write(&cfg, "include-system-site-packages = false\n").unwrap();
+        let interpreter = Interpreter {
+            executable: venv.path().join("bin/python"),
+            implementation: "cpython".into(),
+            version: "3.11.7".into(),
+            prefix: venv.path().to_owned(),
+            base_prefix: PathBuf::from("/usr"),
+            sys_path: vec![site],
+            user_site: None,
+            is_venv: true,
+        };
+        let cache = venv.path().join("cache/interpreter.json");
+        write_cached(&cache, &interpreter);
+        assert_eq!(read_cached(&cache), Some(interpreter.clone()));
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        fs::File::options()
+            .write(true)
+            .open(&cfg)
+            .and_then(|file| file.set_modified(later))
+            .unwrap();
+        assert_eq!(read_cached(&cache), None);
     }
 
     #[test]
