@@ -103,7 +103,7 @@ fn write_files(
         }
         buf.extend_from_slice(b",\n          \"size\": ");
         match file.size {
-            Some(size) => write!(buf, "{size}")?,
+            Some(size) => push_decimal(buf, size),
             None => buf.extend_from_slice(b"null"),
         }
         buf.extend_from_slice(b"\n        }");
@@ -117,11 +117,28 @@ fn write_files(
 }
 
 /// ASCII with nothing JSON escapes (paths and hashes, nearly always): then the bytes are the
-/// string's JSON as they are. A branch-free scan the compiler vectorises.
+/// string's JSON as they are. A branch-free scan the compiler vectorises (`b - 0x20 >= 0x60`
+/// is `b < 0x20 || b >= 0x80`).
 fn is_plain_ascii(bytes: &[u8]) -> bool {
-    !bytes.iter().fold(false, |special, &b| {
-        special | !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\')
-    })
+    let special = bytes.iter().fold(0u8, |found, &b| {
+        found | u8::from(b.wrapping_sub(0x20) >= 0x60) | u8::from(b == b'"') | u8::from(b == b'\\')
+    });
+    special == 0
+}
+
+/// `n` in decimal, as serde_json writes it (no `fmt` machinery: one per RECORD file).
+fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[start..]);
 }
 
 /// `bytes` (plain ASCII) as a JSON string.
@@ -278,12 +295,28 @@ mod tests {
     }
 
     #[test]
+    fn decimals_are_serde_jsons() {
+        for n in [0, 7, 10, 4096, 1234567890, u64::MAX] {
+            let mut ours = Vec::new();
+            push_decimal(&mut ours, n);
+            assert_eq!(ours, serde_json::to_vec(&n).unwrap(), "{n}");
+        }
+    }
+
+    #[test]
     fn plain_ascii_is_its_own_json() {
         for text in ["", "a/b.py", "sha256=x-_", "~\u{7f} !#"] {
             assert!(is_plain_ascii(text.as_bytes()), "{text:?}");
             let mut ours = Vec::new();
             push_plain(&mut ours, text.as_bytes());
             assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+        let long = "abcdefghijklmnop/qrstuvwxyz0123456789";
+        assert!(is_plain_ascii(long.as_bytes()));
+        for at in 0..long.len() {
+            let mut bad = long.as_bytes().to_vec();
+            bad[at] = b'"';
+            assert!(!is_plain_ascii(&bad), "{at}");
         }
         for text in ["a\"b", "a\\b", "tab\t", "\u{1f}", "é"] {
             assert!(!is_plain_ascii(text.as_bytes()), "{text:?}");
