@@ -46,9 +46,24 @@ pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<
 /// Every gzip member of `body`, one after another (RFC 1952 §2.2); bytes after the last member
 /// that are not a member are an error, not silently dropped.
 fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(expected_size(body, limit));
     inflate_at_most(body, limit, &mut out)?;
     Ok(Bytes::from(out))
+}
+
+/// Deflate expands by at most this factor (RFC 1951: a 258-byte match in as few as two bits).
+const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// The size the last gzip member says it inflates to (its `ISIZE` trailer, RFC 1952 §2.3.1): a
+/// hint that spares the output buffer its growth by doubling. The sender chooses it, so it is
+/// never taken beyond what `body` could inflate to, nor beyond the limit.
+fn expected_size(body: &[u8], limit: usize) -> usize {
+    let claimed = body
+        .last_chunk::<4>()
+        .map_or(0, |isize| u32::from_le_bytes(*isize) as usize);
+    claimed
+        .min(body.len().saturating_mul(MAX_DEFLATE_RATIO))
+        .min(limit.saturating_add(1))
 }
 
 /// Inflates `body` into `out`, reading one byte past `limit` at most: however far the stream
