@@ -169,6 +169,22 @@ mod tests {
     }
 
     #[test]
+    fn the_size_hint_is_the_trailer_bounded_by_the_data_and_the_limit() {
+        let body = gzip(&[b'a'; 5_000]);
+        assert_eq!(expected_size(&body, 1 << 20), 5_000);
+        assert_eq!(expected_size(&body, 100), 101);
+        // A trailer that claims 4 GiB after a few bytes: the hint follows the deflate ratio.
+        let mut lying = body.to_vec();
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            expected_size(&lying, usize::MAX),
+            lying.len() * MAX_DEFLATE_RATIO
+        );
+        assert_eq!(expected_size(b"ab", 1 << 20), 0);
+    }
+
+    #[test]
     fn broken_gzip_is_a_bad_request() {
         let err = decoded(&gzip_headers(), Bytes::from_static(b"not gzip"), 1000).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
