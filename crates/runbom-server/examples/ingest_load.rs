@@ -87,6 +87,57 @@ struct Instance {
     next: AtomicU64,
 }
 
+impl Instance {
+    /// The gzip body of this instance's report number `seq` (instance `i`).
+    fn body(&self, i: usize, seq: u64, change_every: u64) -> Vec<u8> {
+        // Every `change_every` reports the instance loads one more module, or drops it again:
+        // one report in `change_every` changes something.
+        let text = if (seq / change_every) % 2 == 1 {
+            &self.changed
+        } else {
+            &self.steady
+        };
+        gzip(
+            &text
+                .replacen("@RID@", &format!("{}-{i}-{seq}", std::process::id()), 1)
+                .replacen("@SEQ@", &seq.to_string(), 1),
+        )
+    }
+}
+
+/// The bodies of each instance's first reports, gzipped before the clock starts so that the
+/// bench measures the server, not the client's compression (which shares the machine's cores).
+/// Instances are served round-robin, so each gets about `reports / instances`; the margin covers
+/// workers that cycle faster, and a report past it is compressed on the spot.
+fn prebuilt_bodies(all: &[Instance], o: &Options) -> Vec<Vec<Vec<u8>>> {
+    let per_instance = (o.reports as usize).div_ceil(all.len().max(1)) * 3 / 2 + 1;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = all.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = all
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, instances)| {
+                scope.spawn(move || {
+                    instances
+                        .iter()
+                        .enumerate()
+                        .map(|(k, instance)| {
+                            (0..per_instance as u64)
+                                .map(|seq| instance.body(c * chunk + k, seq, o.change_every))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap())
+            .collect()
+    })
+}
+
 fn instances(base: &Value, o: &Options, run: &str) -> Vec<Instance> {
     let real = base["distributions"].as_array().expect("distributions");
     assert!(!real.is_empty(), "the base report lists no distribution");
@@ -168,6 +219,16 @@ async fn main() {
         serde_json::from_slice(&std::fs::read(&o.report).expect("the base report")).unwrap();
     let run = format!("bench-{}", std::process::id());
     let all = Arc::new(instances(&base, &o, &run));
+    let prepared = Instant::now();
+    let bodies = Arc::new(prebuilt_bodies(&all, &o));
+    let size: usize = bodies.iter().flatten().map(Vec::len).sum();
+    let count: usize = bodies.iter().map(Vec::len).sum();
+    println!(
+        "{}: {count} gzip bodies prepared in {:.1} s (mean {} bytes)",
+        o.label,
+        prepared.elapsed().as_secs_f64(),
+        size / count.max(1)
+    );
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(o.concurrency)
@@ -179,6 +240,7 @@ async fn main() {
     let mut workers = Vec::new();
     for w in 0..o.concurrency {
         let (o, all, client, sent) = (o.clone(), all.clone(), client.clone(), sent.clone());
+        let bodies = bodies.clone();
         workers.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             let mine: Vec<usize> = (w..all.len()).step_by(o.concurrency).collect();
@@ -196,18 +258,10 @@ async fn main() {
                         s if s % o.change_every == 0 => Kind::Changed,
                         _ => Kind::Heartbeat,
                     };
-                    // Every `change_every` reports the instance loads one more module, or
-                    // drops it again: one report in `change_every` changes something.
-                    let text = if (seq / o.change_every) % 2 == 1 {
-                        &instance.changed
-                    } else {
-                        &instance.steady
+                    let body = match bodies[i].get(seq as usize) {
+                        Some(body) => body.clone(),
+                        None => instance.body(i, seq, o.change_every),
                     };
-                    let body = gzip(
-                        &text
-                            .replacen("@RID@", &format!("{}-{i}-{seq}", std::process::id()), 1)
-                            .replacen("@SEQ@", &seq.to_string(), 1),
-                    );
                     let began = Instant::now();
                     let answer = client
                         .post(format!("{}/api/v1/reports", o.server))

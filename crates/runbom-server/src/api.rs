@@ -215,7 +215,9 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult {
     auth::require_admin(&state.store, &headers).await?;
-    if !state.store.revoke_token(&id, now_ms()).await? {
+    let revoked = state.store.revoke_token(&id, now_ms()).await?;
+    state.app_tokens.forget(&id);
+    if !revoked {
         return Err(ApiError::not_found("live token"));
     }
     Ok(Json(json!({ "id": id, "revoked": true })))

@@ -1,6 +1,10 @@
 //! Bearer tokens: random secrets shown once, stored as sha256 hashes; app tokens may report for
 //! one application only, admin tokens may do admin actions.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::http::{HeaderMap, StatusCode, header};
 use rand::RngCore;
 use runbom_store::{Store, StoreError, TokenRecord};
@@ -42,10 +46,12 @@ fn bearer_secret(headers: &HeaderMap) -> Option<&str> {
     Some(secret.trim())
 }
 
+fn unauthorized() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
+}
+
 /// The live token the request's `Authorization: Bearer` header names; 401 without one.
 async fn bearer(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
-    let unauthorized =
-        || ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
     let secret = bearer_secret(headers).ok_or_else(unauthorized)?;
     store
         .token_by_hash(&hash(secret))
@@ -53,13 +59,71 @@ async fn bearer(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiEr
         .ok_or_else(unauthorized)
 }
 
+/// How long an app token found live is trusted without asking the store again: the delay
+/// before a revocation made by another process (`runbom admin token revoke`, another server)
+/// takes effect here. A revocation through this server's API takes effect at once.
+const APP_TOKEN_TTL: Duration = Duration::from_secs(5);
+
+/// App tokens at most in [`AppTokenCache`]; when full it starts again empty.
+const APP_TOKEN_CACHE_SIZE: usize = 10_000;
+
+/// Live app tokens by secret hash, as the store said within [`APP_TOKEN_TTL`]: the ingest path
+/// authenticates every report, and hooks report often. Admin tokens are never cached, and
+/// neither is an unknown or revoked token.
+#[derive(Debug, Default)]
+pub(crate) struct AppTokenCache {
+    live: Mutex<HashMap<String, (TokenRecord, Instant)>>,
+}
+
+impl AppTokenCache {
+    fn get(&self, hash: &str) -> Option<TokenRecord> {
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.get(hash)
+            .filter(|(_, checked)| checked.elapsed() < APP_TOKEN_TTL)
+            .map(|(token, _)| token.clone())
+    }
+
+    fn remember(&self, hash: String, token: &TokenRecord) {
+        let mut live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if live.len() >= APP_TOKEN_CACHE_SIZE {
+            live.clear();
+        }
+        live.insert(hash, (token.clone(), Instant::now()));
+    }
+
+    /// Drops the token with this id (revoked through this server).
+    pub(crate) fn forget(&self, id: &str) {
+        let mut live = self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.retain(|_, (token, _)| token.id != id);
+    }
+}
+
 /// The application the request's app token reports for (401: no valid token; 403: an admin
-/// token, which may not report).
-pub(crate) async fn require_app(store: &Store, headers: &HeaderMap) -> Result<String, ApiError> {
-    bearer(store, headers)
-        .await?
-        .app
-        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "an application token is required"))
+/// token, which may not report). Live app tokens are cached for [`APP_TOKEN_TTL`].
+pub(crate) async fn require_app(
+    store: &Store,
+    cache: &AppTokenCache,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    let forbidden = || ApiError::new(StatusCode::FORBIDDEN, "an application token is required");
+    let secret = bearer_secret(headers).ok_or_else(unauthorized)?;
+    let hash = hash(secret);
+    if let Some(token) = cache.get(&hash) {
+        return token.app.ok_or_else(forbidden);
+    }
+    let token = store.token_by_hash(&hash).await?.ok_or_else(unauthorized)?;
+    let app = token.app.clone().ok_or_else(forbidden)?;
+    cache.remember(hash, &token);
+    Ok(app)
 }
 
 /// Succeeds for an admin token (401: no valid token; 403: an app token).

@@ -46,9 +46,24 @@ pub(crate) fn decoded(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<
 /// Every gzip member of `body`, one after another (RFC 1952 §2.2); bytes after the last member
 /// that are not a member are an error, not silently dropped.
 fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, ApiError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(expected_size(body, limit));
     inflate_at_most(body, limit, &mut out)?;
     Ok(Bytes::from(out))
+}
+
+/// Deflate expands by at most this factor (RFC 1951: a 258-byte match in as few as two bits).
+const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// The size the last gzip member says it inflates to (its `ISIZE` trailer, RFC 1952 §2.3.1): a
+/// hint that spares the output buffer its growth by doubling. The sender chooses it, so it is
+/// never taken beyond what `body` could inflate to, nor beyond the limit.
+fn expected_size(body: &[u8], limit: usize) -> usize {
+    let claimed = body
+        .last_chunk::<4>()
+        .map_or(0, |isize| u32::from_le_bytes(*isize) as usize);
+    claimed
+        .min(body.len().saturating_mul(MAX_DEFLATE_RATIO))
+        .min(limit.saturating_add(1))
 }
 
 /// Inflates `body` into `out`, reading one byte past `limit` at most: however far the stream
@@ -151,6 +166,22 @@ mod tests {
     fn a_gzip_bomb_is_cut_at_the_limit() {
         let err = decoded(&gzip_headers(), gzip(&vec![b' '; 10_000]), 1000).unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn the_size_hint_is_the_trailer_bounded_by_the_data_and_the_limit() {
+        let body = gzip(&[b'a'; 5_000]);
+        assert_eq!(expected_size(&body, 1 << 20), 5_000);
+        assert_eq!(expected_size(&body, 100), 101);
+        // A trailer that claims 4 GiB after a few bytes: the hint follows the deflate ratio.
+        let mut lying = body.to_vec();
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            expected_size(&lying, usize::MAX),
+            lying.len() * MAX_DEFLATE_RATIO
+        );
+        assert_eq!(expected_size(b"ab", 1 << 20), 0);
     }
 
     #[test]

@@ -80,17 +80,13 @@ pub(crate) async fn post_report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let app = auth::require_app(&state.store, &headers).await?;
+    let app = auth::require_app(&state.store, &state.app_tokens, &headers).await?;
     let body = body::decoded(&headers, body, state.config.max_body_bytes)?;
     let report = body::validated_report(&body, &app)?;
     let report_id = report.report_id.clone();
     let outcome = state
         .ingest
-        .submit(IncomingReport {
-            app,
-            report,
-            received_at: now_ms(),
-        })
+        .submit(IncomingReport::new(app, report, now_ms()))
         .await?;
     Ok(match outcome {
         IngestOutcome::Stored {

@@ -75,6 +75,7 @@ struct AppState {
     store: Store,
     config: Arc<ServerConfig>,
     ingest: ingest::IngestQueue,
+    app_tokens: Arc<auth::AppTokenCache>,
     events: broadcast::Sender<LiveEvent>,
 }
 
@@ -100,6 +101,7 @@ pub async fn serve(
     let state = AppState {
         ingest: ingest::IngestQueue::start(store.clone()),
         store: store.clone(),
+        app_tokens: Arc::default(),
         config: Arc::new(config),
         events: events.clone(),
     };

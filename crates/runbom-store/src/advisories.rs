@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::QueryContext;
+use crate::sql::{list, placeholders};
 use crate::{Store, StoreError};
 
 /// Changed records written per multi-row statement.
@@ -460,37 +461,16 @@ async fn insert_rows<const N: usize>(
     Ok(())
 }
 
-/// `($1, $2), ($3, $4)` for two rows of two columns.
-fn placeholders(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 async fn delete_index_rows(
     tx: &mut Transaction<'static, Any>,
     table: &str,
     advisory_ids: &[&str],
 ) -> Result<(), StoreError> {
     for chunk in advisory_ids.chunks(BATCH) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("DELETE FROM {table} WHERE advisory_id IN ({list})");
+        let sql = format!(
+            "DELETE FROM {table} WHERE advisory_id IN ({})",
+            list(1, chunk.len())
+        );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(*id);
@@ -659,11 +639,6 @@ mod tests {
             "2023-12-31T23:00:00-02:00",
             "2024-01-01T01:00:00Z"
         ));
-    }
-
-    #[test]
-    fn placeholders_number_rows_then_columns() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod error;
 mod location;
 mod portfolio;
 mod sources;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -33,10 +33,9 @@ fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
 }
 
 fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -> IncomingReport {
-    IncomingReport {
-        app: "shop".to_owned(),
-        received_at: 1_000,
-        report: RuntimeReport {
+    IncomingReport::new(
+        "shop".to_owned(),
+        RuntimeReport {
             schema: RUNTIME_REPORT_SCHEMA.to_owned(),
             report_id: report_id.to_owned(),
             session_id: session.to_owned(),
@@ -70,7 +69,8 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             unowned_modules: vec![],
             hook_errors: 0,
         },
-    }
+        1_000,
+    )
 }
 
 async fn ingest(store: &Store, reports: &[IncomingReport]) -> Vec<IngestOutcome> {
@@ -92,8 +92,11 @@ async fn reports_are_stored_once_and_heartbeats_change_nothing() {
         ));
         assert_eq!(outcomes[1], IngestOutcome::Duplicate);
 
-        let mut heartbeat = first.clone();
-        heartbeat.report.report_id = "r2".into();
+        let mut heartbeat = report(
+            "r2",
+            "s1",
+            vec![dist("PyYAML", "6.0", &["yaml"]), dist("idna", "3.7", &[])],
+        );
         heartbeat.received_at = 2_000;
         let outcomes = ingest(&store, &[heartbeat]).await;
         assert!(matches!(
@@ -171,6 +174,67 @@ async fn a_changed_report_updates_only_what_changed() {
         );
         assert_eq!(store.advisory_watermark().await.unwrap(), "0||");
         assert_eq!(store.advisory_record("GHSA-none").await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_batch_holds_new_instances_resends_heartbeats_and_changes() {
+    each_engine(|store| async move {
+        let steady = || vec![dist("PyYAML", "6.0", &["yaml"]), dist("idna", "3.7", &[])];
+        let mut changed = report("r3", "s1", vec![dist("PyYAML", "6.0", &["yaml"])]);
+        changed.received_at = 3_000;
+        let batch = [
+            report("r1", "s1", steady()),
+            report("r1", "s1", steady()),
+            report("r2", "s1", steady()),
+            changed,
+            report("r4", "s2", steady()),
+        ];
+        let outcomes = ingest(&store, &batch).await;
+        let kinds: Vec<Option<bool>> = outcomes
+            .iter()
+            .map(|outcome| match outcome {
+                IngestOutcome::Stored { changed, .. } => Some(*changed),
+                IngestOutcome::Duplicate => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [Some(true), None, Some(false), Some(true), Some(true)]
+        );
+        let ids: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                IngestOutcome::Stored { instance_id, .. } => Some(*instance_id),
+                IngestOutcome::Duplicate => None,
+            })
+            .collect();
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[1], ids[2]);
+        assert_ne!(ids[2], ids[3]);
+
+        let instances = store.instances("shop").await.unwrap();
+        let last_seen: Vec<(i64, i64)> = instances.iter().map(|i| (i.id, i.last_seen)).collect();
+        assert!(last_seen.contains(&(ids[0], 3_000)), "{last_seen:?}");
+        assert!(last_seen.contains(&(ids[3], 1_000)), "{last_seen:?}");
+        let components = store.live_components("shop").await.unwrap();
+        let idna = components.iter().find(|c| c.name == "idna").unwrap();
+        assert_eq!(idna.instances.len(), 1, "only s2 still has idna");
+
+        // The same batch again: every report is a resend, nothing moves.
+        let again = ingest(&store, &batch).await;
+        assert!(again.iter().all(|o| *o == IngestOutcome::Duplicate));
+        // A heartbeat of s1 after the change is not a change.
+        let after = ingest(
+            &store,
+            &[report("r5", "s1", vec![dist("PyYAML", "6.0", &["yaml"])])],
+        )
+        .await;
+        assert!(matches!(
+            after[0],
+            IngestOutcome::Stored { changed: false, .. }
+        ));
     })
     .await;
 }

@@ -11,6 +11,13 @@ use clap::Parser;
 use crate::cli::Cli;
 use crate::commands::ExitStatus;
 
+/// mimalloc instead of glibc's malloc, a C dependency for a measured reason: under ingest load
+/// (`bench/ingest`) a quarter of the server's CPU went to glibc's malloc, free and
+/// `malloc_consolidate` (each report is ~100 KB of JSON parsed into a few thousand small
+/// strings), contended across the runtime's threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {

@@ -2,7 +2,7 @@
 //! alert unique even when several server processes recompute at once) and resolved when it no
 //! longer holds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -99,52 +99,57 @@ impl Store {
     }
 
     /// The components on `app`'s live instances.
+    ///
+    /// Summed in the engine: one row per component with the ids of the instances that have it
+    /// (integers, so a comma-separated list is safe), and one row per live instance; not one
+    /// row per instance and component, which for a fleet is their product.
     pub async fn live_components(&self, app: &str) -> Result<Vec<LiveComponent>, StoreError> {
+        let instances = self.live_instance_names(app).await?;
         let rows = sqlx::query(
-            "SELECT o.name, o.version, o.loaded, o.tampered, i.host, i.pid \
+            "SELECT o.name, o.version, max(o.loaded), max(o.tampered), \
+             string_agg(CAST(o.instance_id AS TEXT), ',') \
              FROM observations o JOIN instances i ON i.id = o.instance_id \
-             WHERE i.app = $1 AND i.gone = 0 ORDER BY o.name, o.version, i.host, i.pid",
+             WHERE i.app = $1 AND i.gone = 0 GROUP BY o.name, o.version ORDER BY o.name, o.version",
         )
         .bind(app)
         .fetch_all(self.pool())
         .await
         .doing("reading live components")?;
-        let mut components: Vec<LiveComponent> = Vec::new();
-        for row in rows {
-            let (name, version, loaded, tampered, host, pid): (
-                String,
-                String,
-                i64,
-                String,
-                String,
-                i64,
-            ) = (
-                row.try_get(0).doing("reading a component")?,
-                row.try_get(1).doing("reading a component")?,
-                row.try_get(2).doing("reading a component")?,
-                row.try_get(3).doing("reading a component")?,
-                row.try_get(4).doing("reading a component")?,
-                row.try_get(5).doing("reading a component")?,
-            );
-            let instance = (host, pid);
-            match components.last_mut() {
-                Some(last) if last.name == name && last.version == version => {
-                    last.loaded |= loaded != 0;
-                    if last.tampered.is_empty() {
-                        last.tampered = tampered;
-                    }
-                    last.instances.push(instance);
-                }
-                _ => components.push(LiveComponent {
-                    name,
-                    version,
+        rows.iter()
+            .map(|row| -> Result<LiveComponent, sqlx::Error> {
+                let loaded: i64 = row.try_get(2)?;
+                let ids: String = row.try_get(4)?;
+                let mut on: Vec<(String, i64)> = ids
+                    .split(',')
+                    .filter_map(|id| instances.get(&id.parse::<i64>().ok()?).cloned())
+                    .collect();
+                on.sort_unstable();
+                Ok(LiveComponent {
+                    name: row.try_get(0)?,
+                    version: row.try_get(1)?,
                     loaded: loaded != 0,
-                    tampered,
-                    instances: vec![instance],
-                }),
-            }
-        }
-        Ok(components)
+                    tampered: row.try_get(3)?,
+                    instances: on,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .doing("reading a component")
+    }
+
+    /// `(host, pid)` of each live instance of `app`, by id.
+    async fn live_instance_names(
+        &self,
+        app: &str,
+    ) -> Result<HashMap<i64, (String, i64)>, StoreError> {
+        sqlx::query("SELECT id, host, pid FROM instances WHERE app = $1 AND gone = 0")
+            .bind(app)
+            .fetch_all(self.pool())
+            .await
+            .doing("reading live instances")?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
+            .collect::<Result<_, sqlx::Error>>()
+            .doing("reading a live instance")
     }
 
     /// The advisories (not withdrawn) naming a component of `app`'s live instances.

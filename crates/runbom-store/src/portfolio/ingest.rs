@@ -3,13 +3,14 @@
 //! resend is a no-op) and moves the instance's `last_seen`. Only a report that changes something
 //! touches observations, and then only the changed ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use runbom_model::runtime::{DistributionUse, FileIntegrity, RuntimeReport};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use crate::error::QueryContext;
+use crate::sql::{list, placeholders};
 use crate::{Store, StoreError};
 
 /// Observations written per `INSERT` statement (11 parameters each). Kept small: SQLite looks
@@ -17,13 +18,35 @@ use crate::{Store, StoreError};
 /// (at 100 rows, binding took more time than writing).
 const OBSERVATIONS_PER_STATEMENT: usize = 20;
 
-/// A validated report and the application its token belongs to.
+/// A validated report and the application its token belongs to, with what the store compares
+/// (its observations and their digest) computed when it is made: on the request's thread, not in
+/// the one writer that commits a batch.
 #[derive(Debug, Clone)]
 pub struct IncomingReport {
     pub app: String,
-    pub report: RuntimeReport,
     /// When the server received it.
     pub received_at: i64,
+    report: RuntimeReport,
+    observations: Vec<Observation>,
+    state_digest: String,
+}
+
+impl IncomingReport {
+    pub fn new(app: String, report: RuntimeReport, received_at: i64) -> Self {
+        let observations = observations_of(&report);
+        let state_digest = state_digest(&observations);
+        IncomingReport {
+            app,
+            received_at,
+            report,
+            observations,
+            state_digest,
+        }
+    }
+
+    pub fn report(&self) -> &RuntimeReport {
+        &self.report
+    }
 }
 
 /// What storing one report did.
@@ -35,24 +58,41 @@ pub enum IngestOutcome {
     Duplicate,
 }
 
+/// Rows per multi-row statement of a batch (report ids, instance heartbeats, instance lookups).
+const ROWS_PER_STATEMENT: usize = 64;
+
 impl Store {
     /// Stores a batch of reports in one transaction; each outcome is durable when this returns.
+    ///
+    /// The statements do not grow with the batch for heartbeats: one lookup of the instances,
+    /// one insert of the report ids and one update of the instances per [`ROWS_PER_STATEMENT`]
+    /// reports. A new instance or a changed report costs its own statements on top.
     pub async fn ingest_reports(
         &self,
         batch: &[IncomingReport],
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut tx = self.begin_write().await.doing("starting an ingest")?;
+        let mut instances = known_instances(&mut tx, batch).await?;
+        let stored = record_report_ids(&mut tx, batch, &instances).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut changed_apps = Vec::new();
-        for incoming in batch {
-            let outcome = ingest_one(&mut tx, incoming).await?;
-            if matches!(outcome, IngestOutcome::Stored { changed: true, .. })
-                && !changed_apps.contains(&incoming.app.as_str())
-            {
+        let mut heartbeats = HashMap::new();
+        for (incoming, stored) in batch.iter().zip(stored) {
+            if !stored {
+                outcomes.push(IngestOutcome::Duplicate);
+                continue;
+            }
+            let (instance_id, changed) = store_one(&mut tx, incoming, &mut instances).await?;
+            if changed && !changed_apps.contains(&incoming.app.as_str()) {
                 changed_apps.push(incoming.app.as_str());
             }
-            outcomes.push(outcome);
+            heartbeats.insert(instance_id, incoming);
+            outcomes.push(IngestOutcome::Stored {
+                instance_id,
+                changed,
+            });
         }
+        update_heartbeats(&mut tx, &heartbeats).await?;
         let now = batch.last().map_or(0, |last| last.received_at);
         for app in changed_apps {
             log_change(&mut tx, "report", app, now).await?;
@@ -79,73 +119,183 @@ pub(crate) async fn log_change(
     Ok(())
 }
 
-async fn ingest_one(
+/// An instance as the store holds it: its id and the state digest of its last report.
+#[derive(Debug, Clone)]
+struct KnownInstance {
+    id: i64,
+    state_digest: String,
+}
+
+/// The instances the batch reports for, by (application, session).
+type Instances = HashMap<(String, String), KnownInstance>;
+
+/// Looks up every instance the batch names, one statement per application and
+/// [`ROWS_PER_STATEMENT`] sessions.
+async fn known_instances(
+    tx: &mut Transaction<'_, Any>,
+    batch: &[IncomingReport],
+) -> Result<Instances, StoreError> {
+    let mut sessions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for incoming in batch {
+        sessions
+            .entry(incoming.app.as_str())
+            .or_default()
+            .insert(incoming.report.session_id.as_str());
+    }
+    let mut instances = Instances::new();
+    for (app, sessions) in sessions {
+        let sessions: Vec<&str> = sessions.into_iter().collect();
+        for chunk in sessions.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT session_id, id, state_digest FROM instances \
+                 WHERE app = $1 AND session_id IN ({})",
+                list(2, chunk.len())
+            );
+            // Only placeholders are generated; every value is bound.
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(app);
+            for session in chunk {
+                query = query.bind(*session);
+            }
+            for row in query
+                .fetch_all(&mut **tx)
+                .await
+                .doing("looking up instances")?
+            {
+                let session: String = row.try_get(0).doing("reading an instance")?;
+                let known = KnownInstance {
+                    id: row.try_get(1).doing("reading an instance")?,
+                    state_digest: row.try_get(2).doing("reading an instance")?,
+                };
+                instances.insert((app.to_owned(), session), known);
+            }
+        }
+    }
+    Ok(instances)
+}
+
+/// Remembers every report id of the batch; `false` for a report whose id was stored before (or
+/// earlier in the same batch): a resend, which changes nothing. A report of an instance not yet
+/// known is recorded with instance 0 and linked when the instance is made; a changed one is
+/// marked when the change is written.
+async fn record_report_ids(
+    tx: &mut Transaction<'_, Any>,
+    batch: &[IncomingReport],
+    instances: &Instances,
+) -> Result<Vec<bool>, StoreError> {
+    let mut seen = HashSet::new();
+    let unique: Vec<&IncomingReport> = batch
+        .iter()
+        .filter(|incoming| seen.insert(incoming.report.report_id.as_str()))
+        .collect();
+    let mut inserted = HashSet::new();
+    for chunk in unique.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO reports (report_id, instance_id, sequence, received_at, changed) \
+             VALUES {} ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
+            placeholders(chunk.len(), 5)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for incoming in chunk {
+            let report = &incoming.report;
+            let instance_id = instances
+                .get(&(incoming.app.clone(), report.session_id.clone()))
+                .map_or(0, |known| known.id);
+            query = query
+                .bind(&report.report_id)
+                .bind(instance_id)
+                .bind(i64::try_from(report.sequence).unwrap_or(i64::MAX))
+                .bind(incoming.received_at)
+                .bind(0_i64);
+        }
+        for row in query
+            .fetch_all(&mut **tx)
+            .await
+            .doing("recording report ids")?
+        {
+            let id: String = row.try_get(0).doing("reading a report id")?;
+            inserted.insert(id);
+        }
+    }
+    Ok(batch
+        .iter()
+        .map(|incoming| inserted.remove(&incoming.report.report_id))
+        .collect())
+}
+
+/// Stores one new report: makes its instance when it is the first, writes its observations when
+/// they changed. Returns the instance and whether anything changed.
+async fn store_one(
     tx: &mut Transaction<'_, Any>,
     incoming: &IncomingReport,
-) -> Result<IngestOutcome, StoreError> {
-    let report = &incoming.report;
-    let now = incoming.received_at;
-    let observations = observations_of(report);
-    let state_digest = state_digest(&observations);
-    let existing =
-        sqlx::query("SELECT id, state_digest FROM instances WHERE app = $1 AND session_id = $2")
-            .bind(&incoming.app)
-            .bind(&report.session_id)
-            .fetch_optional(&mut **tx)
-            .await
-            .doing("looking up an instance")?
-            .map(|row| -> Result<(i64, String), sqlx::Error> {
-                Ok((row.try_get(0)?, row.try_get(1)?))
-            })
-            .transpose()
-            .doing("reading an instance")?;
-    let changed = existing
-        .as_ref()
-        .is_none_or(|(_, digest)| *digest != state_digest);
-    let inserted = sqlx::query(
-        "INSERT INTO reports (report_id, instance_id, sequence, received_at, changed) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (report_id) DO NOTHING",
-    )
-    .bind(&report.report_id)
-    .bind(existing.as_ref().map_or(0, |(id, _)| *id))
-    .bind(i64::try_from(report.sequence).unwrap_or(i64::MAX))
-    .bind(now)
-    .bind(i64::from(changed))
-    .execute(&mut **tx)
-    .await
-    .doing("recording a report id")?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(IngestOutcome::Duplicate);
-    }
-    let instance_id = match existing {
-        Some((id, _)) => id,
-        None => insert_instance(tx, incoming, &state_digest).await?,
+    instances: &mut Instances,
+) -> Result<(i64, bool), StoreError> {
+    let key = (incoming.app.clone(), incoming.report.session_id.clone());
+    let (instance_id, changed) = match instances.get_mut(&key) {
+        Some(known) => {
+            let changed = known.state_digest != incoming.state_digest;
+            known.state_digest.clone_from(&incoming.state_digest);
+            (known.id, changed)
+        }
+        None => {
+            let id = insert_instance(tx, incoming).await?;
+            let state_digest = incoming.state_digest.clone();
+            instances.insert(key, KnownInstance { id, state_digest });
+            (id, true)
+        }
     };
     if changed {
-        write_observations(tx, instance_id, &observations, now).await?;
+        write_observations(
+            tx,
+            instance_id,
+            &incoming.observations,
+            incoming.received_at,
+        )
+        .await?;
+        sqlx::query("UPDATE reports SET instance_id = $1, changed = 1 WHERE report_id = $2")
+            .bind(instance_id)
+            .bind(&incoming.report.report_id)
+            .execute(&mut **tx)
+            .await
+            .doing("marking a report as a change")?;
     }
-    sqlx::query(
-        "UPDATE instances SET last_seen = $1, gone = 0, complete = $2, state_digest = $3 \
-         WHERE id = $4",
-    )
-    .bind(now)
-    .bind(i64::from(report.complete))
-    .bind(&state_digest)
-    .bind(instance_id)
-    .execute(&mut **tx)
-    .await
-    .doing("updating an instance's heartbeat")?;
-    Ok(IngestOutcome::Stored {
-        instance_id,
-        changed,
-    })
+    Ok((instance_id, changed))
+}
+
+/// Moves each instance to its last report of the batch: seen now, not gone, its state digest.
+async fn update_heartbeats(
+    tx: &mut Transaction<'_, Any>,
+    last_reports: &HashMap<i64, &IncomingReport>,
+) -> Result<(), StoreError> {
+    let rows: Vec<(&i64, &&IncomingReport)> = last_reports.iter().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "WITH seen (id, last_seen, complete, state_digest) AS (VALUES {}) \
+             UPDATE instances SET last_seen = seen.last_seen, gone = 0, \
+             complete = seen.complete, state_digest = seen.state_digest \
+             FROM seen WHERE instances.id = seen.id",
+            placeholders(chunk.len(), 4)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (id, incoming) in chunk {
+            query = query
+                .bind(**id)
+                .bind(incoming.received_at)
+                .bind(i64::from(incoming.report.complete))
+                .bind(&incoming.state_digest);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .doing("updating instances' heartbeats")?;
+    }
+    Ok(())
 }
 
 async fn insert_instance(
     tx: &mut Transaction<'_, Any>,
     incoming: &IncomingReport,
-    state_digest: &str,
 ) -> Result<i64, StoreError> {
     let report = &incoming.report;
     let now = incoming.received_at;
@@ -178,17 +328,11 @@ async fn insert_instance(
     .bind(interpreter)
     .bind(&report.started_at)
     .bind(now)
-    .bind(state_digest)
+    .bind(&incoming.state_digest)
     .fetch_one(&mut **tx)
     .await
     .doing("registering an instance")?;
     let id: i64 = row.try_get(0).doing("reading a new instance id")?;
-    sqlx::query("UPDATE reports SET instance_id = $1 WHERE report_id = $2")
-        .bind(id)
-        .bind(&report.report_id)
-        .execute(&mut **tx)
-        .await
-        .doing("linking a report to its instance")?;
     Ok(id)
 }
 
@@ -226,6 +370,8 @@ fn observation_of(dist: &DistributionUse) -> Observation {
         .join("\n");
     let mut hasher = Sha256::new();
     for part in [
+        dist.normalized_name.as_str(),
+        dist.version.as_str(),
         dist.name.as_str(),
         dist.purl.as_str(),
         modules.as_str(),
@@ -259,46 +405,58 @@ fn state_digest(observations: &[Observation]) -> String {
 }
 
 /// Brings an instance's observations to `observations`, writing only the rows that differ.
+///
+/// An observation's digest covers its key (name, version) and everything stored of it, so the
+/// stored digests, read as one value, say which rows are current: the others are written, and
+/// a stored digest that is no longer wanted (once the writes are done) is a row to remove.
 async fn write_observations(
     tx: &mut Transaction<'_, Any>,
     instance_id: i64,
     observations: &[Observation],
     now: i64,
 ) -> Result<(), StoreError> {
-    let stored: HashMap<(String, String), String> =
-        sqlx::query("SELECT name, version, digest FROM observations WHERE instance_id = $1")
-            .bind(instance_id)
-            .fetch_all(&mut **tx)
-            .await
-            .doing("reading an instance's observations")?
-            .iter()
-            .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .doing("reading an observation")?;
+    let stored: Option<String> = sqlx::query_scalar(
+        "SELECT string_agg(digest, ',') FROM observations WHERE instance_id = $1",
+    )
+    .bind(instance_id)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("reading an instance's observation digests")?;
+    let stored: HashSet<&str> = stored
+        .as_deref()
+        .map_or_else(HashSet::new, |all| all.split(',').collect());
+    // One row per key; of two distributions with the same name and version, the last counts.
     let wanted: BTreeMap<(&str, &str), &Observation> = observations
         .iter()
         .map(|o| ((o.name.as_str(), o.version.as_str()), o))
         .collect();
     let changed: Vec<&Observation> = wanted
         .values()
-        .filter(|o| stored.get(&(o.name.clone(), o.version.clone())) != Some(&o.digest))
+        .filter(|o| !stored.contains(o.digest.as_str()))
         .copied()
         .collect();
     for chunk in changed.chunks(OBSERVATIONS_PER_STATEMENT) {
         upsert_observations(tx, instance_id, chunk, now).await?;
     }
-    for (name, version) in stored.keys() {
-        if !wanted.contains_key(&(name.as_str(), version.as_str())) {
-            sqlx::query(
-                "DELETE FROM observations WHERE instance_id = $1 AND name = $2 AND version = $3",
-            )
-            .bind(instance_id)
-            .bind(name)
-            .bind(version)
+    let wanted_digests: HashSet<&str> = wanted.values().map(|o| o.digest.as_str()).collect();
+    let gone: Vec<&str> = stored
+        .into_iter()
+        .filter(|digest| !wanted_digests.contains(digest))
+        .collect();
+    for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM observations WHERE instance_id = $1 AND digest IN ({})",
+            list(2, chunk.len())
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(instance_id);
+        for digest in chunk {
+            query = query.bind(*digest);
+        }
+        query
             .execute(&mut **tx)
             .await
-            .doing("removing an observation")?;
-        }
+            .doing("removing observations")?;
     }
     Ok(())
 }
@@ -309,24 +467,11 @@ async fn upsert_observations(
     chunk: &[&Observation],
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut sql = String::from(
+    let mut sql = format!(
         "INSERT INTO observations (instance_id, name, version, display_name, purl, modules, \
-         loaded, tampered, digest, first_seen, loaded_since) VALUES ",
+         loaded, tampered, digest, first_seen, loaded_since) VALUES {}",
+        placeholders(chunk.len(), 11)
     );
-    for i in 0..chunk.len() {
-        let p = i * 11;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(
-            &(1..=11)
-                .map(|k| format!("${}", p + k))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        sql.push(')');
-    }
     sql.push_str(
         " ON CONFLICT (instance_id, name, version) DO UPDATE SET \
          display_name = excluded.display_name, purl = excluded.purl, \

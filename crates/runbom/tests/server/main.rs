@@ -58,6 +58,32 @@ async fn a_revoked_token_is_refused() {
 }
 
 #[tokio::test]
+async fn a_token_revoked_through_the_api_is_refused_at_once_though_just_used() {
+    let server = Server::start(&[]).await;
+    let app = server.token(Some("shop"));
+    let admin = server.token(None);
+    let listing = server.runbom(&["admin", "token", "list"]).success();
+    let listing = String::from_utf8(listing.get_output().stdout.clone()).unwrap();
+    let id = listing
+        .lines()
+        .find(|line| line.contains("shop"))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let body = report("r1", "s1", "shop", &[]);
+    assert_eq!(server.post_report(Some(&app), &body).await.0, 201);
+    let revoked = reqwest::Client::new()
+        .delete(format!("{}/api/v1/admin/tokens/{id}", server.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let body = report("r2", "s1", "shop", &[]);
+    assert_eq!(server.post_report(Some(&app), &body).await.0, 401);
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_refused_before_and_after_gzip() {
     let server = Server::start(&["--max-body", "20000"]).await;
     let app = server.token(Some("shop"));
