@@ -19,6 +19,9 @@ const GONE_CHECK: Duration = Duration::from_secs(1);
 /// How often the overview is saved for the trend charts.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
 
+/// How often report ids past their retention are forgotten.
+const REPORT_ID_UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+
 pub(crate) async fn run(state: AppState) {
     let store = &state.store;
     let mut watermark = store.change_watermark().await.unwrap_or(0);
@@ -31,6 +34,7 @@ pub(crate) async fn run(state: AppState) {
         .collect();
     let mut last_gone_check = Instant::now();
     let mut last_snapshot: Option<Instant> = None;
+    let mut last_report_id_upkeep: Option<Instant> = None;
     let mut tick = tokio::time::interval(state.config.poll_interval);
     loop {
         tick.tick().await;
@@ -60,6 +64,10 @@ pub(crate) async fn run(state: AppState) {
                 dirty.insert(app);
                 break;
             }
+        }
+        if last_report_id_upkeep.is_none_or(|at| at.elapsed() >= REPORT_ID_UPKEEP_EVERY) {
+            last_report_id_upkeep = Some(Instant::now());
+            forget_report_ids(&state).await;
         }
         if last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_EVERY) {
             last_snapshot = Some(Instant::now());
@@ -97,6 +105,20 @@ pub(crate) async fn recompute(store: &Store, app: &str) -> Result<(), StoreError
         notify::enqueue(store, &opened, now).await?;
     }
     Ok(())
+}
+
+/// Forgets the report ids older than the configured retention.
+async fn forget_report_ids(state: &AppState) {
+    let keep = i64::try_from(state.config.keep_report_ids.as_millis()).unwrap_or(i64::MAX);
+    match state
+        .store
+        .forget_report_ids(now_ms().saturating_sub(keep))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("forgot {n} report ids past their retention"),
+        Err(err) => tracing::warn!("cannot forget old report ids: {err:#}"),
+    }
 }
 
 /// Saves the overview under the current minute.

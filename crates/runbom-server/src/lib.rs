@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// An instance not heard from for this long is marked gone.
     pub gone_after: Duration,
+    /// Report ids are kept this long to answer resends with "duplicate", then forgotten.
+    pub keep_report_ids: Duration,
     /// How often the store's change log and advisories are polled for other processes' writes.
     pub poll_interval: Duration,
     /// Webhooks to register at start: `(url, format)` with format `json` or `slack`.
@@ -61,6 +63,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 8 * 1024 * 1024,
             gone_after: Duration::from_secs(300),
+            keep_report_ids: Duration::from_secs(7 * 24 * 3600),
             poll_interval: Duration::from_millis(100),
             webhooks: Vec::new(),
             feed: None,

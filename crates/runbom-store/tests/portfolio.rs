@@ -240,6 +240,26 @@ async fn one_batch_holds_new_instances_resends_heartbeats_and_changes() {
 }
 
 #[tokio::test]
+async fn old_report_ids_are_forgotten_and_a_late_resend_is_taken_as_new() {
+    each_engine(|store| async move {
+        let dists = || vec![dist("idna", "3.7", &[])];
+        let old = report("r1", "s1", dists());
+        let mut recent = report("r2", "s1", dists());
+        recent.received_at = 5_000;
+        ingest(&store, &[old.clone(), recent.clone()]).await;
+        assert_eq!(store.forget_report_ids(2_000).await.unwrap(), 1);
+        assert_eq!(store.forget_report_ids(2_000).await.unwrap(), 0);
+        let again = ingest(&store, &[old, recent]).await;
+        assert!(matches!(
+            again[0],
+            IngestOutcome::Stored { changed: false, .. }
+        ));
+        assert_eq!(again[1], IngestOutcome::Duplicate);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn silent_instances_are_marked_gone() {
     each_engine(|store| async move {
         ingest(

@@ -190,6 +190,9 @@ pub struct ServeArgs {
     /// Seconds without a report after which an instance is marked gone.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub gone_after: u64,
+    /// Days a report id is kept, to answer a resend of it with "duplicate"; then forgotten.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    pub keep_report_ids: u64,
     /// Largest accepted request body in bytes, before and after gzip decompression.
     #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,

@@ -9,6 +9,9 @@ use crate::error::QueryContext;
 use crate::portfolio::ingest::log_change;
 use crate::{Store, StoreError};
 
+/// Report ids deleted per transaction by [`Store::forget_report_ids`].
+const REPORT_IDS_PER_PRUNE: i64 = 10_000;
+
 /// The portfolio's key risk indicators at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Overview {
@@ -366,6 +369,35 @@ impl Store {
         }
         tx.commit().await.doing("committing liveness upkeep")?;
         Ok(apps)
+    }
+
+    /// Forgets the ids of reports received before `cutoff` (Unix ms), at most
+    /// [`REPORT_IDS_PER_PRUNE`] per transaction so that the write lock is never held for
+    /// long; returns how many. A resend of a forgotten report is taken as new, which for a
+    /// resend (the same state again) changes nothing but the instance's last-seen time.
+    pub async fn forget_report_ids(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let mut forgotten = 0;
+        loop {
+            let mut tx = self
+                .begin_write()
+                .await
+                .doing("starting report id upkeep")?;
+            let deleted = sqlx::query(
+                "DELETE FROM reports WHERE report_id IN \
+                 (SELECT report_id FROM reports WHERE received_at < $1 LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(REPORT_IDS_PER_PRUNE)
+            .execute(&mut *tx)
+            .await
+            .doing("forgetting old report ids")?
+            .rows_affected();
+            tx.commit().await.doing("committing report id upkeep")?;
+            forgotten += deleted;
+            if deleted < REPORT_IDS_PER_PRUNE.unsigned_abs() {
+                return Ok(forgotten);
+            }
+        }
     }
 
     /// An advisory's OSV record (JSON) by id or alias.

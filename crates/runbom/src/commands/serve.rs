@@ -23,6 +23,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         listen: args.listen,
         max_body_bytes: args.max_body,
         gone_after: Duration::from_secs(args.gone_after),
+        keep_report_ids: Duration::from_secs(args.keep_report_ids.saturating_mul(24 * 3600)),
         webhooks,
         feed: (args.feed_interval > 0)
             .then(|| feed_config(&args.feed))
