@@ -233,6 +233,11 @@ pub enum Detail {
     /// `size` is 0, and top-level names come from `top_level.txt` only. For listings and
     /// version matching, where RECORD is most of the cost.
     Summary,
+    /// [`Summary`](Detail::Summary), with RECORD still read and checked row by row (the same
+    /// problems as [`Full`](Detail::Full)) but only its `.pth` files at the site's root kept,
+    /// for editable installs: what a listing shows, without building tens of thousands of
+    /// file entries nobody prints.
+    Listing,
 }
 
 /// Reads every distribution on the interpreter's `sys.path`, then in `extra_paths`. Never fails:
@@ -496,8 +501,8 @@ fn read_distribution(
     let mut files = Vec::new();
     let full = detail == Detail::Full;
     match format {
-        MetadataFormat::DistInfo if full => {
-            read_record(site, &meta.join("RECORD"), &mut files, problems);
+        MetadataFormat::DistInfo if detail != Detail::Summary => {
+            read_record(site, &meta.join("RECORD"), detail, &mut files, problems);
         }
         MetadataFormat::DistInfo => {}
         MetadataFormat::EggInfoDir => {
@@ -530,13 +535,18 @@ fn read_distribution(
         names
     }) {
         Ok(names) => names,
-        Err(_) => derive_top_level(site, &files),
+        Err(_) if full => derive_top_level(site, &files),
+        Err(_) => Vec::new(),
     };
     let installer = with_text(&meta.join("INSTALLER"), |text| text.trim().to_owned())
         .ok()
         .filter(|s| !s.is_empty());
     let editable = read_editable(site, meta, &files);
-    let size = files.iter().filter_map(|f| f.size).sum();
+    let size = if full {
+        files.iter().filter_map(|f| f.size).sum()
+    } else {
+        0
+    };
     // Byte order: as stable as component order and much cheaper on large RECORDs.
     files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
     Some(InstalledDistribution {
@@ -558,15 +568,17 @@ fn read_distribution(
     })
 }
 
-/// RECORD is CSV: `path,hash,size`, paths relative to the site dir (or absolute).
+/// RECORD is CSV: `path,hash,size`, paths relative to the site dir (or absolute). Every row is
+/// checked; `detail` says which files are kept (all, or for a listing the root `.pth` files).
 fn read_record(
     site: &Path,
     record: &Path,
+    detail: Detail,
     files: &mut Vec<RecordFile>,
     problems: &mut Vec<Problem>,
 ) {
     let read = with_text(record, |text| {
-        parse_record(site, record, text, files, problems)
+        parse_record(site, record, text, detail, files, problems)
     });
     if let Err(err) = read {
         problems.push(problem(record, None, format!("cannot read: {err}")));
@@ -577,12 +589,16 @@ fn parse_record(
     site: &Path,
     record: &Path,
     text: &str,
+    detail: Detail,
     files: &mut Vec<RecordFile>,
     problems: &mut Vec<Problem>,
 ) {
+    let keep_all = detail == Detail::Full;
     // RECORD files are large (tens of thousands of lines per environment): find line ends with
     // SIMD `memchr` rather than `str::lines`, and grow `files` once.
-    files.reserve(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    if keep_all {
+        files.reserve(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    }
     let mut start = 0;
     let line_ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
     for (index, end) in line_ends.enumerate() {
@@ -614,6 +630,9 @@ fn parse_record(
             ));
             None
         };
+        if !keep_all && !fields[0].ends_with(".pth") {
+            continue;
+        }
         files.push(RecordFile {
             path: record_path(site, &fields[0]),
             hash: (!fields[1].is_empty()).then(|| fields[1].clone().into_owned()),
@@ -983,6 +1002,43 @@ mod fixture_tests {
                 .iter()
                 .all(|d| d.files.is_empty() && d.size == 0)
         );
+    }
+
+    #[test]
+    fn a_listing_is_the_full_read_with_only_the_pth_files_kept() {
+        let (_, full) = fixture_inventory_with(Detail::Full);
+        let (_, listing) = fixture_inventory_with(Detail::Listing);
+        let identity = |inventory: &Inventory| -> Vec<_> {
+            inventory
+                .distributions
+                .iter()
+                .map(|d| {
+                    (
+                        d.name.clone(),
+                        d.version.clone(),
+                        d.license.clone(),
+                        d.installer.clone(),
+                        d.location.clone(),
+                        d.shadowed,
+                        d.editable.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(identity(&listing), identity(&full));
+        assert_eq!(listing.problems, full.problems);
+        assert!(
+            full.problems
+                .iter()
+                .any(|p| p.to_string().contains("RECORD"))
+        );
+        assert!(full.distributions.iter().any(|d| d.editable.is_some()));
+        assert!(listing.distributions.iter().all(|d| {
+            d.size == 0
+                && d.files
+                    .iter()
+                    .all(|f| f.path.extension() == Some("pth".as_ref()))
+        }));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use runbom_ecosystems::python::{query_interpreter, read_inventory};
+use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
 use runbom_model::inventory::{Inventory, RecordFile};
 
 use crate::cli::{Format, InventoryArgs};
@@ -11,8 +11,13 @@ use crate::commands::ExitStatus;
 
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     let interpreter = query_interpreter(&args.python)?;
-    // Full in both formats: the table shows no files, but a malformed RECORD is still reported.
-    let mut inventory = read_inventory(&interpreter, &args.paths);
+    // The table shows no files but still reports a malformed RECORD: RECORD is checked either
+    // way, and only JSON keeps every file.
+    let detail = match args.format {
+        Format::Json => Detail::Full,
+        Format::Table => Detail::Listing,
+    };
+    let mut inventory = read_inventory_with(&interpreter, &args.paths, detail);
     match print(args.format, &mut inventory) {
         Err(err) if is_broken_pipe(&err) => {}
         other => other?,
@@ -276,7 +281,7 @@ mod tests {
             user_site: Some(PathBuf::from("/home/a \"quoted\"\n site")),
             is_venv: false,
         };
-        read_inventory(&interpreter, &[])
+        read_inventory_with(&interpreter, &[], Detail::Full)
     }
 
     #[test]
