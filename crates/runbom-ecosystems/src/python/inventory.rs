@@ -349,8 +349,8 @@ fn is_dir(entry: &fs::DirEntry, path: &Path) -> bool {
 
 /// Reads the entries on every available core; the result keeps the entries' order. Each thread
 /// takes the next entry until none is left: RECORDs differ in size by orders of magnitude, so
-/// equal shares of entries are far from equal shares of work. The calling thread reads too (its
-/// allocator arena grows cheaply; a new thread's grows a page at a time).
+/// equal shares of entries are far from equal shares of work. The calling thread reads too, so
+/// one thread fewer is spawned.
 fn read_distributions(
     entries: &[MetadataEntry],
     detail: Detail,
