@@ -179,12 +179,36 @@ fn write_cached(cache: &Path, interpreter: &Interpreter) {
     if fs::create_dir_all(parent).is_err() {
         return;
     }
+    prune_stale_answers(parent, STALE_ANSWER_AGE);
     let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
     if let Ok(json) = serde_json::to_vec(&entry)
         && fs::write(&tmp, json).is_ok()
         && fs::rename(&tmp, cache).is_err()
     {
         let _ = fs::remove_file(&tmp);
+    }
+}
+
+/// A cached interpreter answer untouched for this long is deleted when another is written.
+const STALE_ANSWER_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Deletes the `interpreter-*.json` answers in `dir` not written for `max_age`. A changed key
+/// (a new executable, another `PATH`) leaves its old answer behind for good; one still in use
+/// is only asked again. Runs on a cache miss only, so a warm run lists no directory.
+fn prune_stale_answers(dir: &Path, max_age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > max_age));
+        if name.starts_with("interpreter-") && name.ends_with(".json") && stale {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -843,6 +867,29 @@ pub fn by_name(inventory: &Inventory) -> BTreeMap<&PackageName, &InstalledDistri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_interpreter_answers_are_pruned_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let month_ago = std::time::SystemTime::now() - STALE_ANSWER_AGE * 2;
+        for (name, old) in [
+            ("interpreter-00000000000000aa.json", true),
+            ("interpreter-00000000000000bb.json", false),
+            ("hook-1234", true),
+        ] {
+            let file = fs::File::create(dir.path().join(name)).unwrap();
+            if old {
+                file.set_modified(month_ago).unwrap();
+            }
+        }
+        prune_stale_answers(dir.path(), STALE_ANSWER_AGE);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["hook-1234", "interpreter-00000000000000bb.json"]);
+    }
 
     #[test]
     fn csv_quoting() {
