@@ -1020,27 +1020,29 @@ mod fixture_tests {
         (root, inventory)
     }
 
+    /// What every level of detail reads alike: METADATA and the small files beside it.
+    fn identity(inventory: &Inventory) -> Vec<impl PartialEq + std::fmt::Debug> {
+        inventory
+            .distributions
+            .iter()
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    d.version.clone(),
+                    d.license.clone(),
+                    d.installer.clone(),
+                    d.location.clone(),
+                    d.shadowed,
+                    d.requires_dist.clone(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn a_summary_is_the_full_read_without_record() {
         let (_, full) = fixture_inventory_with(Detail::Full);
         let (_, summary) = fixture_inventory_with(Detail::Summary);
-        let identity = |inventory: &Inventory| -> Vec<_> {
-            inventory
-                .distributions
-                .iter()
-                .map(|d| {
-                    (
-                        d.name.clone(),
-                        d.version.clone(),
-                        d.license.clone(),
-                        d.installer.clone(),
-                        d.location.clone(),
-                        d.shadowed,
-                        d.requires_dist.clone(),
-                    )
-                })
-                .collect()
-        };
         assert_eq!(identity(&summary), identity(&full));
         assert!(full.distributions.iter().any(|d| !d.files.is_empty()));
         assert!(
@@ -1055,24 +1057,15 @@ mod fixture_tests {
     fn a_listing_is_the_full_read_with_only_the_pth_files_kept() {
         let (_, full) = fixture_inventory_with(Detail::Full);
         let (_, listing) = fixture_inventory_with(Detail::Listing);
-        let identity = |inventory: &Inventory| -> Vec<_> {
+        assert_eq!(identity(&listing), identity(&full));
+        let editable = |inventory: &Inventory| -> Vec<_> {
             inventory
                 .distributions
                 .iter()
-                .map(|d| {
-                    (
-                        d.name.clone(),
-                        d.version.clone(),
-                        d.license.clone(),
-                        d.installer.clone(),
-                        d.location.clone(),
-                        d.shadowed,
-                        d.editable.clone(),
-                    )
-                })
+                .map(|d| d.editable.clone())
                 .collect()
         };
-        assert_eq!(identity(&listing), identity(&full));
+        assert_eq!(editable(&listing), editable(&full));
         assert_eq!(listing.problems, full.problems);
         assert!(
             full.problems
