@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 pub struct Server {
@@ -270,45 +269,16 @@ impl Receiver {
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let kept = bodies.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let kept = kept.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 8192];
-                    loop {
-                        let n = socket.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        let text = String::from_utf8_lossy(&buf).to_string();
-                        let Some(end) = text.find("\r\n\r\n") else {
-                            continue;
-                        };
-                        let length: usize = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap())
-                            })
-                            .unwrap_or(0);
-                        if buf.len() < end + 4 + length {
-                            continue;
-                        }
-                        let body: Value =
-                            serde_json::from_slice(&buf[end + 4..end + 4 + length]).unwrap();
-                        kept.lock().unwrap().push(body);
-                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                        return;
-                    }
-                });
+        // Any path (`/hook`, `/hook/slack`): every body is kept, as JSON when it parses.
+        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                let body = serde_json::from_slice(&body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+                kept.lock().unwrap().push(body);
             }
         });
+        tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { port, bodies }
     }
 
