@@ -43,10 +43,6 @@ impl IncomingReport {
             state_digest,
         }
     }
-
-    pub fn report(&self) -> &RuntimeReport {
-        &self.report
-    }
 }
 
 /// What storing one report did.
@@ -126,15 +122,15 @@ struct KnownInstance {
     state_digest: String,
 }
 
-/// The instances the batch reports for, by (application, session).
-type Instances = HashMap<(String, String), KnownInstance>;
+/// The instances the batch reports for, by (application, session) as the batch names them.
+type Instances<'b> = HashMap<(&'b str, &'b str), KnownInstance>;
 
 /// Looks up every instance the batch names, one statement per application and
 /// [`ROWS_PER_STATEMENT`] sessions.
-async fn known_instances(
+async fn known_instances<'b>(
     tx: &mut Transaction<'_, Any>,
-    batch: &[IncomingReport],
-) -> Result<Instances, StoreError> {
+    batch: &'b [IncomingReport],
+) -> Result<Instances<'b>, StoreError> {
     let mut sessions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for incoming in batch {
         sessions
@@ -144,8 +140,8 @@ async fn known_instances(
     }
     let mut instances = Instances::new();
     for (app, sessions) in sessions {
-        let sessions: Vec<&str> = sessions.into_iter().collect();
-        for chunk in sessions.chunks(ROWS_PER_STATEMENT) {
+        let listed: Vec<&str> = sessions.iter().copied().collect();
+        for chunk in listed.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT session_id, id, state_digest FROM instances \
                  WHERE app = $1 AND session_id IN ({})",
@@ -162,11 +158,14 @@ async fn known_instances(
                 .doing("looking up instances")?
             {
                 let session: String = row.try_get(0).doing("reading an instance")?;
+                let Some(&session) = sessions.get(session.as_str()) else {
+                    continue;
+                };
                 let known = KnownInstance {
                     id: row.try_get(1).doing("reading an instance")?,
                     state_digest: row.try_get(2).doing("reading an instance")?,
                 };
-                instances.insert((app.to_owned(), session), known);
+                instances.insert((app, session), known);
             }
         }
     }
@@ -180,7 +179,7 @@ async fn known_instances(
 async fn record_report_ids(
     tx: &mut Transaction<'_, Any>,
     batch: &[IncomingReport],
-    instances: &Instances,
+    instances: &Instances<'_>,
 ) -> Result<Vec<bool>, StoreError> {
     let mut seen = HashSet::new();
     let unique: Vec<&IncomingReport> = batch
@@ -199,7 +198,7 @@ async fn record_report_ids(
         for incoming in chunk {
             let report = &incoming.report;
             let instance_id = instances
-                .get(&(incoming.app.clone(), report.session_id.clone()))
+                .get(&(incoming.app.as_str(), report.session_id.as_str()))
                 .map_or(0, |known| known.id);
             query = query
                 .bind(&report.report_id)
@@ -225,12 +224,12 @@ async fn record_report_ids(
 
 /// Stores one new report: makes its instance when it is the first, writes its observations when
 /// they changed. Returns the instance and whether anything changed.
-async fn store_one(
+async fn store_one<'b>(
     tx: &mut Transaction<'_, Any>,
-    incoming: &IncomingReport,
-    instances: &mut Instances,
+    incoming: &'b IncomingReport,
+    instances: &mut Instances<'b>,
 ) -> Result<(i64, bool), StoreError> {
-    let key = (incoming.app.clone(), incoming.report.session_id.clone());
+    let key = (incoming.app.as_str(), incoming.report.session_id.as_str());
     let (instance_id, changed) = match instances.get_mut(&key) {
         Some(known) => {
             let changed = known.state_digest != incoming.state_digest;
