@@ -257,10 +257,10 @@ pub enum Detail {
     /// `size` is 0, and top-level names come from `top_level.txt` only. For listings and
     /// version matching, where RECORD is most of the cost.
     Summary,
-    /// [`Summary`](Detail::Summary), with RECORD still read and checked row by row (the same
-    /// problems as [`Full`](Detail::Full)) but only its `.pth` files at the site's root kept,
-    /// for editable installs: what a listing shows, without building tens of thousands of
-    /// file entries nobody prints.
+    /// [`Summary`](Detail::Summary), with RECORD (or an egg's `installed-files.txt`) still read
+    /// and RECORD checked row by row (the same problems as [`Full`](Detail::Full)), but only the
+    /// `.pth` files kept, for editable installs: what a listing shows, without building tens of
+    /// thousands of file entries nobody prints.
     Listing,
 }
 
@@ -535,8 +535,12 @@ fn read_distribution(
             {
                 requires_dist = parse_requires_txt(&text);
             }
-            if full && let Ok(text) = read_lossy(&meta.join("installed-files.txt")) {
-                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if detail != Detail::Summary
+                && let Ok(text) = read_lossy(&meta.join("installed-files.txt"))
+            {
+                // A listing keeps the `.pth` files only, as it does of RECORD.
+                let kept = |line: &&str| !line.is_empty() && (full || line.ends_with(".pth"));
+                for line in text.lines().map(str::trim).filter(kept) {
                     files.push(RecordFile {
                         path: normalize_path(&meta.join(line)),
                         hash: None,
