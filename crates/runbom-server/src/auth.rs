@@ -2,7 +2,7 @@
 //! one application only, admin tokens may do admin actions.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -50,11 +50,15 @@ fn unauthorized() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
 }
 
+/// The stored hash of the request's bearer secret; 401 without one.
+fn bearer_hash(headers: &HeaderMap) -> Result<String, ApiError> {
+    bearer_secret(headers).map(hash).ok_or_else(unauthorized)
+}
+
 /// The live token the request's `Authorization: Bearer` header names; 401 without one.
 async fn bearer(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
-    let secret = bearer_secret(headers).ok_or_else(unauthorized)?;
     store
-        .token_by_hash(&hash(secret))
+        .token_by_hash(&bearer_hash(headers)?)
         .await?
         .ok_or_else(unauthorized)
 }
@@ -76,21 +80,20 @@ pub(crate) struct AppTokenCache {
 }
 
 impl AppTokenCache {
+    /// The map; a panic elsewhere while it was held leaves nothing half-written in it.
+    fn live(&self) -> MutexGuard<'_, HashMap<String, (TokenRecord, Instant)>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn get(&self, hash: &str) -> Option<TokenRecord> {
-        let live = self
-            .live
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let live = self.live();
         live.get(hash)
             .filter(|(_, checked)| checked.elapsed() < APP_TOKEN_TTL)
             .map(|(token, _)| token.clone())
     }
 
     fn remember(&self, hash: String, token: &TokenRecord) {
-        let mut live = self
-            .live
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut live = self.live();
         if live.len() >= APP_TOKEN_CACHE_SIZE {
             live.clear();
         }
@@ -99,10 +102,7 @@ impl AppTokenCache {
 
     /// Drops the token with this id (revoked through this server).
     pub(crate) fn forget(&self, id: &str) {
-        let mut live = self
-            .live
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut live = self.live();
         live.retain(|_, (token, _)| token.id != id);
     }
 }
@@ -115,8 +115,7 @@ pub(crate) async fn require_app(
     headers: &HeaderMap,
 ) -> Result<String, ApiError> {
     let forbidden = || ApiError::new(StatusCode::FORBIDDEN, "an application token is required");
-    let secret = bearer_secret(headers).ok_or_else(unauthorized)?;
-    let hash = hash(secret);
+    let hash = bearer_hash(headers)?;
     if let Some(token) = cache.get(&hash) {
         return token.app.ok_or_else(forbidden);
     }
