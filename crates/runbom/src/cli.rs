@@ -287,8 +287,9 @@ pub struct RunArgs {
     /// Write the runtime report (JSON, `runbom.runtime-report/v1`) here.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// The interpreter whose installed distributions are read when CMD is not itself a Python
-    /// (default: the interpreter the program really ran, else `python3`).
+    /// Map every process against this interpreter's installed distributions, whatever each ran
+    /// in (default: each process's own environment, from the `sys.prefix` and `sys.path` its
+    /// hook observed).
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// While the command runs, make a new report every this many seconds (0: only at exit).

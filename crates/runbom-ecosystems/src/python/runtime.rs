@@ -16,6 +16,7 @@ use runbom_model::runtime::{
 };
 use serde::Deserialize;
 
+use super::environment::{self, EnvironmentKey};
 use super::integrity::{record_sha256_hex, sha256_file};
 
 /// The hook's source, embedded at build time and written out at run time.
@@ -39,13 +40,18 @@ pub enum RuntimeError {
 }
 
 /// One observed program run: the directory its processes write into, and the installed
-/// inventory their modules are mapped against (read once, re-read only if the interpreter the
-/// program really ran differs from the one assumed).
+/// inventories their modules are mapped against — each process's own environment, from what its
+/// hook observed, read once per environment (or one interpreter's for every process, when forced).
 #[derive(Debug)]
 pub struct Session {
     dir: PathBuf,
     id: String,
-    inventory: Option<Inventory>,
+    /// Inventories read so far: ahead of the run, or for an environment a process ran in.
+    inventories: Vec<Inventory>,
+    /// Which of `inventories` each environment seen so far is mapped against.
+    fitted: HashMap<EnvironmentKey, usize>,
+    /// Every process is mapped against this interpreter's inventory (`--python`).
+    forced: Option<PathBuf>,
 }
 
 impl Session {
@@ -57,11 +63,7 @@ impl Session {
             path: dir.clone(),
             source,
         })?;
-        Ok(Self {
-            dir,
-            id,
-            inventory: None,
-        })
+        Ok(Self::at(dir, id))
     }
 
     /// An existing session directory (written by an installed hook); its name is its id.
@@ -70,10 +72,16 @@ impl Session {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        Self::at(dir.to_owned(), id)
+    }
+
+    fn at(dir: PathBuf, id: String) -> Self {
         Self {
-            dir: dir.to_owned(),
+            dir,
             id,
-            inventory: None,
+            inventories: Vec::new(),
+            fitted: HashMap::new(),
+            forced: None,
         }
     }
 
@@ -85,42 +93,89 @@ impl Session {
         &self.id
     }
 
-    /// The inventory to map against, when it was read ahead (e.g. while the program ran).
-    pub fn set_inventory(&mut self, inventory: Inventory) {
-        self.inventory = Some(inventory);
+    /// An inventory read ahead (e.g. while the program ran); used for every process it fits.
+    pub fn add_inventory(&mut self, inventory: Inventory) {
+        self.inventories.push(inventory);
+    }
+
+    /// Maps every process against `python`'s inventory, whatever it ran in.
+    pub fn force_interpreter(&mut self, python: PathBuf) {
+        self.forced = Some(python);
     }
 
     /// Reads every observation and builds the report. `python` is asked for its inventory when
-    /// no process was observed and none was set.
+    /// no process was observed and none was read ahead. An environment that cannot be read (its
+    /// interpreter or venv gone) is a problem; the other processes are still mapped.
     pub fn report(
         &mut self,
         python: &Path,
         mut context: ReportContext,
     ) -> Result<(RuntimeReport, Vec<ObservationProblem>), RuntimeError> {
-        let (observations, problems) = read_session(&self.dir)?;
-        let wanted = root_observation(&observations).map(|o| o.executable.clone());
-        let stale = match (&self.inventory, &wanted) {
-            (None, _) => true,
-            (Some(inventory), Some(wanted)) => {
-                !same_file(&inventory.interpreter.executable, wanted)
-            }
-            (Some(_), None) => false,
+        let (observations, mut problems) = read_session(&self.dir)?;
+        let assigned: Vec<usize> = match self.forced.clone() {
+            Some(forced) => vec![self.inventory_of(&forced)?; observations.len()],
+            None => observations
+                .iter()
+                .map(|o| self.inventory_for(o, &mut problems))
+                .collect(),
         };
-        if stale {
-            let python = wanted.as_deref().unwrap_or(python);
-            let interpreter = super::query_interpreter(python)?;
-            self.inventory = Some(super::read_inventory(&interpreter, &[]));
-        }
+        let fallback = match assigned.first() {
+            Some(&first) => first,
+            None if !self.inventories.is_empty() => 0,
+            None => self.inventory_of(python)?,
+        };
         if context.session_id.is_empty() {
             context.session_id = self.id.clone();
         }
-        let inventory = self.inventory.as_ref().ok_or_else(|| {
-            RuntimeError::Interpreter(super::Error::Spawn {
-                python: python.to_owned(),
-                source: std::io::ErrorKind::NotFound.into(),
-            })
-        })?;
-        Ok((build_report(inventory, &observations, context), problems))
+        let processes: Vec<(&Observation, &Inventory)> = observations
+            .iter()
+            .zip(&assigned)
+            .map(|(o, &i)| (o, &self.inventories[i]))
+            .collect();
+        let report = build_report(&processes, &self.inventories[fallback], context);
+        Ok((report, problems))
+    }
+
+    /// The inventory of the interpreter `python`, read unless it was already.
+    fn inventory_of(&mut self, python: &Path) -> Result<usize, RuntimeError> {
+        let interpreter = super::query_interpreter(python)?;
+        if let Some(i) = self
+            .inventories
+            .iter()
+            .position(|inv| inv.interpreter == interpreter)
+        {
+            return Ok(i);
+        }
+        self.inventories
+            .push(super::read_inventory(&interpreter, &[]));
+        Ok(self.inventories.len() - 1)
+    }
+
+    /// The inventory of the environment `observation` ran in: one already read that fits it,
+    /// else one read from its own `sys.path`.
+    fn inventory_for(
+        &mut self,
+        observation: &Observation,
+        problems: &mut Vec<ObservationProblem>,
+    ) -> usize {
+        let key = EnvironmentKey::of(observation);
+        if let Some(&i) = self.fitted.get(&key) {
+            return i;
+        }
+        let i = match self
+            .inventories
+            .iter()
+            .position(|inv| environment::fits(inv, observation))
+        {
+            Some(i) => i,
+            None => {
+                let inventory = read_environment(observation, problems);
+                self.inventories.push(inventory);
+                self.inventories.len() - 1
+            }
+        };
+        self.fitted.insert(key, i);
+        i
     }
 
     /// Waits, at most `limit`, until every process that marked itself running (`r<pid>`) has
@@ -161,12 +216,52 @@ fn is_alive(pid: u32) -> bool {
     })
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b
-        || fs::canonicalize(a)
-            .ok()
-            .zip(fs::canonicalize(b).ok())
-            .is_some_and(|(a, b)| a == b)
+/// The inventory of the environment a process ran in, from its observed `sys.path` (or by asking
+/// its interpreter, for a hook that did not record it). What is gone becomes a problem and an
+/// empty inventory: that process's modules are reported unowned rather than guessed.
+fn read_environment(
+    observation: &Observation,
+    problems: &mut Vec<ObservationProblem>,
+) -> Inventory {
+    if !observation.prefix.is_dir() {
+        problems.push(ObservationProblem {
+            path: observation.prefix.clone(),
+            message: format!(
+                "the environment of process {} no longer exists; its modules are reported unowned",
+                observation.pid
+            ),
+        });
+    }
+    if let Some(interpreter) = environment::observed_interpreter(observation) {
+        return super::read_inventory(&interpreter, &[]);
+    }
+    match super::query_interpreter(&observation.executable) {
+        Ok(interpreter) => super::read_inventory(&interpreter, &[]),
+        Err(err) => {
+            problems.push(ObservationProblem {
+                path: observation.executable.clone(),
+                message: format!(
+                    "cannot read the environment of process {}: {err}; its modules are reported unowned",
+                    observation.pid
+                ),
+            });
+            Inventory {
+                schema: runbom_model::inventory::INVENTORY_SCHEMA.to_owned(),
+                interpreter: runbom_model::inventory::Interpreter {
+                    executable: observation.executable.clone(),
+                    implementation: observation.implementation.clone(),
+                    version: observation.version.clone(),
+                    prefix: observation.prefix.clone(),
+                    base_prefix: observation.base_prefix.clone().unwrap_or_default(),
+                    sys_path: Vec::new(),
+                    user_site: None,
+                    is_venv: false,
+                },
+                distributions: Vec::new(),
+                problems: Vec::new(),
+            }
+        }
+    }
 }
 
 /// 16 random hex digits, for session and report ids.
@@ -198,6 +293,12 @@ pub struct Observation {
     pub implementation: String,
     pub version: String,
     pub prefix: PathBuf,
+    /// `sys.base_prefix`; differs from `prefix` in a venv.
+    #[serde(default)]
+    pub base_prefix: Option<PathBuf>,
+    /// `sys.path` as the process last saw it, absolute; empty from hooks older than this field.
+    #[serde(default)]
+    pub sys_path: Vec<PathBuf>,
     #[serde(default)]
     pub stdlib_dirs: Vec<PathBuf>,
     #[serde(default)]
@@ -312,12 +413,13 @@ pub fn read_session(
 }
 
 /// The first process of a session: the earliest whose parent is not in the session.
-pub fn root_observation(observations: &[Observation]) -> Option<&Observation> {
+pub fn root_observation<'a>(observations: &[&'a Observation]) -> Option<&'a Observation> {
     let pids: BTreeSet<u32> = observations.iter().map(|o| o.pid).collect();
     observations
         .iter()
         .find(|o| !pids.contains(&o.ppid))
         .or(observations.first())
+        .copied()
 }
 
 /// What the report says about the session beyond the observations.
@@ -338,24 +440,42 @@ pub struct ReportContext {
     pub exit_code: Option<i32>,
 }
 
-/// Builds the runtime report: every process, every installed distribution (loaded or not) with
-/// the modules of it that were loaded and their integrity against RECORD, the standard-library
-/// modules apart, and every other module as unowned.
+/// Builds the runtime report: every process, with its modules mapped against the inventory of
+/// the environment it ran in; every distribution of those inventories (loaded or not) with the
+/// modules of it that were loaded and their integrity against RECORD; the standard-library
+/// modules apart; every other module as unowned. `fallback` gives the distributions and the
+/// interpreter when no process was observed.
 pub fn build_report(
-    inventory: &Inventory,
-    observations: &[Observation],
+    processes: &[(&Observation, &Inventory)],
+    fallback: &Inventory,
     context: ReportContext,
 ) -> RuntimeReport {
-    let index = FileIndex::new(inventory);
+    let mut inventories: Vec<&Inventory> = Vec::new();
+    for (_, inventory) in processes {
+        if !inventories.iter().any(|i| std::ptr::eq(*i, *inventory)) {
+            inventories.push(inventory);
+        }
+    }
+    if inventories.is_empty() {
+        inventories.push(fallback);
+    }
+    let indexes: Vec<FileIndex> = inventories.iter().map(|i| FileIndex::new(i)).collect();
     let mut owned: HashMap<PackageKey, BTreeMap<ModuleKey, BTreeSet<u32>>> = HashMap::new();
     let mut stdlib = BTreeSet::new();
     let mut unowned: BTreeMap<ModuleKey, BTreeSet<u32>> = BTreeMap::new();
-    for observation in observations {
+    for (observation, inventory) in processes {
+        let index = inventories
+            .iter()
+            .position(|i| std::ptr::eq(*i, *inventory))
+            .map(|i| &indexes[i]);
         for (name, file) in &observation.modules {
             if is_hook_module(name, file.as_deref()) {
                 continue;
             }
-            let owner = file.as_deref().and_then(|f| index.owner_of(f));
+            let owner = file
+                .as_deref()
+                .zip(index)
+                .and_then(|(f, index)| index.owner_of(f));
             let key = (name.clone(), file.clone());
             if let Some(dist) = owner {
                 owned
@@ -371,17 +491,24 @@ pub fn build_report(
             }
         }
     }
-    let distributions = inventory
-        .active()
-        .map(|dist| {
+    let mut installed: BTreeMap<PackageKey, &InstalledDistribution> = BTreeMap::new();
+    for inventory in &inventories {
+        for dist in inventory.active() {
+            installed.entry(PackageKey::of(dist)).or_insert(dist);
+        }
+    }
+    let distributions = installed
+        .into_iter()
+        .map(|(key, dist)| {
             let modules = owned
-                .remove(&PackageKey::of(dist))
+                .remove(&key)
                 .map(|m| loaded_modules(m, Some(dist)))
                 .unwrap_or_default();
             distribution_use(dist, modules)
         })
         .collect();
-    let root = root_observation(observations);
+    let observations: Vec<&Observation> = processes.iter().map(|(o, _)| *o).collect();
+    let root = root_observation(&observations);
     RuntimeReport {
         schema: RUNTIME_REPORT_SCHEMA.to_owned(),
         report_id: context.report_id,
@@ -393,7 +520,7 @@ pub fn build_report(
         host: context.host,
         started_at: context
             .started_at
-            .or_else(|| observations.first().map(|o| rfc3339(o.started_at)))
+            .or_else(|| processes.first().map(|(o, _)| rfc3339(o.started_at)))
             .unwrap_or_else(|| context.reported_at.clone()),
         reported_at: context.reported_at,
         command: if context.command.is_empty() {
@@ -402,19 +529,19 @@ pub fn build_report(
             context.command
         },
         exit_code: context.exit_code,
-        interpreter: interpreter(inventory, root),
-        processes: observations.iter().map(process_info).collect(),
+        interpreter: interpreter(fallback, root),
+        processes: processes.iter().map(|(o, _)| process_info(o)).collect(),
         distributions,
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: loaded_modules(unowned, None),
-        hook_errors: observations.iter().map(|o| o.errors).sum(),
+        hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
     }
 }
 
 type ModuleKey = (String, Option<PathBuf>);
 
 /// Identifies one active distribution of an inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct PackageKey(String, PathBuf);
 
 impl PackageKey {

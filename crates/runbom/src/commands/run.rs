@@ -10,6 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
+use runbom_ecosystems::python::environment::guess_interpreter;
 use runbom_ecosystems::python::runtime::{
     ReportContext, Session, cached_hook_dir, precompile_hook, write_hook,
 };
@@ -38,12 +39,15 @@ fn hook_dir(session: &Session) -> anyhow::Result<(PathBuf, bool)> {
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let session = Session::create(&std::env::temp_dir())?;
+    let mut session = Session::create(&std::env::temp_dir())?;
     let (hook_dir, hook_is_cached) = hook_dir(&session)?;
+    if let Some(python) = &args.python {
+        session.force_interpreter(python.clone());
+    }
     let assumed = args
         .python
         .clone()
-        .or_else(|| python_in(&args.command[0]))
+        .or_else(|| guess_interpreter(&args.command[0]))
         .unwrap_or_else(|| PathBuf::from("python3"));
     let ahead = read_inventory_ahead(assumed.clone());
     let mut child = match Command::new(&args.command[0])
@@ -139,7 +143,7 @@ impl Reporter {
         exit_code: Option<i32>,
     ) -> anyhow::Result<runbom_model::RuntimeReport> {
         if let Some(inventory) = self.ahead.take().and_then(|h| h.join().ok()).flatten() {
-            self.session.set_inventory(inventory);
+            self.session.add_inventory(inventory);
         }
         let context = stamp(&self.base, self.sequence, complete, exit_code);
         let (report, problems) = self.session.report(&self.python, context)?;
@@ -165,12 +169,6 @@ fn read_inventory_ahead(python: PathBuf) -> thread::JoinHandle<Option<Inventory>
             .ok()
             .map(|i| read_inventory(&i, &[]))
     })
-}
-
-/// `CMD` itself when it names a Python interpreter (`python3`, `/venv/bin/python3.11`).
-fn python_in(command: &str) -> Option<PathBuf> {
-    let name = Path::new(command).file_name()?.to_str()?;
-    name.starts_with("python").then(|| PathBuf::from(command))
 }
 
 /// The hook's directory first, then the user's `PYTHONPATH` as it was.
@@ -225,19 +223,5 @@ impl SignalForwarder {
     fn stop(self) {
         self.handle.close();
         let _ = self.thread.join();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recognises_python_commands() {
-        assert_eq!(
-            python_in("/v/bin/python3.11"),
-            Some(PathBuf::from("/v/bin/python3.11"))
-        );
-        assert_eq!(python_in("pytest"), None);
     }
 }

@@ -207,3 +207,61 @@ pub fn venv_with(dir: &Path, requirement: &str) -> Option<PathBuf> {
     }
     Some(python)
 }
+
+/// A virtualenv made by `python` with `requirements` installed from PyPI, built once and kept
+/// under the target directory (`CARGO_TARGET_TMPDIR/venvs/<name>`) so later runs reuse it;
+/// `None` (with the reason printed) when PyPI is unreachable. Returns the venv's directory.
+/// Test processes building the same venv at once wait for each other (a lock directory).
+pub fn cached_venv(name: &str, python: &str, requirements: &[&str]) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("venvs");
+    std::fs::create_dir_all(&root).expect("venv cache dir");
+    let venv = root.join(name);
+    let ready = root.join(format!("{name}.ready"));
+    let lock = root.join(format!("{name}.lock"));
+    let started = std::time::Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "{} is held",
+            lock.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let built = ready.exists() || build_venv(&venv, python, requirements);
+    if built && !ready.exists() {
+        std::fs::write(&ready, requirements.join("\n")).expect("venv marker");
+    }
+    std::fs::remove_dir(&lock).expect("venv lock");
+    built.then_some(venv)
+}
+
+fn build_venv(venv: &Path, python: &str, requirements: &[&str]) -> bool {
+    let _ = std::fs::remove_dir_all(venv);
+    let status = std::process::Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv)
+        .status()
+        .expect("python -m venv");
+    assert!(status.success(), "{python} -m venv failed");
+    if requirements.is_empty() {
+        return true;
+    }
+    let install = std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(requirements)
+        .output()
+        .expect("pip install");
+    if !install.status.success() {
+        eprintln!(
+            "skipped: pip could not install {requirements:?} from PyPI (unreachable?): {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+    }
+    install.status.success()
+}

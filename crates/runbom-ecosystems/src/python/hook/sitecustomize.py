@@ -137,6 +137,19 @@ def _stdlib_dirs():
     return sorted(set(dirs))
 
 
+def _sys_path():
+    """`sys.path` made absolute: runbom reads the distributions of the environment that really
+    ran from it (a venv's `bin/python` is a link to the base interpreter's executable)."""
+    paths = []
+    for entry in list(sys.path):
+        try:
+            if isinstance(entry, str):
+                paths.append(os.path.abspath(entry or os.curdir))
+        except BaseException:
+            _state.errors += 1
+    return paths
+
+
 def _write(exited):
     session = os.environ.get("RUNBOM_SESSION_DIR")
     if not session:
@@ -154,6 +167,7 @@ def _write(exited):
         "version": "%d.%d.%d" % (info[0], info[1], info[2]),
         "prefix": sys.prefix,
         "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "sys_path": _sys_path(),
         "stdlib_dirs": _stdlib_dirs(),
         "stdlib_names": sorted(getattr(sys, "stdlib_module_names", ())),
         "builtin_names": sorted(sys.builtin_module_names),

@@ -60,6 +60,8 @@ fn observation(pid: u32, ppid: u32, modules: Vec<(&str, Option<PathBuf>)>) -> Ob
         implementation: "cpython".into(),
         version: "3.11.7".into(),
         prefix: PathBuf::from("/venv"),
+        base_prefix: Some(PathBuf::from("/usr")),
+        sys_path: Vec::new(),
         stdlib_dirs: vec![PathBuf::from("/usr/lib/python3.11")],
         stdlib_names: ["os", "json"].into_iter().map(String::from).collect(),
         builtin_names: ["sys", "builtins"].into_iter().map(String::from).collect(),
@@ -101,8 +103,8 @@ fn maps_modules_to_distributions_stdlib_and_unowned() {
         ],
     );
     let report = build_report(
+        &[(&parent, &inventory), (&child, &inventory)],
         &inventory,
-        &[parent, child],
         ReportContext {
             session_id: "s".into(),
             host: "h".into(),

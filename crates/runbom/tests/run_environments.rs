@@ -1,0 +1,253 @@
+//! `runbom run` maps each process to the environment it really ran in (from the `sys.prefix` and
+//! `sys.path` its hook observed), not to whatever `python3` is first on `PATH`: a venv's console
+//! script, pip's `#!/bin/sh` trampoline for long paths, a shell script starting two venvs, and
+//! `--python` overriding it all.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+mod common;
+
+/// `PATH` whose `python3` is the system interpreter, not the one the venvs were made with.
+const SYSTEM_PATH: &str = "/usr/bin:/bin";
+/// The interpreter the venvs are made with (pyenv's, or whatever `python3` is for the tests).
+const VENV_PYTHON: &str = "python3";
+
+/// `PATH` whose `python3` is the base interpreter of `venv`: the file its `bin/python` links
+/// to, so that comparing executables cannot tell the two environments apart.
+fn base_path(venv: &Path) -> String {
+    let base = std::fs::canonicalize(venv.join("bin/python")).expect("venv python");
+    let dir = base.parent().expect("bin dir");
+    assert!(
+        dir.join("python3").exists(),
+        "{} has no python3",
+        dir.display()
+    );
+    format!("{}:{SYSTEM_PATH}", dir.display())
+}
+
+fn run(dir: &Path, extra: &[&str], command: &[&str]) -> (Output, Value) {
+    run_with_path(dir, SYSTEM_PATH, extra, command)
+}
+
+fn run_with_path(dir: &Path, path: &str, extra: &[&str], command: &[&str]) -> (Output, Value) {
+    let report = dir.join("r.json");
+    let out = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("RUNBOM_DISABLE")
+        .env_remove("PYTHONPATH")
+        .env("PATH", path)
+        .current_dir(dir)
+        .args(["run", "--report"])
+        .arg(&report)
+        .args(extra)
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("runbom run");
+    let json = std::fs::read(&report)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    (out, json)
+}
+
+fn site_packages(venv: &Path) -> PathBuf {
+    let lib = venv.join("lib");
+    let version = std::fs::read_dir(&lib)
+        .expect("venv lib")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("python"))
+        .expect("lib/pythonX.Y");
+    version.path().join("site-packages")
+}
+
+fn distributions(report: &Value) -> &Vec<Value> {
+    report["distributions"].as_array().expect("distributions")
+}
+
+fn distribution<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
+    distributions(report)
+        .iter()
+        .filter(|d| d["normalized_name"] == name)
+        .collect()
+}
+
+fn unowned(report: &Value) -> Vec<String> {
+    report["unowned_modules"]
+        .as_array()
+        .expect("unowned_modules")
+        .iter()
+        .filter_map(|m| m["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A name long enough that pip writes its `#!/bin/sh` + `exec` trampoline (a shebang holds 127).
+const LONG: &str = "a-venv-whose-path-is-longer-than-a-shebang-line-may-be-so-pip-writes-the-sh-trampoline-instead-of-a-plain-python-shebang";
+
+#[test]
+fn a_console_script_is_mapped_to_its_own_venv_not_to_python3_on_path() {
+    let Some(venv) = common::cached_venv(LONG, VENV_PYTHON, &["pyflakes==3.2.0"]) else {
+        return;
+    };
+    let script = venv.join("bin/pyflakes");
+    let first_line = std::fs::read_to_string(&script).expect("console script");
+    assert!(
+        first_line.starts_with("#!/bin/sh\n'''exec' "),
+        "pip wrote a plain shebang; the path is too short to test the trampoline"
+    );
+    for path in [base_path(&venv), SYSTEM_PATH.to_owned()] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+        let (out, report) = run_with_path(
+            tmp.path(),
+            &path,
+            &[],
+            &[script.to_str().expect("utf-8 path"), "mod.py"],
+        );
+        assert_maps_pyflakes_to(&venv, &out, &report);
+    }
+}
+
+fn assert_maps_pyflakes_to(venv: &Path, out: &Output, report: &Value) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "pyflakes finds the unused import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'os' imported but unused"));
+    let site = site_packages(venv);
+    let pyflakes = distribution(report, "pyflakes");
+    assert_eq!(pyflakes.len(), 1, "{:#}", report["distributions"]);
+    assert_eq!(pyflakes[0]["location"], site.to_str().expect("utf-8 path"));
+    let modules = pyflakes[0]["modules"].as_array().expect("modules");
+    assert!(
+        modules.iter().any(|m| m["name"] == "pyflakes.checker"),
+        "{modules:?}"
+    );
+    assert!(
+        unowned(report).iter().all(|m| !m.starts_with("pyflakes")),
+        "{:?}",
+        unowned(report)
+    );
+    assert!(
+        distributions(report)
+            .iter()
+            .all(|d| d["location"] == site.to_str().expect("utf-8 path")),
+        "only the venv's distributions: {:#}",
+        report["distributions"]
+    );
+}
+
+#[test]
+fn a_shell_script_starting_two_venvs_gets_each_process_mapped_to_its_own() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut venvs = Vec::new();
+    for (name, version) in [("alpha", "1.0"), ("beta", "2.0")] {
+        let venv = tmp.path().join(format!("venv-{name}"));
+        let status = std::process::Command::new(VENV_PYTHON)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(status.success());
+        // The same distribution in both, at another version: only the right venv can own it.
+        common::write_distribution(
+            &site_packages(&venv),
+            "shared-lib",
+            version,
+            &[(
+                "shared_lib/__init__.py",
+                &format!("VERSION = '{version}'\n"),
+            )],
+        );
+        venvs.push(venv);
+    }
+    let script = tmp.path().join("both.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{}/bin/python -c 'import shared_lib; print(shared_lib.VERSION)'\n\
+             exec {}/bin/python -c 'import shared_lib; print(shared_lib.VERSION)'\n",
+            venvs[0].display(),
+            venvs[1].display()
+        ),
+    )
+    .expect("script");
+    let path = base_path(&venvs[0]);
+    let (out, report) = run_with_path(
+        tmp.path(),
+        &path,
+        &[],
+        &["sh", script.to_str().expect("utf-8 path")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1.0\n2.0\n");
+    let processes = report["processes"].as_array().expect("processes");
+    assert_eq!(processes.len(), 2, "{processes:#?}");
+    let shared = distribution(&report, "shared-lib");
+    assert_eq!(
+        shared.len(),
+        2,
+        "one per venv: {:#}",
+        report["distributions"]
+    );
+    for (venv, version) in venvs.iter().zip(["1.0", "2.0"]) {
+        let dist = shared
+            .iter()
+            .find(|d| d["version"] == version)
+            .expect("version");
+        assert_eq!(
+            dist["location"],
+            site_packages(venv).to_str().expect("utf-8 path")
+        );
+        let modules = dist["modules"].as_array().expect("modules");
+        assert_eq!(modules.len(), 1, "{dist:#}");
+        assert_eq!(modules[0]["integrity"]["status"], "verified");
+        let pids = modules[0]["pids"].as_array().expect("pids");
+        assert_eq!(pids.len(), 1, "loaded by one process only: {dist:#}");
+    }
+    assert_eq!(unowned(&report), ["__main__"], "`-c` has no file");
+}
+
+#[test]
+fn python_overrides_the_observed_environment() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let venv = tmp.path().join("venv");
+    let status = std::process::Command::new(VENV_PYTHON)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .expect("python3 -m venv");
+    assert!(status.success());
+    common::write_distribution(
+        &site_packages(&venv),
+        "only-here",
+        "1.0",
+        &[("only_here.py", "")],
+    );
+    let python = venv.join("bin/python");
+    let (out, report) = run(
+        tmp.path(),
+        &["--python", "/usr/bin/python3"],
+        &[
+            python.to_str().expect("utf-8 path"),
+            "-c",
+            "import only_here",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(distribution(&report, "only-here").is_empty());
+    assert!(unowned(&report).contains(&"only_here".to_owned()));
+}
