@@ -13,6 +13,9 @@
 //!   pre-releases.
 //! - `pep440_rs` accepts non-ASCII letters that `packaging` rejects (`1.0+İ`); they are rejected
 //!   here first.
+//! - `packaging`'s release numbers are Python integers, unbounded (PyPI holds
+//!   `20210609131134657401`); `pep440_rs` stores `u64`. A release with a wider number is kept
+//!   here as decimal digits beside a `pep440_rs` version holding `u64::MAX` in its place.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -24,28 +27,190 @@ use runbom_model::Ecosystem;
 use crate::VersionError;
 
 /// A PEP 440 version.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pep440Version(Version);
+#[derive(Debug, Clone)]
+pub struct Pep440Version {
+    version: Version,
+    /// The release numbers as decimal digits without leading zeros, kept only when one of them
+    /// does not fit a `u64` (`version` then holds `u64::MAX` in its place).
+    wide_release: Option<Box<[Box<str>]>>,
+}
 
 impl Pep440Version {
     pub fn parse(input: &str) -> Result<Self, VersionError> {
-        parse_version(input, "version").map(Self)
+        parse_wide(input, "version")
     }
 
-    /// The `pep440_rs` version, for callers that need its accessors.
+    /// The `pep440_rs` version, for callers that need its accessors (a release number wider
+    /// than a `u64` reads as `u64::MAX` there).
     pub fn as_pep440(&self) -> &Version {
-        &self.0
+        &self.version
     }
 
     /// A pre-release or dev release, as `packaging`'s `Version.is_prerelease`.
     pub fn is_prerelease(&self) -> bool {
-        self.0.any_prerelease()
+        self.version.any_prerelease()
     }
+
+    fn narrow(version: Version) -> Self {
+        Self {
+            version,
+            wide_release: None,
+        }
+    }
+
+    /// The same version changed by `change` in anything but its release numbers.
+    fn map(&self, change: impl FnOnce(Version) -> Version) -> Self {
+        Self {
+            version: change(self.version.clone()),
+            wide_release: self.wide_release.clone(),
+        }
+    }
+
+    /// The release numbers as written (normalised digits), trailing zeros kept.
+    fn release_numbers(&self) -> Vec<String> {
+        match &self.wide_release {
+            Some(wide) => wide.iter().map(|d| d.to_string()).collect(),
+            None => self.version.release().iter().map(u64::to_string).collect(),
+        }
+    }
+
+    /// The release numbers as digits, trailing zeros trimmed (`1.0.0` is `1`).
+    fn release_digits(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let mut digits: Vec<std::borrow::Cow<'_, str>> = match &self.wide_release {
+            Some(wide) => wide
+                .iter()
+                .map(|d| std::borrow::Cow::Borrowed(&**d))
+                .collect(),
+            None => self
+                .version
+                .release()
+                .iter()
+                .map(|n| std::borrow::Cow::Owned(n.to_string()))
+                .collect(),
+        };
+        while digits.len() > 1 && digits.last().is_some_and(|d| d == "0") {
+            digits.pop();
+        }
+        digits
+    }
+}
+
+impl PartialEq for Pep440Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Pep440Version {}
+
+impl std::hash::Hash for Pep440Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.version.hash(state);
+        if self.wide_release.is_some() {
+            self.release_digits().hash(state);
+        }
+    }
+}
+
+impl PartialOrd for Pep440Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pep440Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if self.wide_release.is_none() && other.wide_release.is_none() {
+            return self.version.cmp(&other.version);
+        }
+        let rest = |v: &Version| v.clone().with_release([0]);
+        self.version
+            .epoch()
+            .cmp(&other.version.epoch())
+            .then_with(|| cmp_releases(&self.release_digits(), &other.release_digits()))
+            .then_with(|| rest(&self.version).cmp(&rest(&other.version)))
+    }
+}
+
+/// Compares trimmed release numbers given as digits without leading zeros.
+fn cmp_releases<S: AsRef<str>>(a: &[S], b: &[S]) -> Ordering {
+    let number = |d: &str| (d.len(), d.to_owned());
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).map_or("0", |d| d.as_ref());
+        let y = b.get(i).map_or("0", |d| d.as_ref());
+        match number(x).cmp(&number(y)) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    Ordering::Equal
+}
+
+/// Parses a version whose release numbers may be wider than a `u64`: those are replaced by
+/// `u64::MAX` for `pep440_rs` and kept as digits.
+fn parse_wide(input: &str, what: &'static str) -> Result<Pep440Version, VersionError> {
+    let Some((release, narrowed)) = widen_release(input) else {
+        return parse_version(input, what).map(Pep440Version::narrow);
+    };
+    let version = parse_version(&narrowed, what)?;
+    Ok(Pep440Version {
+        version,
+        wide_release: Some(release),
+    })
+}
+
+/// When `input`'s release holds a number wider than a `u64`: its release numbers (as digits
+/// without leading zeros) and `input` with those numbers replaced by `u64::MAX`.
+fn widen_release(input: &str) -> Option<(Box<[Box<str>]>, String)> {
+    let trimmed = input.trim();
+    let body = trimmed.strip_prefix(['v', 'V']).unwrap_or(trimmed);
+    let prefix_len = trimmed.len() - body.len();
+    let release_start = body.find('!').map_or(0, |bang| bang + 1);
+    let release_len = body[release_start..]
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len() - release_start);
+    let release = body[release_start..release_start + release_len].trim_end_matches('.');
+    let numbers: Vec<&str> = release.split('.').collect();
+    if numbers.iter().any(|n| n.is_empty()) || numbers.iter().all(|n| n.parse::<u64>().is_ok()) {
+        return None;
+    }
+    let digits: Box<[Box<str>]> = numbers
+        .iter()
+        .map(|n| {
+            let n = n.trim_start_matches('0');
+            Box::from(if n.is_empty() { "0" } else { n })
+        })
+        .collect();
+    let narrowed_release: Vec<String> = numbers
+        .iter()
+        .map(|n| {
+            n.parse::<u64>()
+                .map_or_else(|_| u64::MAX.to_string(), |_| (*n).to_owned())
+        })
+        .collect();
+    let start = prefix_len + release_start;
+    let narrowed = format!(
+        "{}{}{}",
+        &trimmed[..start],
+        narrowed_release.join("."),
+        &trimmed[start + release.len()..]
+    );
+    Some((digits, narrowed))
 }
 
 impl fmt::Display for Pep440Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        let Some(wide) = &self.wide_release else {
+            return self.version.fmt(f);
+        };
+        let release = wide.join(".");
+        let narrow = self.version.release().iter().map(u64::to_string);
+        let narrow = narrow.collect::<Vec<_>>().join(".");
+        let text = self.version.to_string();
+        match text.find(&narrow) {
+            Some(at) => write!(f, "{}{release}{}", &text[..at], &text[at + narrow.len()..]),
+            None => f.write_str(&text),
+        }
     }
 }
 
@@ -155,9 +320,16 @@ impl Operator {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
     /// A full version; `has_local` says whether the specifier spelled a `+local` label.
-    Version { version: Version, has_local: bool },
-    /// `==V.*` / `!=V.*`: the release prefix `V`.
-    Prefix(Version),
+    Version {
+        version: Pep440Version,
+        has_local: bool,
+    },
+    /// `~=V` (from `V`) and `==V.*` / `!=V.*` (from `V.dev0`): up to the next release prefix's
+    /// `.dev0` (`~=1.4.2` below `1.5.dev0`, `==1.2.*` below `1.3.dev0`).
+    Range {
+        from: Pep440Version,
+        below: Pep440Version,
+    },
     /// `===text`: compared as a string.
     Text(String),
 }
@@ -177,29 +349,24 @@ impl Pep440Specifier {
 
     /// Whether `version` satisfies this specifier, ignoring any pre-release policy.
     pub fn contains(&self, version: &Pep440Version) -> bool {
-        let v = &version.0;
+        let v = version;
         match (&self.target, self.operator) {
             (Target::Text(text), _) => v.to_string().eq_ignore_ascii_case(text),
-            (Target::Prefix(base), Operator::Equal) => in_prefix(v, base),
-            (Target::Prefix(base), _) => !in_prefix(v, base),
+            (Target::Range { from, below }, Operator::NotEqual) => !(v >= from && v < below),
+            (Target::Range { from, below }, _) => v >= from && v < below,
             (Target::Version { version: spec, .. }, Operator::GreaterEqual) => v >= spec,
             (Target::Version { version: spec, .. }, Operator::LessEqual) => {
                 v <= spec || same_public(v, spec)
             }
             (Target::Version { version: spec, .. }, Operator::Less) => {
-                let bound = if spec.any_prerelease() {
+                let bound = if spec.is_prerelease() {
                     spec.clone()
                 } else {
-                    spec.clone().with_dev(Some(0)).without_local()
+                    spec.map(|s| s.with_dev(Some(0)).without_local())
                 };
                 v < &bound
             }
             (Target::Version { version: spec, .. }, Operator::Greater) => greater(v, spec),
-            (Target::Version { version: spec, .. }, Operator::Compatible) => {
-                let release = spec.release();
-                let prefix = &release[..release.len() - 1];
-                v >= spec && v < &next_prefix_dev0(spec.epoch(), prefix)
-            }
             (
                 Target::Version {
                     version: spec,
@@ -214,7 +381,7 @@ impl Pep440Specifier {
                 };
                 equal == (self.operator == Operator::Equal)
             }
-            (Target::Version { .. }, Operator::Arbitrary) => false,
+            (Target::Version { .. }, Operator::Compatible | Operator::Arbitrary) => false,
         }
     }
 
@@ -235,59 +402,71 @@ impl fmt::Display for Pep440Specifier {
 
 /// `v` has the same epoch, release (ignoring trailing zeros), pre, post and dev as `spec`, and
 /// so differs at most in its local label: `packaging`'s "local family" of `spec`.
-fn same_public(v: &Version, spec: &Version) -> bool {
-    v.epoch() == spec.epoch()
-        && trim(v.release()) == trim(spec.release())
-        && v.pre() == spec.pre()
-        && v.post() == spec.post()
-        && v.dev() == spec.dev()
+fn same_public(v: &Pep440Version, spec: &Pep440Version) -> bool {
+    let (a, b) = (v.as_pep440(), spec.as_pep440());
+    a.epoch() == b.epoch()
+        && v.release_digits() == spec.release_digits()
+        && a.pre() == b.pre()
+        && a.post() == b.post()
+        && a.dev() == b.dev()
 }
 
 /// `>V`: above `V` and not a post-release or local version of `V` (unless `V` is a post or dev
 /// release, which have their own next version).
-fn greater(v: &Version, spec: &Version) -> bool {
-    if let Some(dev) = spec.dev() {
-        return v >= &spec.clone().with_dev(Some(dev + 1)).without_local();
+fn greater(v: &Pep440Version, spec: &Pep440Version) -> bool {
+    let s = spec.as_pep440();
+    if let Some(dev) = s.dev() {
+        return v >= &spec.map(|s| s.with_dev(Some(dev + 1)).without_local());
     }
-    if let Some(post) = spec.post() {
+    if let Some(post) = s.post() {
         return v
-            >= &spec
-                .clone()
-                .with_post(Some(post + 1))
-                .with_dev(Some(0))
-                .without_local();
+            >= &spec.map(|s| {
+                s.with_post(Some(post + 1))
+                    .with_dev(Some(0))
+                    .without_local()
+            });
     }
     if v <= spec {
         return false;
     }
-    !(v.epoch() == spec.epoch()
-        && trim(v.release()) == trim(spec.release())
-        && v.pre() == spec.pre())
+    !(v.as_pep440().epoch() == s.epoch()
+        && v.release_digits() == spec.release_digits()
+        && v.as_pep440().pre() == s.pre())
 }
 
-/// `==V.*`: from `V.dev0` (inclusive) to the next prefix's `.dev0` (exclusive).
-fn in_prefix(v: &Version, base: &Version) -> bool {
-    let lower = Version::new(base.release().iter().copied())
-        .with_epoch(base.epoch())
-        .with_dev(Some(0));
-    v >= &lower && v < &next_prefix_dev0(base.epoch(), base.release())
+/// `V.dev0` of a release prefix `V` (`1.2` -> `1.2.dev0`): the first version `==V.*` holds.
+fn prefix_dev0(base: &Pep440Version) -> Pep440Version {
+    base.map(|b| {
+        Version::new(b.release().iter().copied())
+            .with_epoch(b.epoch())
+            .with_dev(Some(0))
+    })
 }
 
-/// `1.2` -> `1.3.dev0`.
-fn next_prefix_dev0(epoch: u64, release: &[u64]) -> Version {
-    let mut next = release.to_vec();
-    if let Some(last) = next.last_mut() {
-        *last = last.saturating_add(1);
+/// The first `len` release numbers of `version` with the last one incremented, as `.dev0`
+/// (`1.2`, 2 -> `1.3.dev0`): the first version above that release prefix.
+fn next_prefix_dev0(version: &Pep440Version, len: usize) -> Pep440Version {
+    let mut numbers = version.release_numbers();
+    numbers.truncate(len);
+    if let Some(last) = numbers.last_mut() {
+        *last = increment_decimal(last);
     }
-    Version::new(next).with_epoch(epoch).with_dev(Some(0))
+    let text = format!("{}!{}.dev0", version.as_pep440().epoch(), numbers.join("."));
+    parse_wide(&text, "specifier").unwrap_or_else(|_| prefix_dev0(version))
 }
 
-fn trim(release: &[u64]) -> &[u64] {
-    let mut end = release.len();
-    while end > 1 && release[end - 1] == 0 {
-        end -= 1;
+/// `"199"` -> `"200"`: a decimal number of any size plus one.
+fn increment_decimal(digits: &str) -> String {
+    let mut bytes = digits.as_bytes().to_vec();
+    for byte in bytes.iter_mut().rev() {
+        if *byte == b'9' {
+            *byte = b'0';
+        } else {
+            *byte += 1;
+            return String::from_utf8(bytes).unwrap_or_default();
+        }
     }
-    &release[..end]
+    format!("1{}", String::from_utf8(bytes).unwrap_or_default())
 }
 
 /// A comma-separated set of PEP 440 specifiers (`>=1.0,!=1.3.*,<2`); the empty set contains
@@ -420,7 +599,7 @@ fn parse_specifier(input: &str, start: usize, part: &str) -> Result<Pep440Specif
         });
     }
     let parse = |text: &str| {
-        parse_version(text, "specifier").map_err(|err| {
+        parse_wide(text, "specifier").map_err(|err| {
             let span = err.span();
             error(version_at + span.start, version_at + span.end, err.reason())
         })
@@ -434,21 +613,26 @@ fn parse_specifier(input: &str, start: usize, part: &str) -> Result<Pep440Specif
             ));
         }
         let base = parse(prefix)?;
-        if base.any_prerelease() || base.is_post() || base.is_local() {
+        let plain = base.as_pep440();
+        if plain.any_prerelease() || plain.is_post() || plain.is_local() {
             return Err(error(
                 version_at,
                 version_end,
                 "a `.*` prefix may only hold an epoch and release numbers",
             ));
         }
+        let below = next_prefix_dev0(&base, base.release_numbers().len());
         return Ok(Pep440Specifier {
             operator: *operator,
-            target: Target::Prefix(base),
+            target: Target::Range {
+                from: prefix_dev0(&base),
+                below,
+            },
             text,
         });
     }
     let version = parse(version_text)?;
-    let has_local = version.is_local();
+    let has_local = version.as_pep440().is_local();
     if has_local && !matches!(operator, Operator::Equal | Operator::NotEqual) {
         let plus = version_text.find('+').unwrap_or(0);
         return Err(error(
@@ -457,16 +641,25 @@ fn parse_specifier(input: &str, start: usize, part: &str) -> Result<Pep440Specif
             "a local version label is only allowed with `==` and `!=`",
         ));
     }
-    if *operator == Operator::Compatible && version.release().len() < 2 {
+    let release_len = version.release_numbers().len();
+    if *operator == Operator::Compatible && release_len < 2 {
         return Err(error(
             version_at,
             version_end,
             "`~=` needs at least two release numbers",
         ));
     }
+    let target = if *operator == Operator::Compatible {
+        Target::Range {
+            below: next_prefix_dev0(&version, release_len - 1),
+            from: version,
+        }
+    } else {
+        Target::Version { version, has_local }
+    };
     Ok(Pep440Specifier {
         operator: *operator,
-        target: Target::Version { version, has_local },
+        target,
         text,
     })
 }
@@ -548,5 +741,39 @@ mod tests {
         let err = Pep440Version::parse("1.0foo").unwrap_err();
         assert_eq!(&err.input()[err.span()], "foo");
         assert!(err.to_string().contains("^^^"), "{err}");
+    }
+
+    /// PyPI holds `20210609131134657401` (wider than a `u64`); `packaging` orders it as any
+    /// other integer.
+    #[test]
+    fn orders_release_numbers_wider_than_a_u64() {
+        let huge = v("20210609131134657401");
+        assert_eq!(huge.to_string(), "20210609131134657401");
+        assert!(huge > v("18446744073709551615"));
+        assert!(huge > v("2021.6.9"));
+        assert!(v("20210609131134657400") < huge);
+        assert!(v("20210609131134657401.post1") > huge);
+        assert!(v("20210609131134657401rc1") < huge);
+        assert_eq!(v("020210609131134657401.0"), huge);
+        assert!(v("1!0") > huge);
+        assert!(v("1.99999999999999999999999") > v("1.99999999999999999999998"));
+        assert!(v("1.99999999999999999999999") < v("2"));
+        let hashed: std::collections::HashSet<Pep440Version> =
+            [v("20210609131134657401"), v("20210609131134657401.0")].into();
+        assert_eq!(hashed.len(), 1);
+    }
+
+    #[test]
+    fn matches_specifiers_with_wide_release_numbers() {
+        let huge = v("20210609131134657401");
+        assert!(set(">=20210609131134657400").contains(&huge));
+        assert!(!set(">20210609131134657401").contains(&huge));
+        assert!(set("<20210609131134657402").contains(&huge));
+        assert!(set("==20210609131134657401.*").contains(&v("20210609131134657401.3")));
+        assert!(!set("==20210609131134657401.*").contains(&v("20210609131134657402")));
+        assert!(set("~=1.99999999999999999999.0").contains(&v("1.99999999999999999999.7")));
+        assert!(!set("~=1.99999999999999999999.0").contains(&v("1.100000000000000000000")));
+        assert!(set("<=20210609131134657401").contains(&v("20210609131134657401+local")));
+        assert!(set("!=20210609131134657401").contains(&v("1.0")));
     }
 }

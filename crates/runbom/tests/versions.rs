@@ -36,6 +36,20 @@ fn sort_pypi() {
     ");
 }
 
+/// A real PyPI release wider than a `u64`, ordered as `packaging` orders it.
+#[test]
+fn sort_pypi_release_numbers_of_any_size() {
+    insta::assert_snapshot!(run(&["versions", "sort", "--ecosystem", "PyPI"], "20210609131134657401\n2021.6.9\n18446744073709551616rc1\n20210609131134657400.post1\n"), @r"
+    exit: 0
+    --- stdout
+    2021.6.9
+    18446744073709551616rc1
+    20210609131134657400.post1
+    20210609131134657401
+    --- stderr
+    ");
+}
+
 #[test]
 fn sort_go_mixes_v_prefixes_and_pseudo_versions() {
     insta::assert_snapshot!(run(&["versions", "sort", "-e", "go"], "v1.10.0\n1.9.0\nv1.9.1-0.20220101000000-abcdef123456\nv2.0.0+incompatible\n0.0.0-20200101000000-abcdef123456\n"), @r"
