@@ -298,12 +298,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub sender: SenderArgs,
     /// The command to run, after `--`.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 

@@ -432,3 +432,38 @@ fn the_installed_hook_reports_a_program_started_without_runbom() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn an_unknown_option_before_the_command_is_a_usage_error() {
+    let out = runbom()
+        .args(["run", "--bogus", "--", "python3", "-c", "print(1)"])
+        .output()
+        .expect("runbom run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "the command must not run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unexpected argument '--bogus'"), "{stderr}");
+}
+
+#[test]
+fn options_after_the_command_belong_to_the_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = runbom()
+        .current_dir(tmp.path())
+        .args([
+            "run",
+            "python3",
+            "-c",
+            "import sys; print(sys.argv[1:])",
+            "-x",
+            "--y",
+        ])
+        .output()
+        .expect("runbom run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "['-x', '--y']\n");
+}
