@@ -468,14 +468,22 @@ pub fn build_report(
             .iter()
             .position(|i| std::ptr::eq(*i, *inventory))
             .map(|i| &indexes[i]);
+        let owners_by_file: HashMap<&str, &InstalledDistribution> = observation
+            .modules
+            .iter()
+            .filter_map(|(name, file)| {
+                let owner = index?.owner_of(file.as_deref()?)?;
+                Some((name.as_str(), owner))
+            })
+            .collect();
         for (name, file) in &observation.modules {
             if is_hook_module(name, file.as_deref()) {
                 continue;
             }
-            let owner = file
-                .as_deref()
-                .zip(index)
-                .and_then(|(f, index)| index.owner_of(f));
+            let owner = match file {
+                Some(_) => owners_by_file.get(name.as_str()).copied(),
+                None => nearest_owned_parent(name, &owners_by_file),
+            };
             let key = (name.clone(), file.clone());
             if let Some(dist) = owner {
                 owned
@@ -555,6 +563,22 @@ fn is_hook_module(name: &str, file: Option<&Path>) -> bool {
     name == "_runbom_hook"
         || (name == "sitecustomize"
             && file.is_some_and(|f| fs::read_to_string(f).is_ok_and(|text| text == HOOK_SOURCE)))
+}
+
+/// The owner of a module that has no file of its own (`urllib3.packages.six.moves`, made by
+/// six's importer inside urllib3): the distribution of its nearest parent package that has one.
+fn nearest_owned_parent<'a>(
+    name: &str,
+    owners: &HashMap<&str, &'a InstalledDistribution>,
+) -> Option<&'a InstalledDistribution> {
+    let mut parent = name;
+    while let Some((up, _)) = parent.rsplit_once('.') {
+        if let Some(owner) = owners.get(up) {
+            return Some(owner);
+        }
+        parent = up;
+    }
+    None
 }
 
 fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool {

@@ -140,6 +140,40 @@ fn maps_modules_to_distributions_stdlib_and_unowned() {
     assert_eq!(never, ["unused_dist"]);
 }
 
+/// `urllib3.packages.six.moves` has no file: six's importer inside urllib3 made it. It belongs
+/// to the nearest parent package that has an owner, not to "unknown code".
+#[test]
+fn a_module_without_a_file_belongs_to_its_nearest_owned_parent() {
+    let (dir, inventory) = site();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    let process = observation(
+        10,
+        1,
+        vec![
+            ("demo", Some(site.join("demo/__init__.py"))),
+            ("demo.moves", None),
+            ("demo.moves.urllib", None),
+            ("elsewhere.moves", None),
+            ("__main__", None),
+        ],
+    );
+    let report = build_report(
+        &[(&process, &inventory)],
+        &inventory,
+        ReportContext::default(),
+    );
+    let demo = &report.distributions[0];
+    let names: Vec<&str> = demo.modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["demo", "demo.moves", "demo.moves.urllib"]);
+    assert_eq!(demo.modules[1].file, None);
+    let unowned: Vec<&str> = report
+        .unowned_modules
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(unowned, ["__main__", "elsewhere.moves"]);
+}
+
 #[test]
 fn reads_a_session_and_reports_a_malformed_observation() {
     let dir = tempfile::tempdir().unwrap();
