@@ -1,6 +1,11 @@
 //! verify: the expected inventory (SBOM, lockfile) held against what runtime reports saw loaded,
 //! what is installed, and what the installed files are — as findings with stable kebab-case
-//! codes (`unexpected`, `drift`, `missing`, `unknown-code`, `tampered`).
+//! codes (`unexpected`, `drift`, `missing`, `unknown-code`, `tampered`, `tooling`).
+//!
+//! `pip freeze` leaves out the installer's own tooling (pip, setuptools, wheel, distribute), so a
+//! venv built from its own freeze holds them unlisted; they are `tooling` notes, which do not
+//! fail, unless the program really used them (setuptools' `distutils-precedence.pth` importing
+//! `_distutils_hack` at every start is not use) or the user asked for strictness.
 //!
 //! Traps: a lockfile may pin one name several times under different environment markers, so a
 //! version is accepted when *any* entry that applies here accepts it. Expected components of
@@ -33,15 +38,17 @@ pub enum FindingCode {
     Missing,
     UnknownCode,
     Tampered,
+    Tooling,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 5] = [
+    pub const ALL: [FindingCode; 6] = [
         FindingCode::Unexpected,
         FindingCode::Drift,
         FindingCode::Missing,
         FindingCode::UnknownCode,
         FindingCode::Tampered,
+        FindingCode::Tooling,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +58,7 @@ impl FindingCode {
             FindingCode::Missing => "missing",
             FindingCode::UnknownCode => "unknown-code",
             FindingCode::Tampered => "tampered",
+            FindingCode::Tooling => "tooling",
         }
     }
 
@@ -70,6 +78,9 @@ impl FindingCode {
             FindingCode::Tampered => {
                 "An installed file differs from its RECORD (or the archive from the lockfile's hash), or a file no RECORD lists sits inside a distribution."
             }
+            FindingCode::Tooling => {
+                "Installer tooling (pip, setuptools, wheel, distribute) is installed but not listed, as `pip freeze` leaves it out; a note unless strict."
+            }
         }
     }
 }
@@ -80,12 +91,28 @@ impl fmt::Display for FindingCode {
     }
 }
 
-/// How serious a finding is; every finding makes `runbom verify` exit 1.
+/// How serious a finding is; every finding but a note makes `runbom verify` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     Error,
     Warning,
+    Note,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+
+    /// Whether a finding at this level makes `verify` fail.
+    pub fn fails(self) -> bool {
+        self != Level::Note
+    }
 }
 
 /// Whether a distribution was seen loaded or only installed.
@@ -195,7 +222,16 @@ pub struct VerifyOptions<'a> {
     pub first_party: &'a [PathBuf],
     /// Distributions never reported as `unexpected`, `drift` or `missing`.
     pub ignore: &'a [PackageName],
+    /// Unlisted installer tooling is `unexpected` like anything else, not a `tooling` note.
+    pub strict_tooling: bool,
 }
+
+/// What `pip freeze` leaves out by convention (pip's `_internal/operations/freeze.py`).
+const INSTALLER_TOOLING: [&str; 4] = ["pip", "setuptools", "wheel", "distribute"];
+
+/// Modules a tooling distribution's own `.pth` file imports at every interpreter start: loading
+/// them is not use of the tool.
+const TOOLING_PTH_MODULES: [&str; 1] = ["_distutils_hack"];
 
 /// One distribution (name and version) as observed, over every source.
 #[derive(Debug, Default)]
@@ -225,7 +261,7 @@ pub fn verify(
             None => findings.extend(
                 versions
                     .iter()
-                    .map(|(v, o)| unexpected(expected, name, v, o)),
+                    .map(|(v, o)| unexpected(expected, name, v, o, options.strict_tooling)),
             ),
             Some(entries) => {
                 let applicable = applicable(entries, options.environment);
@@ -429,7 +465,20 @@ fn unexpected(
     name: &PackageName,
     version: &str,
     seen: &ObservedDistribution,
+    strict_tooling: bool,
 ) -> Finding {
+    if !strict_tooling && is_unused_tooling(name, seen) {
+        let message = format!(
+            "`{name}` {version} is installer tooling that `{}` does not list, as `pip freeze` \
+             leaves it out; not used by the program (strict: `--strict-tooling`)",
+            expected.source
+        );
+        return with_observation(
+            Finding::new(FindingCode::Tooling, Level::Note, name.as_str(), message),
+            version,
+            seen,
+        );
+    }
     let (level, what) = if seen.running {
         (Level::Error, "is running")
     } else {
@@ -444,6 +493,16 @@ fn unexpected(
         version,
         seen,
     )
+}
+
+/// Installer tooling the program did not use: installed only, or loaded only through its own
+/// `.pth` hook.
+fn is_unused_tooling(name: &PackageName, seen: &ObservedDistribution) -> bool {
+    INSTALLER_TOOLING.contains(&name.as_str())
+        && seen
+            .modules
+            .iter()
+            .all(|m| TOOLING_PTH_MODULES.contains(&m.as_str()))
 }
 
 fn drift(

@@ -7,6 +7,7 @@ use runbom_model::expected::{
 };
 use serde::Deserialize;
 
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, purl};
 
 const SUPPORTED: &str = "1.4, 1.5, 1.6";
@@ -70,10 +71,12 @@ impl InventoryReader for CycloneDxJson {
         "cyclonedx/json"
     }
 
-    fn detect(&self, path: &Path, contents: &str) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        name.ends_with(".cdx.json")
-            || (name.ends_with(".json") && contents.contains("\"bomFormat\""))
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.json_with("bomFormat")
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name.ends_with(".cdx.json") || name == "bom.json"
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {
@@ -166,13 +169,7 @@ mod tests {
     use crate::testdata;
 
     fn read(name: &str) -> Result<ExpectedInventory, SourceError> {
-        let path = testdata::path(name);
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(
-            CycloneDxJson.detect(&path, &contents),
-            "{name} not detected"
-        );
-        CycloneDxJson.read(&path, &contents)
+        testdata::read(&CycloneDxJson, name)
     }
 
     #[test]

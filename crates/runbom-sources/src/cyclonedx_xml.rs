@@ -14,6 +14,7 @@ use runbom_model::expected::{
 };
 
 use crate::error::line_column;
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, purl};
 
 #[derive(Debug)]
@@ -57,10 +58,21 @@ impl InventoryReader for CycloneDxXml {
         "cyclonedx/xml"
     }
 
-    fn detect(&self, path: &Path, contents: &str) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        name.ends_with(".cdx.xml")
-            || (name.ends_with(".xml") && contents.contains(NAMESPACE_PREFIX))
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        match shape {
+            Shape::Xml { root, namespace } if root == "bom" => match namespace {
+                Some(ns) if ns.starts_with(NAMESPACE_PREFIX) => Ok(()),
+                _ => Err(format!(
+                    "a `<bom>` outside the namespace {NAMESPACE_PREFIX}"
+                )),
+            },
+            Shape::Xml { root, .. } => Err(format!("an XML document of `<{root}>`, not `<bom>`")),
+            _ => Err("not XML".to_owned()),
+        }
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name.ends_with(".cdx.xml") || name == "bom.xml"
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {
@@ -296,10 +308,7 @@ mod tests {
     use crate::testdata;
 
     fn read(name: &str) -> Result<ExpectedInventory, SourceError> {
-        let path = testdata::path(name);
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(CycloneDxXml.detect(&path, &contents), "{name} not detected");
-        CycloneDxXml.read(&path, &contents)
+        testdata::read(&CycloneDxXml, name)
     }
 
     #[test]

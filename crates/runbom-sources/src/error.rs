@@ -8,10 +8,17 @@ pub enum SourceError {
         file: String,
         source: std::io::Error,
     },
-    #[error(
-        "`{file}` is not a format runbom reads (CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock, poetry.lock, Pipfile.lock, pylock.toml)"
-    )]
-    UnknownFormat { file: String },
+    #[error("`{file}` is not an expected inventory runbom reads; formats tried:{tried}")]
+    UnknownFormat {
+        file: String,
+        /// One line per format tried: `\n  name: why it did not fit`.
+        tried: String,
+    },
+    #[error("no expected-inventory format is called `{name}` (known: {})", known.join(", "))]
+    UnknownReader {
+        name: String,
+        known: Vec<&'static str>,
+    },
     #[error("`{file}`:{line}:{column}: {message}")]
     Syntax {
         file: String,

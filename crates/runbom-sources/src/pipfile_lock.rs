@@ -8,6 +8,7 @@ use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
 use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError};
 
 #[derive(Debug)]
@@ -42,8 +43,12 @@ impl InventoryReader for PipfileLock {
         "python/pipfile-lock"
     }
 
-    fn detect(&self, path: &Path, _contents: &str) -> bool {
-        path.file_name().is_some_and(|n| n == "Pipfile.lock")
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.json_with("_meta")
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name == "Pipfile.lock"
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {

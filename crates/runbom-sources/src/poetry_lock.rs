@@ -7,6 +7,7 @@ use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
 use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
@@ -44,8 +45,13 @@ impl InventoryReader for PoetryLock {
         "python/poetry-lock"
     }
 
-    fn detect(&self, path: &Path, _contents: &str) -> bool {
-        path.file_name().is_some_and(|n| n == "poetry.lock")
+    /// poetry.lock: `[[package]]` entries and a `[metadata]` table.
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.toml_with(&["metadata"], &[])
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name == "poetry.lock"
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {

@@ -8,6 +8,7 @@ use runbom_model::expected::{ComponentHash, ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
 use crate::locked::{self, LockedPackage};
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
@@ -49,10 +50,13 @@ impl InventoryReader for Pylock {
         "python/pylock"
     }
 
-    fn detect(&self, path: &Path, _contents: &str) -> bool {
-        path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-            n == "pylock.toml" || (n.starts_with("pylock.") && n.ends_with(".toml"))
-        })
+    /// pylock.toml (PEP 751): a top-level `lock-version`.
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.toml_with(&["lock-version"], &["metadata"])
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml"))
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {

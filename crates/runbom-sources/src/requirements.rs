@@ -16,6 +16,7 @@ use runbom_model::expected::{
 };
 use runbom_model::{Ecosystem, PackageName};
 
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, purl};
 
 #[derive(Debug)]
@@ -26,12 +27,29 @@ impl InventoryReader for Requirements {
         "python/requirements"
     }
 
-    fn detect(&self, path: &Path, _contents: &str) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        (name.starts_with("requirements") || name.ends_with("requirements"))
-            && (name.ends_with(".txt") || name.ends_with(".in") || !name.contains('.'))
-            || name.ends_with(".requirements.txt")
-            || name == "constraints.txt"
+    /// Lines of text, each blank, a comment, an option (`-r`, `--hash`, …) or one that starts
+    /// as a requirement does.
+    fn fits(&self, shape: &Shape, contents: &str) -> Result<(), String> {
+        if !matches!(shape, Shape::Text { .. }) {
+            return Err("not lines of text (JSON, XML or TOML)".to_owned());
+        }
+        for (number, line) in contents.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
+                continue;
+            }
+            if !looks_like_requirement(line) {
+                return Err(format!(
+                    "line {} is not a requirement: `{line}`",
+                    number + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name.starts_with("requirements") && name.ends_with(".txt")
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {
@@ -300,6 +318,23 @@ fn wheel_name(reference: &str) -> Option<String> {
     let file = first.split(['#', '?']).next()?.rsplit('/').next()?;
     let (name, _) = file.split_once('-')?;
     (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Whether a line starts as a requirement does: a path or URL, or a name followed by nothing,
+/// extras, a version comparison, markers, `@ url` or a comment — not by prose, and not by
+/// `= value` as TOML or INI would have it (`==`, `~=`, `===` are comparisons).
+fn looks_like_requirement(line: &str) -> bool {
+    if line.starts_with(['.', '/', '~']) || line.contains("://") {
+        return true;
+    }
+    let name_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(line.len());
+    let rest = line[name_end..].trim_start();
+    name_end > 0
+        && (rest.is_empty()
+            || rest.starts_with("==")
+            || rest.starts_with(['[', '(', '<', '>', '!', '~', ';', '@', '#', '\\']))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use runbom_model::expected::{
 };
 use serde::Deserialize;
 
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, purl};
 
 #[derive(Debug)]
@@ -53,10 +54,12 @@ impl InventoryReader for SpdxJson {
         "spdx/json"
     }
 
-    fn detect(&self, path: &Path, contents: &str) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.json_with("spdxVersion")
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
         name.ends_with(".spdx.json")
-            || (name.ends_with(".json") && contents.contains("\"spdxVersion\""))
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {
@@ -139,10 +142,8 @@ mod tests {
 
     #[test]
     fn reads_the_spdx_2_3_example() {
-        let path = testdata::path("spdx/SPDXJSONExample-v2.3.spdx.json");
-        let contents = std::fs::read_to_string(&path).expect("fixture");
-        assert!(SpdxJson.detect(&path, &contents));
-        let inventory = SpdxJson.read(&path, &contents).expect("read");
+        let inventory =
+            testdata::read(&SpdxJson, "spdx/SPDXJSONExample-v2.3.spdx.json").expect("read");
         assert_eq!(inventory.components.len(), 4);
         let glibc = &inventory.components[0];
         assert_eq!(glibc.raw_name, "glibc");

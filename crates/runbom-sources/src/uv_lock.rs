@@ -7,6 +7,7 @@ use runbom_model::expected::{ExpectedInventory, ExpectedVersion};
 use serde::Deserialize;
 
 use crate::locked::{self, LockedPackage, prefixed_hash};
+use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError, toml_lock};
 
 #[derive(Debug)]
@@ -38,8 +39,13 @@ impl InventoryReader for UvLock {
         "python/uv-lock"
     }
 
-    fn detect(&self, path: &Path, _contents: &str) -> bool {
-        path.file_name().is_some_and(|n| n == "uv.lock")
+    /// uv.lock: a top-level `version` (poetry.lock and pylock.toml say `lock-version`).
+    fn fits(&self, shape: &Shape, _contents: &str) -> Result<(), String> {
+        shape.toml_with(&["version"], &["metadata", "lock-version"])
+    }
+
+    fn conventional_name(&self, name: &str) -> bool {
+        name == "uv.lock"
     }
 
     fn read(&self, path: &Path, contents: &str) -> Result<ExpectedInventory, SourceError> {

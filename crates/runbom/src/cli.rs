@@ -648,9 +648,14 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The expected inventory: CycloneDX (JSON/XML), SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml.
+    /// poetry.lock, Pipfile.lock or pylock.toml, told apart by content whatever the file's name.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
+    /// Read the expected inventory as this format instead of telling it by content
+    /// (cyclonedx/json, cyclonedx/xml, spdx/json, python/uv-lock, python/poetry-lock,
+    /// python/pipfile-lock, python/pylock, python/requirements).
+    #[arg(long, value_name = "FORMAT")]
+    pub expected_format: Option<String>,
     /// Runtime reports written by `runbom run` (repeatable).
     #[arg(long = "runtime", value_name = "REPORT")]
     pub runtime: Vec<PathBuf>,
@@ -665,6 +670,10 @@ pub struct VerifyArgs {
     /// A distribution never reported as unexpected, drifted or missing (repeatable).
     #[arg(long = "ignore", value_name = "NAME")]
     pub ignore: Vec<String>,
+    /// Report unlisted installer tooling (pip, setuptools, wheel, distribute) as `unexpected`;
+    /// by default it is a `tooling` note, as `pip freeze` leaves it out.
+    #[arg(long)]
+    pub strict_tooling: bool,
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
     pub format: FindingsFormat,
 }

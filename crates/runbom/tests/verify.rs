@@ -59,7 +59,7 @@ fn json_is_versioned_and_counts_every_code() {
     assert_eq!(json["clean"], false);
     assert_eq!(
         json["counts"],
-        serde_json::json!({"unexpected": 1, "drift": 1, "missing": 0, "unknown-code": 1, "tampered": 1})
+        serde_json::json!({"unexpected": 1, "drift": 1, "missing": 0, "unknown-code": 1, "tampered": 1, "tooling": 0})
     );
     assert_eq!(
         json["observed"]["reports"],
@@ -92,7 +92,14 @@ fn sarif_has_one_rule_per_code_and_located_results() {
         .collect();
     assert_eq!(
         rules,
-        ["unexpected", "drift", "missing", "unknown-code", "tampered"]
+        [
+            "unexpected",
+            "drift",
+            "missing",
+            "unknown-code",
+            "tampered",
+            "tooling"
+        ]
     );
     let results = run["results"].as_array().expect("results");
     assert_eq!(results.len(), 4);
@@ -137,7 +144,8 @@ fn bad_reports_and_expected_files_exit_2_naming_file_and_place() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("README.md` is not a format"),
+        stderr(&output).contains("README.md` is not an expected inventory runbom reads")
+            && stderr(&output).contains("python/requirements: line 3 is not a requirement"),
         "{}",
         stderr(&output)
     );

@@ -12,6 +12,8 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+mod common;
+
 /// Small pure-Python wheels, pinned with their PyPI sha256.
 const REQUIREMENTS: &str = "\
 certifi==2024.8.30 \\
@@ -259,4 +261,62 @@ fn a_venv_from_a_lockfile_verifies_clean_then_unexpected_tampered_and_drift() {
     assert_eq!(findings(&json), [pair("drift", "six")], "{json:#}");
     assert_eq!(json["findings"][0]["version"], "1.17.0");
     assert_eq!(json["findings"][0]["expected"]["version"], "==1.16.0");
+}
+
+/// A stock venv (`python -m venv`, so pip and, before 3.12, setuptools with its
+/// `distutils-precedence.pth`) installed from its own `pip freeze` verifies clean: the installer
+/// tooling `pip freeze` leaves out is a `tooling` note; `--strict-tooling` makes it unexpected.
+#[test]
+fn a_stock_venv_built_from_its_own_freeze_verifies_clean() {
+    let Some(venv) = common::cached_venv("stock-freeze", "python3", &["idna==3.10"]) else {
+        return;
+    };
+    let python = venv.join("bin/python");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let freeze = Command::new(&python)
+        .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
+        .output()
+        .expect("pip freeze");
+    check(&freeze, "pip freeze");
+    let lock = tmp.path().join("requirements.lock");
+    std::fs::write(&lock, &freeze.stdout).expect("freeze file");
+    std::fs::write(
+        tmp.path().join("app.py"),
+        "import idna\nprint(idna.encode('a.b'))\n",
+    )
+    .expect("app");
+    let report = tmp.path().join("r.json");
+    let run = runbom()
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(&python)
+        .arg("app.py")
+        .output()
+        .expect("runbom run");
+    check(&run, "runbom run");
+    let verify = |extra: &[&str]| {
+        runbom()
+            .args(["verify", "--format", "json", "--expected"])
+            .arg(&lock)
+            .arg("--runtime")
+            .arg(&report)
+            .arg("--python")
+            .arg(&python)
+            .args(extra)
+            .output()
+            .expect("runbom verify")
+    };
+    let clean = verify(&[]);
+    let json: Value = serde_json::from_slice(&clean.stdout).expect("verify json");
+    assert_eq!(clean.status.code(), Some(0), "{json:#}");
+    assert_eq!(json["clean"], true);
+    let found = findings(&json);
+    assert!(found.contains(&pair("tooling", "pip")), "{found:?}");
+    assert!(found.iter().all(|(code, _)| code == "tooling"), "{found:?}");
+    let strict = verify(&["--strict-tooling"]);
+    let json: Value = serde_json::from_slice(&strict.stdout).expect("verify json");
+    assert_eq!(strict.status.code(), Some(1), "{json:#}");
+    assert!(findings(&json).contains(&pair("unexpected", "pip")));
 }

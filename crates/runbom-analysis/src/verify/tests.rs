@@ -147,7 +147,7 @@ fn running_package_not_expected_is_unexpected_with_its_modules() {
         vec![
             loaded("requests", "2.32.3"),
             loaded("six", "1.16.0"),
-            dist("pip", "24.0", vec![]),
+            dist("attrs", "24.0", vec![]),
         ],
         vec![],
     )];
@@ -155,7 +155,7 @@ fn running_package_not_expected_is_unexpected_with_its_modules() {
     assert_eq!(
         codes(&findings),
         [
-            (FindingCode::Unexpected, "pip"),
+            (FindingCode::Unexpected, "attrs"),
             (FindingCode::Unexpected, "six")
         ]
     );
@@ -167,6 +167,83 @@ fn running_package_not_expected_is_unexpected_with_its_modules() {
     assert_eq!(six.evidence, ["report r1"]);
     assert_eq!(findings[0].level, Level::Warning);
     assert_eq!(findings[0].state, Some(UseState::Installed));
+}
+
+/// A venv made by `python -m venv` and `pip install -r` of its own freeze holds pip and
+/// setuptools unlisted, and setuptools' `distutils-precedence.pth` imports `_distutils_hack` at
+/// every start: notes, not failures. setuptools really imported is unexpected as anything else.
+#[test]
+fn unlisted_installer_tooling_is_a_note_unless_used_or_strict() {
+    let expected = expected(vec![exact("requests", "2.32.3", 1)]);
+    let with_pth_only = report(
+        vec![
+            loaded("requests", "2.32.3"),
+            dist("pip", "24.0", vec![]),
+            dist(
+                "setuptools",
+                "69.0.0",
+                vec![module(
+                    "_distutils_hack",
+                    "/v/_distutils_hack/__init__.py",
+                    None,
+                )],
+            ),
+            dist("wheel", "0.42.0", vec![]),
+        ],
+        vec![],
+    );
+    let findings = run(&expected, std::slice::from_ref(&with_pth_only));
+    assert_eq!(
+        codes(&findings),
+        [
+            (FindingCode::Tooling, "pip"),
+            (FindingCode::Tooling, "setuptools"),
+            (FindingCode::Tooling, "wheel")
+        ]
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.level == Level::Note && !f.level.fails())
+    );
+    assert!(
+        findings[0].message.contains("pip freeze"),
+        "{}",
+        findings[0].message
+    );
+
+    let really_used = report(
+        vec![dist(
+            "setuptools",
+            "69.0.0",
+            vec![
+                module("_distutils_hack", "/v/_distutils_hack/__init__.py", None),
+                module("pkg_resources", "/v/pkg_resources/__init__.py", None),
+            ],
+        )],
+        vec![],
+    );
+    let findings = run(&expected, &[really_used]);
+    let setuptools: Vec<_> = findings
+        .iter()
+        .filter(|f| f.subject == "setuptools")
+        .collect();
+    assert_eq!(setuptools[0].code, FindingCode::Unexpected);
+    assert_eq!(setuptools[0].level, Level::Error);
+
+    let strict = VerifyOptions {
+        strict_tooling: true,
+        ..VerifyOptions::default()
+    };
+    let observed = Observations {
+        reports: std::slice::from_ref(&with_pth_only),
+        ..Observations::default()
+    };
+    let findings = verify(&expected, &observed, &strict);
+    assert!(
+        findings.iter().all(|f| f.code == FindingCode::Unexpected),
+        "{findings:?}"
+    );
 }
 
 #[test]

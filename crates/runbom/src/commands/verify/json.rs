@@ -18,7 +18,7 @@ pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()
     }
     let document = json!({
         "schema": VERIFY_SCHEMA,
-        "clean": outcome.findings.is_empty(),
+        "clean": !outcome.fails(),
         "expected": {
             "source": outcome.expected.source,
             "format": outcome.expected.format,

@@ -31,7 +31,8 @@ pub struct VerifyOutcome {
 }
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let expected = runbom_sources::read_expected(&args.expected)?;
+    let expected =
+        runbom_sources::read_expected_as(&args.expected, args.expected_format.as_deref())?;
     let reports = runtime_reports::read_all(&args.runtime)?;
     let python = args
         .python
@@ -63,6 +64,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         environment: environment.as_ref(),
         first_party: &args.first_party,
         ignore: &ignore,
+        strict_tooling: args.strict_tooling,
     };
     let findings = verify(&expected, &observed, &options);
     let outcome = VerifyOutcome {
@@ -79,14 +81,19 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         FindingsFormat::Sarif => sarif::write(&mut out, &outcome)?,
     }
     out.flush()?;
-    Ok(if outcome.findings.is_empty() {
-        ExitStatus::Success
-    } else {
+    Ok(if outcome.fails() {
         ExitStatus::Findings
+    } else {
+        ExitStatus::Success
     })
 }
 
 impl VerifyOutcome {
+    /// Whether a finding fails the run (notes do not).
+    pub fn fails(&self) -> bool {
+        self.findings.iter().any(|f| f.level.fails())
+    }
+
     /// Distinct (name, version) pairs seen in the reports and the inventory.
     pub fn distributions_observed(&self) -> usize {
         let mut seen = std::collections::BTreeSet::new();

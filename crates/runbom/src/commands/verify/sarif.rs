@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use runbom_analysis::verify::{Finding, FindingCode, Level};
+use runbom_analysis::verify::{Finding, FindingCode};
 use serde_json::{Value, json};
 
 use super::VerifyOutcome;
@@ -48,10 +48,7 @@ fn result(finding: &Finding, expected_source: &str) -> Value {
     json!({
         "ruleId": finding.code.as_str(),
         "ruleIndex": rule_index,
-        "level": match finding.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        },
+        "level": finding.level.as_str(),
         "message": {"text": finding.message},
         "locations": [location],
         "properties": finding,

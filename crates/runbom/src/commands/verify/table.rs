@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use runbom_analysis::verify::{FindingCode, Level};
+use runbom_analysis::verify::FindingCode;
 
 use super::VerifyOutcome;
 use crate::commands::columns;
@@ -23,10 +23,7 @@ pub fn write(out: &mut impl Write, outcome: &VerifyOutcome) -> anyhow::Result<()
             }
             rows.push([
                 finding.code.to_string(),
-                match finding.level {
-                    Level::Error => "error".to_owned(),
-                    Level::Warning => "warning".to_owned(),
-                },
+                finding.level.as_str().to_owned(),
                 finding.subject.clone(),
                 finding.version.clone().unwrap_or_else(|| "-".to_owned()),
                 detail,
