@@ -6,6 +6,7 @@
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;
+mod demo;
 mod feed;
 mod harness;
 mod reporting;
