@@ -62,6 +62,33 @@ pub enum Command {
     Admin(AdminCommand),
     /// Upload an expected inventory (SBOM or lockfile) for an application release to a server.
     Push(PushArgs),
+    /// The whole loop on this machine in one command: a server on a temporary SQLite store, a
+    /// storefront with old releases from PyPI running under the hook in prod and staging, its
+    /// vulnerabilities ranked by use, its drift, the live dashboard and an alert arriving. Serves
+    /// until Ctrl-C, then removes everything it made.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port of the dashboard on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The Python that builds the demo's virtualenvs (default: `python3` on PATH).
+    #[arg(long, value_name = "PATH", default_value = "python3")]
+    pub python: PathBuf,
+    /// Work in this directory (kept afterwards) instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Do not ask PyPI: run the storefront on what `--python` already has installed.
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds after the dashboard is up before one more advisory is imported (its alert follows).
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub late_advisory_after: u64,
+    /// Stop after the late advisory's alert instead of serving until Ctrl-C (for scripts).
+    #[arg(long)]
+    pub exit_after_alert: bool,
 }
 
 /// Where the store is: a file path, `sqlite://PATH` or `postgres://…`.

@@ -7,6 +7,7 @@ mod columns;
 mod components;
 mod config;
 mod db;
+mod demo;
 mod hook;
 mod inventory;
 mod keygen;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Admin(AdminCommand::Token(TokenCommand::List(args))) => admin::token::list(&args),
         Command::Push(args) => push::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Audit(args) => audit::run(&args),
     }

@@ -35,3 +35,34 @@ fn styled(len: u64, message: &str, template: &str) -> ProgressBar {
     bar.set_message(message.to_owned());
     bar
 }
+
+/// One step of a longer job: a spinner while it runs (on a terminal), then one line on stderr
+/// saying what it did, terminal or not.
+pub struct Step {
+    spinner: ProgressBar,
+    message: String,
+    started: std::time::Instant,
+}
+
+/// Starts a step labelled `message`.
+pub fn step(message: &str) -> Step {
+    let spinner = styled(0, message, "{spinner} {msg} ({elapsed})");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    Step {
+        spinner,
+        message: message.to_owned(),
+        started: std::time::Instant::now(),
+    }
+}
+
+impl Step {
+    /// Ends the step with what came of it.
+    pub fn done(self, outcome: &str) {
+        self.spinner.finish_and_clear();
+        eprintln!(
+            "✓ {}: {outcome} ({:.1} s)",
+            self.message,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}

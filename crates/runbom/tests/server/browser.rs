@@ -16,13 +16,13 @@ use crate::harness::Server;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
-fn browser_dir() -> PathBuf {
+pub(crate) fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
 /// Whether chromium and playwright-core are installed (`./scripts/test` installs both). Without
 /// them the test is skipped with the reason, unless `RUNBOM_REQUIRE_BROWSER` demands it.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let missing: Vec<&str> = [
         (!Path::new(CHROMIUM).exists()).then_some("chromium (apt-get install chromium)"),
         (!browser_dir().join("node_modules/playwright-core").exists())

@@ -6,6 +6,7 @@
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;
+mod demo;
 mod feed;
 mod harness;
 mod reporting;
@@ -157,6 +158,25 @@ async fn hostile_package_names_render_as_text() {
             "{csp}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_empty_dashboard_says_how_to_send_the_first_report() {
+    let server = Server::start(&[]).await;
+    let (status, _, html) = server.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No reports yet"), "{html}");
+    assert!(
+        html.contains("runbom admin token create --app shop")
+            && html.contains("runbom run --app shop"),
+        "{html}"
+    );
+
+    let app = server.token(Some("shop"));
+    let body = report("r1", "s1", "shop", &[("PyYAML", "6.0", true)]);
+    assert_eq!(server.post_report(Some(&app), &body).await.0, 201);
+    let (_, _, html) = server.get_html("/").await;
+    assert!(!html.contains("No reports yet"), "{html}");
 }
 
 #[tokio::test]
