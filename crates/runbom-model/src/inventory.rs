@@ -13,7 +13,7 @@ use crate::PackageName;
 pub const INVENTORY_SCHEMA: &str = "runbom.inventory/v1";
 
 /// The interpreter an inventory was taken for, as it described itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interpreter {
     pub executable: PathBuf,
     /// `sys.implementation.name`, e.g. `cpython`.

@@ -9,7 +9,9 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use runbom_model::inventory::{FileIndex, InstalledDistribution, Inventory, normalize_path};
+use runbom_model::inventory::{
+    FileIndex, InstalledDistribution, Interpreter, Inventory, normalize_path,
+};
 use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
     RuntimeInterpreter, RuntimeReport,
@@ -122,6 +124,17 @@ impl Session {
         let fallback = match assigned.first() {
             Some(&first) => first,
             None if !self.inventories.is_empty() => 0,
+            // Only processes too old to observe ran (Python 2): their problems say so.
+            None if !problems.is_empty() => match self.inventory_of(python) {
+                Ok(i) => i,
+                Err(_) => {
+                    self.inventories.push(empty_inventory(Interpreter {
+                        executable: python.to_owned(),
+                        ..Interpreter::default()
+                    }));
+                    self.inventories.len() - 1
+                }
+            },
             None => self.inventory_of(python)?,
         };
         if context.session_id.is_empty() {
@@ -245,22 +258,26 @@ fn read_environment(
                     observation.pid
                 ),
             });
-            Inventory {
-                schema: runbom_model::inventory::INVENTORY_SCHEMA.to_owned(),
-                interpreter: runbom_model::inventory::Interpreter {
-                    executable: observation.executable.clone(),
-                    implementation: observation.implementation.clone(),
-                    version: observation.version.clone(),
-                    prefix: observation.prefix.clone(),
-                    base_prefix: observation.base_prefix.clone().unwrap_or_default(),
-                    sys_path: Vec::new(),
-                    user_site: None,
-                    is_venv: false,
-                },
-                distributions: Vec::new(),
-                problems: Vec::new(),
-            }
+            empty_inventory(Interpreter {
+                executable: observation.executable.clone(),
+                implementation: observation.implementation.clone(),
+                version: observation.version.clone(),
+                prefix: observation.prefix.clone(),
+                base_prefix: observation.base_prefix.clone().unwrap_or_default(),
+                ..Interpreter::default()
+            })
         }
+    }
+}
+
+/// An inventory with no distributions, for an environment that cannot be read: every module
+/// of its processes is then reported unowned rather than guessed.
+fn empty_inventory(interpreter: Interpreter) -> Inventory {
+    Inventory {
+        schema: runbom_model::inventory::INVENTORY_SCHEMA.to_owned(),
+        interpreter,
+        distributions: Vec::new(),
+        problems: Vec::new(),
     }
 }
 
@@ -389,11 +406,12 @@ pub fn read_session(
     let mut problems = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
-        let is_observation = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('p') && n.ends_with(".json"));
-        if !is_observation {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(pid) = name.strip_prefix('u') {
+            problems.extend(unobservable(&path, pid));
+            continue;
+        }
+        if !(name.starts_with('p') && name.ends_with(".json")) {
             continue;
         }
         let parsed = fs::read(&path)
@@ -410,6 +428,22 @@ pub fn read_session(
             .then(a.pid.cmp(&b.pid))
     });
     Ok((observations, problems))
+}
+
+/// A process whose interpreter is too old for the hook (`u<pid>`: its version and executable).
+fn unobservable(path: &Path, pid: &str) -> Option<ObservationProblem> {
+    let pid: u32 = pid.parse().ok()?;
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    let version = lines.next().unwrap_or("?");
+    let executable = lines.next().unwrap_or("");
+    Some(ObservationProblem {
+        path: PathBuf::from(executable),
+        message: format!(
+            "process {pid} ran Python {version}, which runbom cannot observe (the hook needs \
+             CPython 3.6 or newer); its modules are not in this report"
+        ),
+    })
 }
 
 /// The first process of a session: the earliest whose parent is not in the session.

@@ -227,9 +227,13 @@ pub fn cached_venv(name: &str, python: &str, requirements: &[&str]) -> Option<Pa
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let built = ready.exists() || build_venv(&venv, python, requirements);
-    if built && !ready.exists() {
-        std::fs::write(&ready, requirements.join("\n")).expect("venv marker");
+    // A venv is tied to its path (shebangs, pyvenv.cfg): one copied with the target directory
+    // from elsewhere, or built for other requirements, is built again.
+    let stamp = format!("{}\n{python}\n{}", venv.display(), requirements.join("\n"));
+    let fresh = std::fs::read_to_string(&ready).is_ok_and(|s| s == stamp);
+    let built = fresh || build_venv(&venv, python, requirements);
+    if built && !fresh {
+        std::fs::write(&ready, &stamp).expect("venv marker");
     }
     std::fs::remove_dir(&lock).expect("venv lock");
     built.then_some(venv)

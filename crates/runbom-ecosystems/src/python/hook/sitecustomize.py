@@ -4,7 +4,10 @@ Loaded as ``sitecustomize`` (``runbom run`` puts its directory first on PYTHONPA
 ``_runbom_hook`` from a ``.pth`` file (``runbom hook install``). Standard library only.
 
 Per process it keeps a set of module names seen by a PEP 578 audit hook (``import`` events) and,
-at flush time, takes ``sys.modules`` to resolve each name's ``__file__``. It never maps modules
+at flush time, takes ``sys.modules`` to resolve each name's ``__file__``. CPython 3.6 and 3.7 have
+no audit hooks: there ``sys.modules`` at each interval and at exit is the whole record (3.6 has no
+``os.register_at_fork`` either, so a forked child is noticed by its pid at its first flush). Older
+interpreters (2.7) are not observed: the hook leaves ``u<pid>`` in the session saying so. It never maps modules
 to distributions: runbom does that from RECORD files. It writes ``p<pid>.json`` into
 ``RUNBOM_SESSION_DIR`` (temp file + rename) at exit, from a background thread every
 ``RUNBOM_FLUSH_SECONDS`` (default 60) when new modules appeared, and before ``os._exit``. Forked
@@ -207,11 +210,21 @@ def _spawn_flush(exited):
     for key in ("server", "token", "spool"):
         if _config.get(key):
             env["RUNBOM_" + key.upper()] = _config[key]
+    if not hasattr(os, "posix_spawn"):  # before 3.8
+        import subprocess
+
+        null = subprocess.DEVNULL
+        child = subprocess.Popen(argv, env=env, stdin=null, stdout=null, stderr=null,
+                                 start_new_session=True)
+        _state.spawned.append(child.pid)
+        return
     devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
     _state.spawned.append(os.posix_spawn(runbom, argv, env, file_actions=devnull, setsid=True))
 
 
 def _flush(exited, only_if_changed):
+    if _state.pid != os.getpid():
+        _after_fork_in_child()  # 3.6: no os.register_at_fork
     state = _state
     if not (state.lock.acquire(True, 2.0) if exited else state.lock.acquire(False)):
         return
@@ -325,6 +338,9 @@ def _chain_sitecustomize():
     here = os.path.dirname(os.path.abspath(__file__))
     rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     sys.path[:] = rest
+    if sys.version_info < (3, 6):
+        _chain_with_imp(rest)
+        return
     ours = sys.modules.get("sitecustomize")
     try:
         from importlib.machinery import PathFinder
@@ -349,9 +365,39 @@ def _chain_sitecustomize():
                 "%s: %s\n" % (err.__class__.__name__, err))
 
 
+def _refuse_old_interpreter():
+    """Leaves `u<pid>` in the session: this interpreter is too old to observe."""
+    session = os.environ.get("RUNBOM_SESSION_DIR")
+    if session:
+        info = sys.version_info
+        with open(os.path.join(session, "u%d" % os.getpid()), "w") as out:
+            out.write("%d.%d.%d\n%s\n" % (info[0], info[1], info[2], sys.executable or ""))
+
+
+def _chain_with_imp(rest):
+    """Python 2: no importlib.machinery; errors reach site.py, which reports them as usual."""
+    import imp
+
+    try:
+        found = imp.find_module("sitecustomize", rest)
+    except ImportError:
+        return
+    try:
+        imp.load_module("sitecustomize", *found)
+    finally:
+        if found[0]:
+            found[0].close()
+
+
 def _install():
     global _state
     if os.environ.get("RUNBOM_DISABLE"):
+        return
+    if sys.version_info < (3, 6):
+        try:
+            _refuse_old_interpreter()
+        except BaseException:
+            pass
         return
     if __name__ == "_runbom_hook" and os.environ.get("RUNBOM_RUN"):
         return  # `runbom run` loads its own copy as sitecustomize
@@ -360,11 +406,13 @@ def _install():
             return
         _state = _State()
         _mark_running()
-        sys.addaudithook(_audit)
+        if hasattr(sys, "addaudithook"):  # 3.8+
+            sys.addaudithook(_audit)
         import atexit
 
         atexit.register(_at_exit)
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        if hasattr(os, "register_at_fork"):  # 3.7+
+            os.register_at_fork(after_in_child=_after_fork_in_child)
         _wrap_os_exit()
         _start_ticker()
     except BaseException:

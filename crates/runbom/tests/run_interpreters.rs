@@ -1,0 +1,157 @@
+//! The hook on every CPython the machine has through pyenv: 3.8+ with PEP 578 audit hooks, 3.6
+//! and 3.7 from `sys.modules` at each interval and at exit (3.6 also without
+//! `os.register_at_fork`), and Python 2.7 refused with a warning that says why, the program
+//! itself untouched. A version pyenv does not hold is skipped with a message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+mod common;
+
+/// `bin/python` of pyenv's `version`, when pyenv holds it.
+fn pyenv_python(version: &str) -> Option<PathBuf> {
+    let out = Command::new("pyenv")
+        .args(["prefix", version])
+        .output()
+        .ok()?;
+    let prefix = String::from_utf8(out.stdout).ok()?;
+    let python = Path::new(prefix.trim()).join("bin/python");
+    (out.status.success() && python.is_file()).then_some(python)
+}
+
+/// A program that imports a distribution of `site` and forks a child that imports another.
+const PROGRAM: &str = "\
+import os, sys
+import alpha
+pid = os.fork()
+if pid == 0:
+    import beta
+    sys.stdout.write('child\\n')
+    sys.stdout.flush()
+    os._exit(0)
+os.waitpid(pid, 0)
+print('parent', alpha.NAME)
+";
+
+fn run(dir: &Path, python: &Path, site: &Path) -> (Output, Value) {
+    let report = dir.join("r.json");
+    let out = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("RUNBOM_DISABLE")
+        .env("PYTHONPATH", site)
+        .current_dir(dir)
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(python)
+        .args(["-c", PROGRAM])
+        .output()
+        .expect("runbom run");
+    let json = std::fs::read(&report)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    (out, json)
+}
+
+fn site(dir: &Path) -> PathBuf {
+    let site = dir.join("site");
+    common::write_distribution(&site, "alpha", "1.0", &[("alpha.py", "NAME = 'alpha'\n")]);
+    common::write_distribution(&site, "beta", "2.0", &[("beta.py", "")]);
+    site
+}
+
+fn loaded_pids(report: &Value, name: &str) -> Vec<u64> {
+    report["distributions"]
+        .as_array()
+        .expect("distributions")
+        .iter()
+        .filter(|d| d["normalized_name"] == name)
+        .flat_map(|d| d["modules"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| m["pids"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p.as_u64())
+        .collect()
+}
+
+#[test]
+fn the_hook_observes_every_cpython_from_3_6_to_3_13() {
+    let mut observed = Vec::new();
+    for version in ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"] {
+        let Some(python) = pyenv_python(version) else {
+            eprintln!("skipped: pyenv holds no CPython {version}");
+            continue;
+        };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let site = site(tmp.path());
+        let (out, report) = run(tmp.path(), &python, &site);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            stdout, "child\nparent alpha\n",
+            "{version}: the program is untouched"
+        );
+        let processes = report["processes"].as_array().expect("processes");
+        assert_eq!(
+            processes.len(),
+            2,
+            "{version}: parent and forked child: {processes:#?}"
+        );
+        let alpha = loaded_pids(&report, "alpha");
+        let beta = loaded_pids(&report, "beta");
+        assert_eq!(
+            alpha.len(),
+            2,
+            "{version}: alpha in parent and child: {alpha:?}"
+        );
+        assert_eq!(beta.len(), 1, "{version}: beta only in the child: {beta:?}");
+        assert!(alpha.contains(&beta[0]), "{version}");
+        observed.push(version);
+    }
+    eprintln!("observed under the hook: {observed:?}");
+}
+
+#[test]
+fn python_2_is_refused_with_a_warning_and_runs_untouched() {
+    let Some(python) = pyenv_python("2.7") else {
+        eprintln!("skipped: pyenv holds no Python 2.7");
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let site = site(tmp.path());
+    // A sitecustomize of the user's own still runs after runbom's, as site.py would run it.
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import os\nos.environ['MINE'] = 'yes'\n",
+    )
+    .expect("sitecustomize");
+    let report = tmp.path().join("r.json");
+    let out = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("RUNBOM_DISABLE")
+        .env("PYTHONPATH", &site)
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(&python)
+        .args([
+            "-c",
+            "import os, alpha; print(alpha.NAME + ' ' + os.environ.get('MINE', 'no'))",
+        ])
+        .output()
+        .expect("runbom run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "alpha yes\n");
+    assert!(stderr.contains("ran Python 2.7"), "{stderr}");
+    assert!(
+        stderr.contains("the hook needs CPython 3.6 or newer"),
+        "{stderr}"
+    );
+}
