@@ -3,6 +3,8 @@
 //! `Requires-Dist` by normalised name. Environment markers are ignored (a requirement counts
 //! whatever the platform), except that requirements behind an `extra` are skipped: an extra is
 //! rarely what pulled a package in, and counting every extra would blame the wrong package.
+//! [`prune`] turns the same evidence into a smaller requirements file: what was loaded anywhere,
+//! plus what that needs.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -138,6 +140,98 @@ fn loaded_ancestors(
         }
     }
     found.into_iter().collect()
+}
+
+/// A pruned requirements file: every distribution some report loaded, plus what those need by
+/// `Requires-Dist` (no extras), transitively — pinned — and every other one left out with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// `(name as installed, version)`, by normalised name.
+    pub keep: Vec<(String, String)>,
+    /// `(name, version, why it was left out)`, by normalised name.
+    pub removed: Vec<(String, String, String)>,
+}
+
+/// Prunes the installed distributions of `reports` to what they used. Installer tooling that
+/// only its own `.pth` loaded is left out as `pip freeze` leaves it out. A distribution seen at
+/// several versions is pinned at the highest (PEP 440).
+pub fn prune(reports: &[RuntimeReport]) -> Pruned {
+    let mut seen: BTreeMap<PackageName, Seen> = BTreeMap::new();
+    let mut modules: BTreeMap<PackageName, BTreeSet<String>> = BTreeMap::new();
+    for report in reports {
+        for dist in &report.distributions {
+            let entry = seen.entry(dist.normalized_name.clone()).or_default();
+            if entry.name.is_empty() {
+                entry.name = dist.name.clone();
+            }
+            entry.versions.insert(dist.version.clone());
+            entry.loaded |= dist.loaded();
+            entry.requires.extend(
+                dist.requires_dist
+                    .iter()
+                    .filter_map(|r| requirement_name(r)),
+            );
+            modules
+                .entry(dist.normalized_name.clone())
+                .or_default()
+                .extend(dist.modules.iter().map(|m| m.name.clone()));
+        }
+    }
+    let tooling = |name: &PackageName| {
+        crate::verify::is_unused_tooling(name, modules.get(name).into_iter().flatten())
+    };
+    let mut needed: BTreeSet<&PackageName> = BTreeSet::new();
+    let mut queue: VecDeque<&PackageName> = seen
+        .iter()
+        .filter(|(name, d)| d.loaded && !tooling(name))
+        .map(|(name, _)| name)
+        .collect();
+    while let Some(name) = queue.pop_front() {
+        if !needed.insert(name) {
+            continue;
+        }
+        let requires = seen.get(name).map(|d| &d.requires).into_iter().flatten();
+        queue.extend(requires.filter(|r| seen.contains_key(*r)));
+    }
+    let mut pruned = Pruned {
+        keep: Vec::new(),
+        removed: Vec::new(),
+    };
+    for (name, dist) in &seen {
+        let version = highest(&dist.versions);
+        if needed.contains(name) {
+            pruned.keep.push((dist.name.clone(), version));
+            continue;
+        }
+        let why = if tooling(name) {
+            "installer tooling, left out as `pip freeze` leaves it out".to_owned()
+        } else {
+            format!(
+                "never loaded in {} report{}, and nothing loaded requires it",
+                reports.len(),
+                if reports.len() == 1 { "" } else { "s" }
+            )
+        };
+        pruned.removed.push((dist.name.clone(), version, why));
+    }
+    pruned
+}
+
+/// The highest of `versions` by PEP 440 (by text for one that is not PEP 440).
+fn highest(versions: &BTreeSet<String>) -> String {
+    versions
+        .iter()
+        .max_by(|a, b| {
+            match (
+                runbom_versions::Pep440Version::parse(a),
+                runbom_versions::Pep440Version::parse(b),
+            ) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => a.cmp(b),
+            }
+        })
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The normalised name of a PEP 508 requirement, `None` for one behind an `extra` marker.

@@ -467,7 +467,7 @@ fn unexpected(
     seen: &ObservedDistribution,
     strict_tooling: bool,
 ) -> Finding {
-    if !strict_tooling && is_unused_tooling(name, seen) {
+    if !strict_tooling && is_unused_tooling(name, seen.modules.iter()) {
         let message = format!(
             "`{name}` {version} is installer tooling that `{}` does not list, as `pip freeze` \
              leaves it out; not used by the program (strict: `--strict-tooling`)",
@@ -496,13 +496,13 @@ fn unexpected(
 }
 
 /// Installer tooling the program did not use: installed only, or loaded only through its own
-/// `.pth` hook.
-fn is_unused_tooling(name: &PackageName, seen: &ObservedDistribution) -> bool {
+/// `.pth` hook (`loaded` are the names of its modules that were loaded).
+pub fn is_unused_tooling<'a>(
+    name: &PackageName,
+    mut loaded: impl Iterator<Item = &'a String>,
+) -> bool {
     INSTALLER_TOOLING.contains(&name.as_str())
-        && seen
-            .modules
-            .iter()
-            .all(|m| TOOLING_PTH_MODULES.contains(&m.as_str()))
+        && loaded.all(|m| TOOLING_PTH_MODULES.contains(&m.as_str()))
 }
 
 fn drift(

@@ -416,8 +416,17 @@ pub struct UnusedArgs {
     /// Runtime reports (JSON) to merge: many runs, many instances.
     #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
     pub reports: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = UnusedFormat::Table)]
+    pub format: UnusedFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UnusedFormat {
+    Table,
+    Json,
+    /// A pruned, pinned requirements file: what was loaded anywhere plus what that needs by
+    /// `Requires-Dist`, each removed distribution as a comment saying why.
+    Requirements,
 }
 
 #[derive(Debug, Subcommand)]

@@ -320,3 +320,96 @@ fn a_stock_venv_built_from_its_own_freeze_verifies_clean() {
     assert_eq!(strict.status.code(), Some(1), "{json:#}");
     assert!(findings(&json).contains(&pair("unexpected", "pip")));
 }
+
+/// "Shrink the attack surface" ends in a smaller lockfile: `runbom unused --format requirements`
+/// of a run keeps what was loaded (and what that needs), comments out the rest with why; `pip
+/// install -r` accepts it, and the program run in the new venv verifies clean against it.
+#[test]
+fn the_pruned_requirements_install_and_verify_clean() {
+    let Some(source) =
+        common::cached_venv("prune-source", "python3", &["idna==3.10", "six==1.16.0"])
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("app.py"),
+        "import idna\nprint(idna.encode('a.b'))\n",
+    )
+    .expect("app");
+    let run_app = |python: &Path, report: &Path| {
+        let out = runbom()
+            .current_dir(tmp.path())
+            .args(["run", "--report"])
+            .arg(report)
+            .arg("--")
+            .arg(python)
+            .arg("app.py")
+            .output()
+            .expect("runbom run");
+        check(&out, "runbom run");
+    };
+    let first = tmp.path().join("first.json");
+    run_app(&source.join("bin/python"), &first);
+    let unused = runbom()
+        .args(["unused", "--format", "requirements", "--runtime"])
+        .arg(&first)
+        .output()
+        .expect("runbom unused");
+    check(&unused, "runbom unused");
+    let pruned = String::from_utf8(unused.stdout).expect("utf-8");
+    assert!(pruned.lines().any(|l| l == "idna==3.10"), "{pruned}");
+    assert!(
+        pruned.contains("# removed six==1.16.0: never loaded"),
+        "{pruned}"
+    );
+    assert!(!pruned.lines().any(|l| l.starts_with("pip==")), "{pruned}");
+    let lock = tmp.path().join("requirements.pruned.txt");
+    std::fs::write(&lock, &pruned).expect("pruned file");
+
+    let target = tmp.path().join("pruned-venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&target)
+        .output()
+        .expect("venv");
+    check(&made, "python3 -m venv");
+    let python = target.join("bin/python");
+    let install = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&lock)
+        .output()
+        .expect("pip install -r");
+    if !install.status.success() {
+        eprintln!(
+            "skipped: pip install -r failed (PyPI unreachable?): {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return;
+    }
+    let second = tmp.path().join("second.json");
+    run_app(&python, &second);
+    let verify = runbom()
+        .args(["verify", "--expected"])
+        .arg(&lock)
+        .arg("--runtime")
+        .arg(&second)
+        .arg("--python")
+        .arg(&python)
+        .output()
+        .expect("runbom verify");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

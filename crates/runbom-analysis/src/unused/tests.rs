@@ -123,3 +123,33 @@ fn requirement_names_are_normalised_and_extras_skipped() {
     assert_eq!(requirement_name("x; extra == \"test\""), None);
     assert_eq!(requirement_name(""), None);
 }
+
+#[test]
+fn prunes_to_what_was_loaded_and_what_that_needs() {
+    let mut setuptools = dist("setuptools", 10, &[], true);
+    setuptools.modules[0].name = "_distutils_hack".into();
+    let mut old_b = dist("b", 5, &[], false);
+    old_b.version = "0.9".into();
+    let reports = [
+        report(vec![
+            dist("A", 10, &["b>=1", "c; extra == 'fast'"], true),
+            dist("b", 5, &["d"], false),
+            dist("c", 5, &[], false),
+            dist("d", 1, &[], false),
+            dist("pip", 100, &[], false),
+            setuptools,
+        ]),
+        report(vec![old_b]),
+    ];
+    let pruned = prune(&reports);
+    let kept: Vec<(&str, &str)> = pruned
+        .keep
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(kept, [("A", "1.0"), ("b", "1.0"), ("d", "1.0")]);
+    let removed: Vec<&str> = pruned.removed.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(removed, ["c", "pip", "setuptools"]);
+    assert!(pruned.removed[0].2.contains("never loaded in 2 reports"));
+    assert!(pruned.removed[1].2.contains("pip freeze"));
+}

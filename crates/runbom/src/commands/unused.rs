@@ -1,13 +1,13 @@
 //! `runbom unused --runtime REPORT...`: installed distributions that no report loaded, as a
-//! table or as JSON (`runbom.unused/v1`).
+//! table, as JSON (`runbom.unused/v1`), or as the pruned requirements file a team installs from.
 
 use std::io::Write;
 
 use anyhow::Context;
-use runbom_analysis::unused::{UnusedReport, unused};
+use runbom_analysis::unused::{Pruned, UnusedReport, prune, unused};
 use runbom_model::RuntimeReport;
 
-use crate::cli::{Format, UnusedArgs};
+use crate::cli::{UnusedArgs, UnusedFormat};
 use crate::commands::ExitStatus;
 
 pub fn run(args: &UnusedArgs) -> anyhow::Result<ExitStatus> {
@@ -23,17 +23,45 @@ pub fn run(args: &UnusedArgs) -> anyhow::Result<ExitStatus> {
         })?;
         reports.push(report);
     }
-    let merged = unused(&reports);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &merged)?;
+        UnusedFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &unused(&reports))?;
             writeln!(out)?;
         }
-        Format::Table => write_table(&mut out, &merged)?,
+        UnusedFormat::Table => write_table(&mut out, &unused(&reports))?,
+        UnusedFormat::Requirements => write_requirements(&mut out, &prune(&reports), args)?,
     }
     out.flush()?;
     Ok(ExitStatus::Success)
+}
+
+/// Pinned requirements `pip install -r` accepts, each removed distribution a comment.
+fn write_requirements(
+    out: &mut impl Write,
+    pruned: &Pruned,
+    args: &UnusedArgs,
+) -> std::io::Result<()> {
+    let sources: Vec<String> = args
+        .reports
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    writeln!(
+        out,
+        "# Pruned by `runbom unused --format requirements` from {} runtime report{}: what was\n\
+         # loaded, plus what that needs by Requires-Dist. Reports: {}",
+        sources.len(),
+        if sources.len() == 1 { "" } else { "s" },
+        sources.join(", ").replace('\n', " ")
+    )?;
+    for (name, version) in &pruned.keep {
+        writeln!(out, "{name}=={version}")?;
+    }
+    for (name, version, why) in &pruned.removed {
+        writeln!(out, "# removed {name}=={version}: {why}")?;
+    }
+    Ok(())
 }
 
 fn write_table(out: &mut impl Write, merged: &UnusedReport) -> std::io::Result<()> {
