@@ -10,7 +10,8 @@ no audit hooks: there ``sys.modules`` at each interval and at exit is the whole 
 interpreters (2.7) are not observed: the hook leaves ``u<pid>`` in the session saying so. It never maps modules
 to distributions: runbom does that from RECORD files. It writes ``p<pid>.json`` into
 ``RUNBOM_SESSION_DIR`` (temp file + rename) at exit, from a background thread every
-``RUNBOM_FLUSH_SECONDS`` (default 60) when new modules appeared, and before ``os._exit``. Forked
+``RUNBOM_FLUSH_SECONDS`` (default 60) when new modules appeared, and before ``os._exit`` and
+before ``signal.raise_signal`` of a signal that will kill the process. Forked
 children start over with their own pid. Every exception is swallowed and counted: the hook never
 changes what the program does, prints or returns.
 """
@@ -293,6 +294,31 @@ def _wrap_os_exit():
     os._exit = _exit
 
 
+def _wrap_raise_signal():
+    """A program that re-raises a fatal signal on itself once it has shut down (uvicorn does,
+    after restoring the default handler) dies without running atexit: flush first."""
+    import signal
+
+    real_raise = getattr(signal, "raise_signal", None)  # 3.8+
+    if real_raise is None:
+        return
+    survivable = {getattr(signal, n) for n in ("SIGCHLD", "SIGWINCH", "SIGURG", "SIGCONT",
+                                                "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+                  if hasattr(signal, n)}
+
+    def raise_signal(signum):
+        try:
+            if signum not in survivable and signal.getsignal(signum) == signal.SIG_DFL:
+                _flush(True, False)
+        except BaseException:
+            pass
+        real_raise(signum)
+
+    raise_signal.__doc__ = real_raise.__doc__
+    raise_signal.__name__ = real_raise.__name__
+    signal.raise_signal = raise_signal
+
+
 def _read_install_config():
     """The settings `runbom hook install` wrote beside this file; environment variables win."""
     config = {}
@@ -414,6 +440,7 @@ def _install():
         if hasattr(os, "register_at_fork"):  # 3.7+
             os.register_at_fork(after_in_child=_after_fork_in_child)
         _wrap_os_exit()
+        _wrap_raise_signal()
         _start_ticker()
     except BaseException:
         if _state is not None:
