@@ -19,7 +19,8 @@ use runbom_model::runtime::{
 use serde::Deserialize;
 
 use super::environment::{self, EnvironmentKey};
-use super::integrity::{record_sha256_hex, sha256_file};
+use super::hash_cache::HashCache;
+use super::integrity::record_sha256_hex;
 
 /// The hook's source, embedded at build time and written out at run time.
 pub const HOOK_SOURCE: &str = include_str!("hook/sitecustomize.py");
@@ -145,7 +146,9 @@ impl Session {
             .zip(&assigned)
             .map(|(o, &i)| (o, &self.inventories[i]))
             .collect();
-        let report = build_report(&processes, &self.inventories[fallback], context);
+        let hashes = HashCache::open(super::cache_root().as_deref());
+        let report = build_report(&processes, &self.inventories[fallback], context, &hashes);
+        hashes.save();
         Ok((report, problems))
     }
 
@@ -483,6 +486,7 @@ pub fn build_report(
     processes: &[(&Observation, &Inventory)],
     fallback: &Inventory,
     context: ReportContext,
+    hashes: &HashCache,
 ) -> RuntimeReport {
     let mut inventories: Vec<&Inventory> = Vec::new();
     for (_, inventory) in processes {
@@ -544,7 +548,7 @@ pub fn build_report(
         .map(|(key, dist)| {
             let modules = owned
                 .remove(&key)
-                .map(|m| loaded_modules(m, Some(dist)))
+                .map(|m| loaded_modules(m, Some(dist), hashes))
                 .unwrap_or_default();
             distribution_use(dist, modules)
         })
@@ -575,7 +579,7 @@ pub fn build_report(
         processes: processes.iter().map(|(o, _)| process_info(o)).collect(),
         distributions,
         stdlib_modules: stdlib.into_iter().collect(),
-        unowned_modules: loaded_modules(unowned, None),
+        unowned_modules: loaded_modules(unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
     }
 }
@@ -635,11 +639,14 @@ fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool
 fn loaded_modules(
     modules: BTreeMap<ModuleKey, BTreeSet<u32>>,
     dist: Option<&InstalledDistribution>,
+    hashes: &HashCache,
 ) -> Vec<LoadedModule> {
     modules
         .into_iter()
         .map(|((name, file), pids)| LoadedModule {
-            integrity: dist.zip(file.as_deref()).map(|(d, f)| integrity(d, f)),
+            integrity: dist
+                .zip(file.as_deref())
+                .map(|(d, f)| integrity(d, f, hashes)),
             name,
             file,
             pids: pids.into_iter().collect(),
@@ -661,9 +668,9 @@ fn distribution_use(dist: &InstalledDistribution, modules: Vec<LoadedModule>) ->
 }
 
 /// A loaded file held against its distribution's RECORD hash.
-pub fn integrity(dist: &InstalledDistribution, file: &Path) -> FileIntegrity {
+pub fn integrity(dist: &InstalledDistribution, file: &Path, hashes: &HashCache) -> FileIntegrity {
     let path = normalize_path(file);
-    let sha256 = match sha256_file(&path) {
+    let sha256 = match hashes.sha256(&path) {
         Ok(sha256) => sha256,
         Err(err) => {
             return FileIntegrity::Unreadable {

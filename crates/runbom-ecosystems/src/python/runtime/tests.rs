@@ -111,6 +111,7 @@ fn maps_modules_to_distributions_stdlib_and_unowned() {
             reported_at: "2026-01-01T00:00:00Z".into(),
             ..ReportContext::default()
         },
+        &HashCache::default(),
     );
     assert_eq!(report.stdlib_modules, ["json.decoder", "os", "sys"]);
     let unowned: Vec<&str> = report
@@ -161,6 +162,7 @@ fn a_module_without_a_file_belongs_to_its_nearest_owned_parent() {
         &[(&process, &inventory)],
         &inventory,
         ReportContext::default(),
+        &HashCache::default(),
     );
     let demo = &report.distributions[0];
     let names: Vec<&str> = demo.modules.iter().map(|m| m.name.as_str()).collect();
