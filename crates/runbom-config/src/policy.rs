@@ -34,6 +34,8 @@ pub struct Config {
     pub advisories: Advisories,
     /// `[freshness]`.
     pub freshness: Freshness,
+    /// `[verify]`.
+    pub verify: Verify,
 }
 
 /// What happens when a rule matches: a failing finding, a warning, or nothing.
@@ -176,6 +178,14 @@ pub struct AdvisoryIgnore {
     pub reason: String,
     /// After this day the ignore no longer applies and is itself a finding.
     pub expires: Option<Located<Date>>,
+}
+
+/// `[verify]`: how `runbom verify` judges what it finds.
+#[derive(Debug, Clone, Default)]
+pub struct Verify {
+    /// `tooling = "strict"`: unlisted installer tooling (pip, setuptools, wheel, distribute) is
+    /// `unexpected`; the default `"note"` reports it as a note, as `pip freeze` leaves it out.
+    pub strict_tooling: Option<Located<bool>>,
 }
 
 /// `[freshness]`: project health.

@@ -14,6 +14,7 @@ pub struct RawConfig {
     pub versions: Option<RawVersions>,
     pub advisories: Option<RawAdvisories>,
     pub freshness: Option<RawFreshness>,
+    pub verify: Option<RawVerify>,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +77,11 @@ pub struct RawFreshness {
     pub max_years_without_release: Option<Spanned<u32>>,
 }
 
+#[derive(Debug, Default)]
+pub struct RawVerify {
+    pub tooling: Option<Spanned<String>>,
+}
+
 /// Reads the whole document; shape errors go to `errors`, the rest is returned.
 pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
     let Some(mut th) = table(value, errors) else {
@@ -87,6 +93,7 @@ pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
         versions: section(&mut th, "versions", errors, versions),
         advisories: section(&mut th, "advisories", errors, advisories),
         freshness: section(&mut th, "freshness", errors, freshness),
+        verify: section(&mut th, "verify", errors, verify),
     };
     finish(th, errors);
     config
@@ -246,6 +253,15 @@ fn freshness(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawFreshn
         max_days_behind: th.optional_s("max-days-behind"),
         yanked: th.optional_s("yanked"),
         max_years_without_release: th.optional_s("max-years-without-release"),
+    };
+    finish(th, errors);
+    Some(raw)
+}
+
+fn verify(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawVerify> {
+    let mut th = table(value, errors)?;
+    let raw = RawVerify {
+        tooling: th.optional_s("tooling"),
     };
     finish(th, errors);
     Some(raw)

@@ -10,7 +10,7 @@ use toml_span::Spanned;
 
 use crate::policy::{
     Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Freshness, Level, LicenseException,
-    Licenses, Located, MinimumVersion, Origin, Severity, Versions,
+    Licenses, Located, MinimumVersion, Origin, Severity, Verify, Versions,
 };
 use crate::raw::RawConfig;
 
@@ -136,6 +136,24 @@ impl Checker<'_> {
             }
         };
         Some(self.located(level, raw.span))
+    }
+
+    /// `[verify] tooling`: `"strict"` is true, `"note"` false.
+    fn tooling(&mut self, raw: &Spanned<String>) -> Option<Located<bool>> {
+        let strict = match raw.value.as_str() {
+            "strict" => true,
+            "note" => false,
+            other => {
+                self.error(
+                    "bad-value",
+                    format!("`{other}` is not a tooling mode"),
+                    raw.span,
+                    "expected `note` or `strict`".to_owned(),
+                );
+                return None;
+            }
+        };
+        Some(self.located(strict, raw.span))
     }
 
     fn severity(&mut self, raw: &Spanned<String>) -> Option<Located<Severity>> {
@@ -298,6 +316,12 @@ pub fn validate(text: &str, raw: RawConfig) -> Result<Config, Vec<Diagnostic<()>
                 .max_years_without_release
                 .as_ref()
                 .map(|y| c.located_u32(y)),
+        };
+    }
+
+    if let Some(v) = raw.verify {
+        config.verify = Verify {
+            strict_tooling: v.tooling.as_ref().and_then(|t| c.tooling(t)),
         };
     }
 

@@ -707,9 +707,13 @@ pub struct VerifyArgs {
     #[arg(long = "ignore", value_name = "NAME")]
     pub ignore: Vec<String>,
     /// Report unlisted installer tooling (pip, setuptools, wheel, distribute) as `unexpected`;
-    /// by default it is a `tooling` note, as `pip freeze` leaves it out.
+    /// by default it is a `tooling` note, as `pip freeze` leaves it out (also
+    /// `[verify] tooling = "strict"` in runbom.toml).
     #[arg(long)]
     pub strict_tooling: bool,
+    /// The project configuration (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
     pub format: FindingsFormat,
 }

@@ -315,10 +315,21 @@ fn a_stock_venv_built_from_its_own_freeze_verifies_clean() {
     let found = findings(&json);
     assert!(found.contains(&pair("tooling", "pip")), "{found:?}");
     assert!(found.iter().all(|(code, _)| code == "tooling"), "{found:?}");
-    let strict = verify(&["--strict-tooling"]);
-    let json: Value = serde_json::from_slice(&strict.stdout).expect("verify json");
-    assert_eq!(strict.status.code(), Some(1), "{json:#}");
-    assert!(findings(&json).contains(&pair("unexpected", "pip")));
+    let config = tmp.path().join("runbom.toml");
+    std::fs::write(&config, "[verify]\ntooling = \"strict\"\n").expect("runbom.toml");
+    for strict in [
+        verify(&["--strict-tooling"]),
+        verify(&["--config", config.to_str().expect("utf-8 path")]),
+    ] {
+        let json: Value = serde_json::from_slice(&strict.stdout).expect("verify json");
+        assert_eq!(strict.status.code(), Some(1), "{json:#}");
+        assert!(findings(&json).contains(&pair("unexpected", "pip")));
+    }
+    std::fs::write(&config, "[verify]\ntooling = \"loose\"\n").expect("runbom.toml");
+    let bad = verify(&["--config", config.to_str().expect("utf-8 path")]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("`loose` is not a tooling mode"), "{stderr}");
 }
 
 /// "Shrink the attack surface" ends in a smaller lockfile: `runbom unused --format requirements`

@@ -18,6 +18,7 @@ use runbom_model::inventory::Inventory;
 use runbom_model::runtime::RuntimeReport;
 
 use crate::cli::{FindingsFormat, VerifyArgs};
+use crate::commands::config::load_project_config;
 use crate::commands::{ExitStatus, runtime_reports};
 
 /// Everything one run of `verify` looked at and found, for the writers.
@@ -64,7 +65,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         environment: environment.as_ref(),
         first_party: &args.first_party,
         ignore: &ignore,
-        strict_tooling: args.strict_tooling,
+        strict_tooling: args.strict_tooling || strict_tooling_configured(args)?,
     };
     let findings = verify(&expected, &observed, &options);
     let outcome = VerifyOutcome {
@@ -86,6 +87,14 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// `[verify] tooling = "strict"` of the project's runbom.toml.
+fn strict_tooling_configured(args: &VerifyArgs) -> anyhow::Result<bool> {
+    let config = load_project_config(args.config.as_deref())?;
+    Ok(config
+        .and_then(|c| c.verify.strict_tooling)
+        .is_some_and(|strict| strict.value))
 }
 
 impl VerifyOutcome {
