@@ -60,27 +60,36 @@ struct Seen {
     size: u64,
     loaded: bool,
     requires: BTreeSet<PackageName>,
+    /// Names of its modules that some report loaded.
+    modules: BTreeSet<String>,
+}
+
+/// Every installed distribution of `reports`, merged by normalised name.
+fn gather(reports: &[RuntimeReport]) -> BTreeMap<PackageName, Seen> {
+    let mut seen: BTreeMap<PackageName, Seen> = BTreeMap::new();
+    for dist in reports.iter().flat_map(|r| &r.distributions) {
+        let entry = seen.entry(dist.normalized_name.clone()).or_default();
+        if entry.name.is_empty() {
+            entry.name = dist.name.clone();
+        }
+        entry.versions.insert(dist.version.clone());
+        entry.size = entry.size.max(dist.size);
+        entry.loaded |= dist.loaded();
+        let requires = dist
+            .requires_dist
+            .iter()
+            .filter_map(|r| requirement_name(r));
+        entry.requires.extend(requires);
+        entry
+            .modules
+            .extend(dist.modules.iter().map(|m| m.name.clone()));
+    }
+    seen
 }
 
 /// Merges `reports`: a distribution loaded by any process of any report is used.
 pub fn unused(reports: &[RuntimeReport]) -> UnusedReport {
-    let mut seen: BTreeMap<PackageName, Seen> = BTreeMap::new();
-    for report in reports {
-        for dist in &report.distributions {
-            let entry = seen.entry(dist.normalized_name.clone()).or_default();
-            if entry.name.is_empty() {
-                entry.name = dist.name.clone();
-            }
-            entry.versions.insert(dist.version.clone());
-            entry.size = entry.size.max(dist.size);
-            entry.loaded |= dist.loaded();
-            entry.requires.extend(
-                dist.requires_dist
-                    .iter()
-                    .filter_map(|r| requirement_name(r)),
-            );
-        }
-    }
+    let seen = gather(reports);
     let mut required_by: BTreeMap<&PackageName, BTreeSet<&PackageName>> = BTreeMap::new();
     for (name, dist) in &seen {
         for requirement in &dist.requires {
@@ -156,29 +165,10 @@ pub struct Pruned {
 /// only its own `.pth` loaded is left out as `pip freeze` leaves it out. A distribution seen at
 /// several versions is pinned at the highest (PEP 440).
 pub fn prune(reports: &[RuntimeReport]) -> Pruned {
-    let mut seen: BTreeMap<PackageName, Seen> = BTreeMap::new();
-    let mut modules: BTreeMap<PackageName, BTreeSet<String>> = BTreeMap::new();
-    for report in reports {
-        for dist in &report.distributions {
-            let entry = seen.entry(dist.normalized_name.clone()).or_default();
-            if entry.name.is_empty() {
-                entry.name = dist.name.clone();
-            }
-            entry.versions.insert(dist.version.clone());
-            entry.loaded |= dist.loaded();
-            entry.requires.extend(
-                dist.requires_dist
-                    .iter()
-                    .filter_map(|r| requirement_name(r)),
-            );
-            modules
-                .entry(dist.normalized_name.clone())
-                .or_default()
-                .extend(dist.modules.iter().map(|m| m.name.clone()));
-        }
-    }
+    let seen = gather(reports);
     let tooling = |name: &PackageName| {
-        crate::verify::is_unused_tooling(name, modules.get(name).into_iter().flatten())
+        let modules = seen.get(name).map(|d| &d.modules).into_iter().flatten();
+        crate::verify::is_unused_tooling(name, modules)
     };
     let mut needed: BTreeSet<&PackageName> = BTreeSet::new();
     let mut queue: VecDeque<&PackageName> = seen

@@ -1,4 +1,12 @@
-//! Language ecosystems: for each, what is installed (inventory), what really runs (the runtime
-//! hook and the collection of its observations), and the ecosystem's naming rules.
+//! Language ecosystems, one module each behind one seam ([`language`]): for each, what is
+//! installed (inventory), how a running program is observed (a hook, or the artefact itself) and
+//! what it really loaded, and the ecosystem's naming rules.
 
+pub mod go;
+pub mod language;
+pub mod program;
 pub mod python;
+pub mod report;
+
+pub use language::{Artefact, LANGUAGES, LanguageModule, ObservedBy, language_of};
+pub use program::Program;

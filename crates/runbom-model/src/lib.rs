@@ -6,6 +6,7 @@ mod ecosystem;
 pub mod expected;
 pub mod integrity;
 pub mod inventory;
+mod language;
 mod name;
 pub mod release;
 pub mod runtime;
@@ -14,5 +15,6 @@ pub mod vex;
 
 pub use advisory::Advisory;
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
+pub use language::{Language, UnknownLanguage};
 pub use name::PackageName;
 pub use runtime::RuntimeReport;

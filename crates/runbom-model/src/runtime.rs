@@ -1,15 +1,28 @@
-//! What a program really loaded while it ran: the runtime report (`runbom.runtime-report/v1`,
-//! see `docs/reference/runtime-report.md`). The hook records module names and files; runbom maps
-//! them to distributions through RECORD and writes this.
+//! What a program really loaded while it ran: the runtime report (`runbom.runtime-report/v2`,
+//! see `docs/reference/runtime-report.md`), the same for every language. A language's hook
+//! records what was loaded (Python: module names and files; Go: the binary is what runs) and its
+//! module of `runbom-ecosystems` maps that to components.
+//!
+//! v2 added the instance's `interpreter.language` and each component's `ecosystem`; a v1 report
+//! (Python only) reads as v2 with `python` and `PyPI`.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::PackageName;
+use crate::{Ecosystem, Language, PackageName};
 
 /// The `schema` value of every runtime report this version writes.
-pub const RUNTIME_REPORT_SCHEMA: &str = "runbom.runtime-report/v1";
+pub const RUNTIME_REPORT_SCHEMA: &str = "runbom.runtime-report/v2";
+
+/// Every `schema` value this version reads: v1 is v2 without languages (all Python).
+pub const RUNTIME_REPORT_SCHEMAS_READ: [&str; 2] =
+    ["runbom.runtime-report/v1", RUNTIME_REPORT_SCHEMA];
+
+/// Whether a report of `schema` can be read by this version.
+pub fn reads_schema(schema: &str) -> bool {
+    RUNTIME_REPORT_SCHEMAS_READ.contains(&schema)
+}
 
 /// One observation window of one application: a `runbom run`, or one flush of an installed hook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,17 +47,18 @@ pub struct RuntimeReport {
     pub started_at: String,
     /// RFC 3339, UTC: when this report was written.
     pub reported_at: String,
-    /// The command as given to `runbom run` (or the first process's `sys.argv`).
+    /// The command as given to `runbom run` (or the first process's argv).
     pub command: Vec<String>,
     /// The exit status of the command, when it has exited and was run by `runbom run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     pub interpreter: RuntimeInterpreter,
-    /// Every Python process the hook ran in: the program and its children.
+    /// Every process observed: the program and its children.
     pub processes: Vec<ProcessInfo>,
-    /// Every installed distribution, loaded or not, sorted by normalised name then version.
+    /// Every installed component (a Python distribution, a Go module …), loaded or not, sorted
+    /// by ecosystem, normalised name, then version.
     pub distributions: Vec<DistributionUse>,
-    /// Standard-library and built-in modules that were loaded, sorted.
+    /// Standard-library and built-in modules that were loaded, sorted (Python).
     pub stdlib_modules: Vec<String>,
     /// Loaded modules that belong to no installed distribution: first-party or unknown code.
     pub unowned_modules: Vec<LoadedModule>,
@@ -65,14 +79,18 @@ impl RuntimeReport {
     }
 }
 
-/// The interpreter the program ran on.
+/// The runtime the program ran on: an interpreter, or for Go the binary itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeInterpreter {
+    /// Absent in v1 reports, which are all Python.
+    #[serde(default)]
+    pub language: Language,
     pub executable: PathBuf,
-    /// `sys.implementation.name`, e.g. `cpython`.
+    /// `sys.implementation.name` (`cpython`); `gc` for a Go binary.
     pub implementation: String,
-    /// e.g. `3.11.7`.
+    /// e.g. `3.11.7`; for Go the toolchain that built the binary, e.g. `go1.19.8`.
     pub version: String,
+    /// `sys.prefix`; for Go the binary's directory.
     pub prefix: PathBuf,
 }
 
@@ -95,24 +113,34 @@ pub struct ProcessInfo {
     pub exited: bool,
 }
 
-/// One installed distribution and what of it was loaded.
+/// One installed component (a Python distribution, a Go module of a binary …) and what of it was
+/// loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistributionUse {
-    /// `Name` as written in METADATA.
+    /// Absent in v1 reports, which are all PyPI.
+    #[serde(default = "pypi")]
+    pub ecosystem: Ecosystem,
+    /// As the package names itself (METADATA `Name`, a Go module path).
     pub name: String,
     pub normalized_name: PackageName,
     pub version: String,
-    /// `pkg:pypi/<name>@<version>`.
+    /// `pkg:<type>/<name>@<version>`.
     pub purl: String,
+    /// Where it is installed (a site directory; the Go binary that contains it).
     pub location: PathBuf,
-    /// Sum of the RECORD sizes, bytes.
+    /// Bytes on disk (the sum of RECORD sizes); 0 when unknown.
     pub size: u64,
     /// `Requires-Dist` as written in METADATA (PEP 508), so that a report alone tells why a
     /// distribution is installed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires_dist: Vec<String>,
-    /// The modules of this distribution that were loaded, sorted by name; empty if never loaded.
+    /// What of it was loaded (Python modules, Go packages), sorted by name; empty if never
+    /// loaded.
     pub modules: Vec<LoadedModule>,
+}
+
+fn pypi() -> Ecosystem {
+    Ecosystem::PyPi
 }
 
 impl DistributionUse {
@@ -153,6 +181,24 @@ pub enum FileIntegrity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_v1_component_is_pypi_and_a_v1_interpreter_python() {
+        let dist: DistributionUse = serde_json::from_value(serde_json::json!({
+            "name": "PyYAML", "normalized_name": "pyyaml", "version": "6.0",
+            "purl": "pkg:pypi/pyyaml@6.0", "location": "/site", "size": 1, "modules": []
+        }))
+        .unwrap();
+        assert_eq!(dist.ecosystem, Ecosystem::PyPi);
+        let interpreter: RuntimeInterpreter = serde_json::from_value(serde_json::json!({
+            "executable": "/usr/bin/python3", "implementation": "cpython",
+            "version": "3.11.7", "prefix": "/usr"
+        }))
+        .unwrap();
+        assert_eq!(interpreter.language, Language::Python);
+        assert!(reads_schema("runbom.runtime-report/v1") && reads_schema(RUNTIME_REPORT_SCHEMA));
+        assert!(!reads_schema("runbom.runtime-report/v3"));
+    }
 
     #[test]
     fn integrity_serializes_with_a_status_tag() {

@@ -6,7 +6,7 @@ use std::io::Read;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use flate2::read::MultiGzDecoder;
-use runbom_model::runtime::{RUNTIME_REPORT_SCHEMA, RuntimeReport};
+use runbom_model::runtime::{RUNTIME_REPORT_SCHEMAS_READ, RuntimeReport, reads_schema};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -104,10 +104,11 @@ pub(crate) fn json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Ap
 pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeReport, ApiError> {
     let report: RuntimeReport = json(body, "runtime report")?;
     let unprocessable = |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
-    if report.schema != RUNTIME_REPORT_SCHEMA {
+    if !reads_schema(&report.schema) {
         return Err(unprocessable(format!(
-            "unsupported schema `{}` (this server takes `{RUNTIME_REPORT_SCHEMA}`)",
-            report.schema
+            "unsupported schema `{}` (this server takes `{}`)",
+            report.schema,
+            RUNTIME_REPORT_SCHEMAS_READ.join("`, `")
         )));
     }
     for (field, value) in [

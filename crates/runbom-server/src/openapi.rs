@@ -36,7 +36,7 @@ pub(crate) async fn document() -> Json<Value> {
 fn operation(path: &str, method: &str) -> Value {
     let (summary, security, ok): (&str, Option<&str>, &str) = match (path, method) {
         ("/api/v1/reports", _) => (
-            "Ingest a runtime report (runbom.runtime-report/v1). Body may be gzip \
+            "Ingest a runtime report (runbom.runtime-report/v2). Body may be gzip \
              (Content-Encoding: gzip). 201 stored, 200 already stored (same report_id), \
              401 no token, 403 token of another application, 413 too large, 422 invalid.",
             Some("app"),

@@ -1,16 +1,17 @@
 //! The server's portfolio on both engines: ingest (idempotent, heartbeats write no
 //! observations), tokens, expected inventories, findings opened once, webhook deliveries.
 
-use runbom_model::PackageName;
 use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
     RuntimeInterpreter, RuntimeReport,
 };
+use runbom_model::{Ecosystem, Language, PackageName};
 use runbom_store::testing::each_engine;
 use runbom_store::{IncomingReport, IngestOutcome, NewFinding, Store};
 
 fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
     DistributionUse {
+        ecosystem: Ecosystem::PyPi,
         name: name.to_owned(),
         normalized_name: PackageName::pypi(name),
         version: version.to_owned(),
@@ -49,6 +50,7 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             command: vec!["python".into(), "app.py".into()],
             exit_code: None,
             interpreter: RuntimeInterpreter {
+                language: Language::Python,
                 executable: "/usr/bin/python3".into(),
                 implementation: "cpython".into(),
                 version: "3.11.2".into(),

@@ -27,7 +27,7 @@ pub enum Command {
     #[command(subcommand)]
     Versions(VersionsCommand),
     /// List every distribution installed for a Python interpreter (read from `*.dist-info` /
-    /// `*.egg-info`; no package is imported).
+    /// `*.egg-info`; no package is imported), or with PATHs, what each Go binary was built from.
     Inventory(InventoryArgs),
     /// For each component, the newest release on its package index (PyPI, Go proxy, RubyGems),
     /// both release dates, and whether the installed release was yanked.
@@ -311,7 +311,7 @@ pub struct RunArgs {
     /// The environment recorded in the report, e.g. `prod` (default: `RUNBOM_ENVIRONMENT`).
     #[arg(long, env = "RUNBOM_ENVIRONMENT")]
     pub environment: Option<String>,
-    /// Write the runtime report (JSON, `runbom.runtime-report/v1`) here.
+    /// Write the runtime report (JSON, `runbom.runtime-report/v2`) here.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Map every process against this interpreter's installed distributions, whatever each ran
@@ -665,6 +665,10 @@ pub struct VersionsContainsArgs {
 
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
+    /// Go executables (ELF, Mach-O, PE) or directories of them, walked: their build information,
+    /// as `go version -m` prints it (table) or as `runbom.go-inventory/v1` (JSON).
+    #[arg(value_name = "PATH", conflicts_with_all = ["python", "paths"])]
+    pub binaries: Vec<PathBuf>,
     /// The Python interpreter to inventory.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,

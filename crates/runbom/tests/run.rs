@@ -152,7 +152,7 @@ fn reports_pyyaml_loaded_and_every_other_distribution_not() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(report["schema"], "runbom.runtime-report/v1");
+    assert_eq!(report["schema"], "runbom.runtime-report/v2");
     let yaml = distribution(&report, "pyyaml");
     assert_eq!(yaml["version"], "6.0.2");
     let modules = module_names(&yaml["modules"]);

@@ -111,9 +111,58 @@ fn the_hook_observes_every_cpython_from_3_6_to_3_13() {
         );
         assert_eq!(beta.len(), 1, "{version}: beta only in the child: {beta:?}");
         assert!(alpha.contains(&beta[0]), "{version}");
+        let unowned: Vec<&Value> = report["unowned_modules"]
+            .as_array()
+            .expect("unowned")
+            .iter()
+            .filter(|m| m["name"] != "__main__")
+            .collect();
+        assert!(
+            unowned.is_empty(),
+            "{version}: `-c` loads nothing but the standard library and site: {unowned:#?}"
+        );
         observed.push(version);
     }
     eprintln!("observed under the hook: {observed:?}");
+}
+
+/// uvicorn's way to exit: restore the default handler and re-raise the signal on itself, which
+/// skips atexit. The hook flushes first, without importing `signal` into programs that don't.
+const RERAISE: &str = "\
+import sys
+print('signal' in sys.modules)
+import signal, alpha
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.raise_signal(signal.SIGTERM)
+";
+
+#[test]
+fn a_program_that_re_raises_a_fatal_signal_is_still_reported() {
+    for version in ["3.8", "3.13"] {
+        let Some(python) = pyenv_python(version) else {
+            eprintln!("skipped: pyenv holds no CPython {version}");
+            continue;
+        };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let site = site(tmp.path());
+        let report = tmp.path().join("r.json");
+        let out = common::runbom()
+            .env_remove("RUNBOM_SESSION_DIR")
+            .env("PYTHONPATH", &site)
+            .args(["run", "--report"])
+            .arg(&report)
+            .arg("--")
+            .arg(&python)
+            .args(["-c", RERAISE])
+            .output()
+            .expect("runbom run");
+        assert_eq!(out.status.code(), Some(143), "{version}: killed by SIGTERM");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "False\n", "{version}");
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+        assert_eq!(report["processes"][0]["exited"], true, "{version}");
+        assert_eq!(loaded_pids(&report, "alpha").len(), 1, "{version}");
+    }
 }
 
 #[test]

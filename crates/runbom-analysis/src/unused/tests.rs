@@ -3,12 +3,14 @@ use std::path::PathBuf;
 use runbom_model::runtime::{
     DistributionUse, LoadedModule, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
 };
+use runbom_model::{Ecosystem, Language};
 
 use super::*;
 
 fn dist(name: &str, size: u64, requires: &[&str], loaded: bool) -> DistributionUse {
     let normalized = PackageName::pypi(name);
     DistributionUse {
+        ecosystem: Ecosystem::PyPi,
         name: name.to_owned(),
         purl: format!("pkg:pypi/{normalized}@1.0"),
         normalized_name: normalized,
@@ -44,6 +46,7 @@ fn report(distributions: Vec<DistributionUse>) -> RuntimeReport {
         command: vec![],
         exit_code: Some(0),
         interpreter: RuntimeInterpreter {
+            language: Language::Python,
             executable: PathBuf::from("/venv/bin/python"),
             implementation: "cpython".into(),
             version: "3.11.7".into(),

@@ -12,7 +12,7 @@ use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
     RuntimeReport,
 };
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::{Ecosystem, Language, PackageName};
 
 use super::*;
 
@@ -61,6 +61,7 @@ fn module(name: &str, file: &str, integrity: Option<FileIntegrity>) -> LoadedMod
 fn dist(name: &str, version: &str, modules: Vec<LoadedModule>) -> DistributionUse {
     let normalized = PackageName::pypi(name);
     DistributionUse {
+        ecosystem: Ecosystem::PyPi,
         name: name.to_owned(),
         purl: pypi_purl(&normalized, version),
         normalized_name: normalized,
@@ -95,6 +96,7 @@ fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> Ru
         command: vec!["python".to_owned(), "/app/main.py".to_owned()],
         exit_code: Some(0),
         interpreter: RuntimeInterpreter {
+            language: Language::Python,
             executable: PathBuf::from("/venv/bin/python"),
             implementation: "cpython".to_owned(),
             version: "3.11.7".to_owned(),

@@ -1,12 +1,9 @@
 //! Which Python environment a process really ran in: the interpreter description built from what
-//! its hook observed (`sys.prefix`, `sys.path`), whether an inventory already read fits it, and
-//! an early guess of the interpreter a command will start (a console script's shebang, including
-//! pip's `#!/bin/sh` + `exec` trampoline), for reading the inventory ahead while it runs.
+//! its hook observed (`sys.prefix`, `sys.path`), and whether an inventory already read fits it.
 //! Traps: a venv's `bin/python3` is a symbolic link to the base interpreter, so executables
 //! compared as files cannot tell two environments apart; prefixes and site directories can.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use runbom_model::inventory::{Interpreter, Inventory, normalize_path};
@@ -97,104 +94,4 @@ fn holds_metadata(dir: &Path) -> bool {
                 || name.ends_with(".egg-link")
         })
     })
-}
-
-/// The Python interpreter `command` will start, as far as can be told before it runs: the
-/// command itself when it is named `python…`, else the interpreter of its shebang (found on
-/// `PATH` when the command is a bare name) — `#!/venv/bin/python3`, `#!/usr/bin/env python3`,
-/// or pip's trampoline for paths too long for a shebang:
-///
-/// ```text
-/// #!/bin/sh
-/// '''exec' /very/long/venv/bin/python3 "$0" "$@"
-/// ' '''
-/// ```
-pub fn guess_interpreter(command: &str) -> Option<PathBuf> {
-    if is_python_name(Path::new(command)) {
-        return Some(PathBuf::from(command));
-    }
-    let script = if command.contains('/') {
-        PathBuf::from(command)
-    } else {
-        find_on_path(command)?
-    };
-    shebang_interpreter(&script)
-}
-
-fn is_python_name(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("python"))
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-}
-
-/// The interpreter named by a script's first lines, when it is a Python.
-fn shebang_interpreter(script: &Path) -> Option<PathBuf> {
-    let file = fs::File::open(script).ok()?;
-    let mut lines = BufReader::new(file.take(4096)).lines();
-    let first = lines.next()?.ok()?;
-    let mut words = first.strip_prefix("#!")?.split_whitespace();
-    let program = PathBuf::from(words.next()?);
-    if is_python_name(&program) {
-        return Some(program);
-    }
-    match program.file_name()?.to_str()? {
-        "env" => words
-            .find(|w| !w.starts_with('-'))
-            .map(PathBuf::from)
-            .filter(|p| is_python_name(p)),
-        "sh" | "bash" | "dash" => {
-            let second = lines.next()?.ok()?;
-            let rest = second.strip_prefix("'''exec' ")?;
-            let program = PathBuf::from(rest.split_whitespace().next()?);
-            is_python_name(&program).then_some(program)
-        }
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn guesses_the_interpreter_of_a_console_script() {
-        let dir = tempfile::tempdir().unwrap();
-        let direct = script(
-            dir.path(),
-            "black",
-            "#!/venv/bin/python3\nimport sys\nfrom black import patched_main\n",
-        );
-        let env = script(dir.path(), "tool", "#!/usr/bin/env -S python3.12 -u\n");
-        let trampoline = script(
-            dir.path(),
-            "long",
-            "#!/bin/sh\n'''exec' /a/very/long/venv/bin/python3 \"$0\" \"$@\"\n' '''\n",
-        );
-        let shell = script(dir.path(), "run.sh", "#!/bin/sh\nexec python3 app.py\n");
-        let guess = |p: &Path| guess_interpreter(p.to_str().unwrap());
-        assert_eq!(guess(&direct), Some(PathBuf::from("/venv/bin/python3")));
-        assert_eq!(guess(&env), Some(PathBuf::from("python3.12")));
-        assert_eq!(
-            guess(&trampoline),
-            Some(PathBuf::from("/a/very/long/venv/bin/python3"))
-        );
-        assert_eq!(guess(&shell), None);
-        assert_eq!(
-            guess_interpreter("/v/bin/python3.11"),
-            Some(PathBuf::from("/v/bin/python3.11"))
-        );
-        assert_eq!(guess(&dir.path().join("missing")), None);
-    }
 }

@@ -6,17 +6,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use runbom_model::inventory::{
     FileIndex, InstalledDistribution, Interpreter, Inventory, normalize_path,
 };
 use runbom_model::runtime::{
-    DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
-    RuntimeInterpreter, RuntimeReport,
+    DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RuntimeInterpreter, RuntimeReport,
 };
+use runbom_model::{Ecosystem, Language};
 use serde::Deserialize;
+
+use crate::report::{Observed, ReportContext, new_id, rfc3339};
 
 use super::environment::{self, EnvironmentKey};
 use super::hash_cache::HashCache;
@@ -284,22 +285,6 @@ fn empty_inventory(interpreter: Interpreter) -> Inventory {
     }
 }
 
-/// 16 random hex digits, for session and report ids.
-pub fn new_id() -> String {
-    let mut bytes = [0u8; 8];
-    if fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_err()
-    {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        bytes = ((nanos as u64) ^ u64::from(std::process::id())).to_be_bytes();
-    }
-    hex::encode(bytes)
-}
-
 /// What one process's hook wrote (`runbom.observation/v1`): who it was and the modules it loaded.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Observation {
@@ -459,24 +444,6 @@ pub fn root_observation<'a>(observations: &[&'a Observation]) -> Option<&'a Obse
         .copied()
 }
 
-/// What the report says about the session beyond the observations.
-#[derive(Debug, Clone, Default)]
-pub struct ReportContext {
-    pub report_id: String,
-    pub session_id: String,
-    pub sequence: u64,
-    pub complete: bool,
-    pub app: Option<String>,
-    pub environment: Option<String>,
-    pub host: String,
-    /// RFC 3339; the earliest process start when `None`.
-    pub started_at: Option<String>,
-    pub reported_at: String,
-    /// The command as given; the first process's `argv` when empty.
-    pub command: Vec<String>,
-    pub exit_code: Option<i32>,
-}
-
 /// Builds the runtime report: every process, with its modules mapped against the inventory of
 /// the environment it ran in; every distribution of those inventories (loaded or not) with the
 /// modules of it that were loaded and their integrity against RECORD; the standard-library
@@ -555,33 +522,16 @@ pub fn build_report(
         .collect();
     let observations: Vec<&Observation> = processes.iter().map(|(o, _)| *o).collect();
     let root = root_observation(&observations);
-    RuntimeReport {
-        schema: RUNTIME_REPORT_SCHEMA.to_owned(),
-        report_id: context.report_id,
-        session_id: context.session_id,
-        sequence: context.sequence,
-        complete: context.complete,
-        app: context.app,
-        environment: context.environment,
-        host: context.host,
-        started_at: context
-            .started_at
-            .or_else(|| processes.first().map(|(o, _)| rfc3339(o.started_at)))
-            .unwrap_or_else(|| context.reported_at.clone()),
-        reported_at: context.reported_at,
-        command: if context.command.is_empty() {
-            root.map(|o| o.argv.clone()).unwrap_or_default()
-        } else {
-            context.command
-        },
-        exit_code: context.exit_code,
+    context.report(Observed {
+        started_at: processes.first().map(|(o, _)| rfc3339(o.started_at)),
+        command: root.map(|o| o.argv.clone()).unwrap_or_default(),
         interpreter: interpreter(fallback, root),
         processes: processes.iter().map(|(o, _)| process_info(o)).collect(),
         distributions,
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: loaded_modules(unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
-    }
+    })
 }
 
 type ModuleKey = (String, Option<PathBuf>);
@@ -623,7 +573,9 @@ fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool
     let top = name.split('.').next().unwrap_or(name);
     let known = observation.stdlib_names.contains(top)
         || observation.builtin_names.contains(top)
-        || top.starts_with("_frozen_importlib");
+        || top.starts_with("_frozen_importlib")
+        // Frozen into CPython 3.8+ (no `__file__`), and before 3.10 in no list the hook can ask for.
+        || top == "zipimport";
     match file {
         None => known,
         Some(file) => {
@@ -656,6 +608,7 @@ fn loaded_modules(
 
 fn distribution_use(dist: &InstalledDistribution, modules: Vec<LoadedModule>) -> DistributionUse {
     DistributionUse {
+        ecosystem: Ecosystem::PyPi,
         name: dist.name.clone(),
         normalized_name: dist.normalized_name.clone(),
         version: dist.version.clone(),
@@ -707,6 +660,7 @@ fn process_info(observation: &Observation) -> ProcessInfo {
 fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInterpreter {
     match root {
         Some(o) => RuntimeInterpreter {
+            language: Language::Python,
             executable: o.executable.clone(),
             implementation: o.implementation.clone(),
             version: o.version.clone(),
@@ -715,6 +669,7 @@ fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInte
         None => {
             let i = &inventory.interpreter;
             RuntimeInterpreter {
+                language: Language::Python,
                 executable: i.executable.clone(),
                 implementation: i.implementation.clone(),
                 version: i.version.clone(),
@@ -722,18 +677,6 @@ fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInte
             }
         }
     }
-}
-
-/// Seconds since the epoch -> RFC 3339 UTC with microseconds.
-pub fn rfc3339(seconds: f64) -> String {
-    let nanos = (seconds * 1e9) as i128;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use runbom_model::expected::{
     ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
+use runbom_model::runtime::RUNTIME_REPORT_SCHEMA;
 use runbom_model::{Ecosystem, PackageName};
 use serde_json::Value;
 
@@ -293,7 +294,7 @@ fn a_gigabyte_bomb_stops_at_the_default_limit() {
 fn check_report_answer(result: Result<RuntimeReport, ApiError>) -> Result<(), TestCaseError> {
     match result {
         Ok(report) => {
-            prop_assert_eq!(&report.schema, RUNTIME_REPORT_SCHEMA);
+            prop_assert!(reads_schema(&report.schema), "{}", report.schema);
             for id in [&report.report_id, &report.session_id] {
                 prop_assert!(!id.trim().is_empty() && id.len() <= MAX_ID_LEN, "{id:?}");
             }
@@ -534,8 +535,7 @@ fn apply(mutation: &Mutation) -> (Vec<u8>, Option<Option<StatusCode>>) {
         }
         Mutation::Schema(schema) => {
             value["schema"] = Value::String(schema.clone());
-            let status =
-                (schema != RUNTIME_REPORT_SCHEMA).then_some(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = (!reads_schema(schema)).then_some(StatusCode::UNPROCESSABLE_ENTITY);
             (json(&value), Some(status))
         }
         Mutation::App(app) => {
@@ -684,6 +684,27 @@ proptest! {
         let report = validated_report(&body, REPORT_APP).unwrap();
         prop_assert_eq!(serde_json::to_value(&report).unwrap(), value);
     }
+}
+
+#[test]
+fn a_v1_report_is_taken_as_python_and_pypi() {
+    let mut value = report_value();
+    value["schema"] = "runbom.runtime-report/v1".into();
+    value["interpreter"]
+        .as_object_mut()
+        .unwrap()
+        .remove("language");
+    for dist in value["distributions"].as_array_mut().unwrap() {
+        dist.as_object_mut().unwrap().remove("ecosystem");
+    }
+    let report = validated_report(&serde_json::to_vec(&value).unwrap(), REPORT_APP).unwrap();
+    assert_eq!(report.interpreter.language, runbom_model::Language::Python);
+    assert!(
+        report
+            .distributions
+            .iter()
+            .all(|d| d.ecosystem == Ecosystem::PyPi)
+    );
 }
 
 /// An expected inventory as `PUT …/expected` takes it (`body::json`), of any content.

@@ -1,5 +1,8 @@
 //! `runbom inventory`: every distribution installed for a Python interpreter, as a table or as
-//! versioned JSON (`runbom.inventory/v1`).
+//! versioned JSON (`runbom.inventory/v1`); with paths, the build information of Go binaries
+//! (`go_inventory`).
+
+mod go;
 
 use std::io::Write;
 
@@ -10,6 +13,9 @@ use crate::cli::{Format, InventoryArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
+    if !args.binaries.is_empty() {
+        return go::run(&args.binaries, args.format);
+    }
     let interpreter = query_interpreter(&args.python)?;
     // The table shows no files but still reports a malformed RECORD: RECORD is checked either
     // way, and only JSON keeps every file.

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use runbom_ecosystems::python::runtime::{ReportContext, new_id};
+use runbom_ecosystems::report::{ReportContext, new_id};
 use runbom_model::RuntimeReport;
 use runbom_server::sender::{Notice, ReportSender, SenderConfig};
 

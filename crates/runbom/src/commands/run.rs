@@ -10,11 +10,10 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
-use runbom_ecosystems::python::environment::guess_interpreter;
-use runbom_ecosystems::python::runtime::{
-    ReportContext, Session, cached_hook_dir, precompile_hook, write_hook,
-};
-use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
+use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
+use runbom_ecosystems::python::{Python, cache_root, query_interpreter, read_inventory};
+use runbom_ecosystems::report::ReportContext;
+use runbom_ecosystems::{LanguageModule, Program};
 use runbom_model::inventory::Inventory;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::SignalsInfo;
@@ -47,7 +46,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let assumed = args
         .python
         .clone()
-        .or_else(|| guess_interpreter(&args.command[0]))
+        .or_else(|| Python.runs(&Program::resolve(&args.command[0])))
         .unwrap_or_else(|| PathBuf::from("python3"));
     let ahead = read_inventory_ahead(assumed.clone());
     let mut child = match Command::new(&args.command[0])

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use runbom_model::runtime::{RUNTIME_REPORT_SCHEMA, RuntimeReport};
+use runbom_model::runtime::{RUNTIME_REPORT_SCHEMAS_READ, RuntimeReport, reads_schema};
 
 /// Every report, in the order given.
 pub fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<RuntimeReport>> {
@@ -17,10 +17,11 @@ fn read(path: &Path) -> anyhow::Result<RuntimeReport> {
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("`{}`:{}:{}: {e}", path.display(), e.line(), e.column()))?;
     let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
-    if schema != RUNTIME_REPORT_SCHEMA {
+    if !reads_schema(schema) {
         anyhow::bail!(
-            "`{}` at /schema: expected `{RUNTIME_REPORT_SCHEMA}`, found `{schema}`",
-            path.display()
+            "`{}` at /schema: expected one of `{}`, found `{schema}`",
+            path.display(),
+            RUNTIME_REPORT_SCHEMAS_READ.join("`, `")
         );
     }
     serde_json::from_str(&text).map_err(|e| {

@@ -17,7 +17,7 @@ pub fn run(args: &UnusedArgs) -> anyhow::Result<ExitStatus> {
             std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         let report: RuntimeReport = serde_json::from_slice(&bytes).with_context(|| {
             format!(
-                "`{}` is not a runtime report (runbom.runtime-report/v1)",
+                "`{}` is not a runtime report (runbom.runtime-report/v2)",
                 path.display()
             )
         })?;

@@ -4,6 +4,8 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod go;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -296,19 +296,22 @@ def _wrap_os_exit():
 
 def _wrap_raise_signal():
     """A program that re-raises a fatal signal on itself once it has shut down (uvicorn does,
-    after restoring the default handler) dies without running atexit: flush first."""
-    import signal
+    after restoring the default handler) dies without running atexit: flush first.
 
-    real_raise = getattr(signal, "raise_signal", None)  # 3.8+
+    The wrapper goes into `_signal`, which the interpreter has loaded before site runs and from
+    which `signal` copies `raise_signal` when the program imports it; importing `signal` here
+    would cost every start several milliseconds (`enum`)."""
+    _signal = sys.modules.get("_signal")
+    real_raise = getattr(_signal, "raise_signal", None)  # 3.8+
     if real_raise is None:
         return
-    survivable = {getattr(signal, n) for n in ("SIGCHLD", "SIGWINCH", "SIGURG", "SIGCONT",
-                                                "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
-                  if hasattr(signal, n)}
+    survivable = {getattr(_signal, n) for n in ("SIGCHLD", "SIGWINCH", "SIGURG", "SIGCONT",
+                                                 "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+                  if hasattr(_signal, n)}
 
     def raise_signal(signum):
         try:
-            if signum not in survivable and signal.getsignal(signum) == signal.SIG_DFL:
+            if signum not in survivable and _signal.getsignal(signum) == _signal.SIG_DFL:
                 _flush(True, False)
         except BaseException:
             pass
@@ -316,7 +319,10 @@ def _wrap_raise_signal():
 
     raise_signal.__doc__ = real_raise.__doc__
     raise_signal.__name__ = real_raise.__name__
-    signal.raise_signal = raise_signal
+    _signal.raise_signal = raise_signal
+    signal = sys.modules.get("signal")
+    if signal is not None and getattr(signal, "raise_signal", None) is real_raise:
+        signal.raise_signal = raise_signal
 
 
 def _read_install_config():

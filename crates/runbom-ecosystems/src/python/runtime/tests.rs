@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use base64::Engine;
+use runbom_model::Language;
 use runbom_model::inventory::Interpreter;
 use sha2::{Digest, Sha256};
 
@@ -225,6 +226,7 @@ fn precompiles_the_hook_for_the_interpreter_that_ran() {
     let dir = cached_hook_dir(cache.path()).unwrap();
     let python = crate::python::query_interpreter(Path::new("python3")).unwrap();
     let interpreter = RuntimeInterpreter {
+        language: Language::Python,
         executable: python.executable.clone(),
         implementation: python.implementation.clone(),
         version: python.version.clone(),

@@ -1,0 +1,63 @@
+//! Go: a Go binary carries the list of modules it was built from (its buildinfo) and the names of
+//! every function linked into it (its pclntab), so the artefact is what runs. This module reads
+//! both, names the binary's components (the main module, every dependency, the standard library
+//! as `stdlib`) and says which of their packages are linked in.
+
+pub mod binary;
+pub mod buildinfo;
+pub mod inventory;
+pub mod symbols;
+
+use std::path::{Path, PathBuf};
+
+use runbom_model::Language;
+
+use crate::language::{Artefact, LanguageModule, ObservedBy};
+use crate::program::Program;
+
+pub use binary::GoBinary;
+
+/// Go behind the language seam: observed through the binary itself.
+#[derive(Debug)]
+pub struct Go;
+
+impl LanguageModule for Go {
+    fn language(&self) -> Language {
+        Language::Go
+    }
+
+    fn observed_by(&self) -> ObservedBy {
+        ObservedBy::Artefact
+    }
+
+    /// The program's own file, when it is an executable with Go build information.
+    fn runs(&self, program: &Program) -> Option<PathBuf> {
+        let path = program.path.as_ref()?;
+        if program.interpreter.is_some() || !binary::looks_native(path) {
+            return None;
+        }
+        buildinfo::read_file(path).ok().map(|_| path.clone())
+    }
+
+    fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, String> {
+        match GoBinary::open(path) {
+            Ok(binary) => Ok(Box::new(binary)),
+            Err(err) => Err(with_sources(&err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz;
+
+/// `err` and every error under it, joined by `: `.
+fn with_sources(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(next) = source {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        source = next.source();
+    }
+    text
+}

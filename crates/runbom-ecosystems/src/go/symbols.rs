@@ -1,0 +1,343 @@
+//! The Go functions linked into a binary, from its pclntab: the table the Go runtime itself
+//! needs for stack traces, so it survives `-ldflags='-s -w'`, which strips the symbol table.
+//! Whether a vulnerable symbol is in the binary is answered from these names.
+//!
+//! Traps: the table's layout changed with Go 1.2, 1.16, 1.18 and 1.20 (told apart by its magic);
+//! method names are written `pkg.T.M` or `pkg.(*T).M`, generic instantiations `pkg.F[...]`, and a
+//! closure `pkg.F.func1` is part of `F`.
+
+use std::collections::BTreeSet;
+
+use object::{Object, ObjectSection, ReadRef};
+
+const MAGIC_1_2: u32 = 0xffff_fffb;
+const MAGIC_1_16: u32 = 0xffff_fffa;
+const MAGIC_1_18: u32 = 0xffff_fff0;
+const MAGIC_1_20: u32 = 0xffff_fff1;
+/// More functions than any real binary holds; a header claiming more is not a pclntab.
+const MAX_FUNCTIONS: u64 = 4_000_000;
+
+/// Why the function names of a binary could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("not an executable runbom reads (ELF, Mach-O or PE): {0}")]
+    NotAnExecutable(String),
+    #[error("no Go function table (pclntab) found")]
+    NoTable,
+    #[error("the Go function table is malformed: {0}")]
+    Malformed(String),
+}
+
+/// Every function name of the Go binary `data` (its bytes, or a `ReadCache` of its file), e.g.
+/// `golang.org/x/text/language.Parse`.
+pub fn function_names<'a, R: ReadRef<'a>>(data: R) -> Result<BTreeSet<String>, Error> {
+    let file = object::File::parse(data).map_err(|e| Error::NotAnExecutable(e.to_string()))?;
+    let little = file.is_little_endian();
+    for section in file.sections() {
+        if !matches!(section.name().unwrap_or(""), ".gopclntab" | "__gopclntab") {
+            continue;
+        }
+        if let Ok(data) = section.data()
+            && let Ok(names) = Table::new(data, little).and_then(|t| t.names())
+        {
+            return Ok(names);
+        }
+    }
+    // PE, and stripped files without the section: find the header by its magic.
+    let bytes = data
+        .len()
+        .and_then(|len| data.read_bytes_at(0, len))
+        .map_err(|()| Error::NoTable)?;
+    scan(bytes, little).ok_or(Error::NoTable)
+}
+
+fn scan(bytes: &[u8], little: bool) -> Option<BTreeSet<String>> {
+    for magic in [MAGIC_1_20, MAGIC_1_18, MAGIC_1_16, MAGIC_1_2] {
+        let pattern = if little {
+            magic.to_le_bytes()
+        } else {
+            magic.to_be_bytes()
+        };
+        for at in memchr::memmem::find_iter(bytes, &pattern) {
+            if at % 4 != 0 {
+                continue;
+            }
+            if let Ok(names) = Table::new(&bytes[at..], little).and_then(|t| t.names())
+                && !names.is_empty()
+            {
+                return Some(names);
+            }
+        }
+    }
+    None
+}
+
+/// A pclntab and its layout.
+struct Table<'a> {
+    data: &'a [u8],
+    little: bool,
+    magic: u32,
+    pointer_size: usize,
+}
+
+impl<'a> Table<'a> {
+    fn new(data: &'a [u8], little: bool) -> Result<Self, Error> {
+        let header = data
+            .get(..8)
+            .ok_or_else(|| Error::Malformed("shorter than its header".to_owned()))?;
+        let magic = read_u32(header, little);
+        let quantum = header[6];
+        let pointer_size = usize::from(header[7]);
+        let plausible = header[4] == 0
+            && header[5] == 0
+            && matches!(quantum, 1 | 2 | 4)
+            && matches!(pointer_size, 4 | 8)
+            && matches!(magic, MAGIC_1_2 | MAGIC_1_16 | MAGIC_1_18 | MAGIC_1_20);
+        if !plausible {
+            return Err(Error::Malformed("not a pclntab header".to_owned()));
+        }
+        Ok(Table {
+            data,
+            little,
+            magic,
+            pointer_size,
+        })
+    }
+
+    /// The `n`th pointer-sized word after the 8-byte fixed header.
+    fn header_word(&self, n: usize) -> Result<u64, Error> {
+        self.word(8 + n * self.pointer_size)
+    }
+
+    fn word(&self, at: usize) -> Result<u64, Error> {
+        let bytes = self
+            .data
+            .get(at..at + self.pointer_size)
+            .ok_or_else(|| self.short(at))?;
+        Ok(if self.pointer_size == 4 {
+            u64::from(read_u32(bytes, self.little))
+        } else {
+            let mut buf = [0u8; 8];
+            buf.copy_from_slice(bytes);
+            if self.little {
+                u64::from_le_bytes(buf)
+            } else {
+                u64::from_be_bytes(buf)
+            }
+        })
+    }
+
+    fn u32_at(&self, at: usize) -> Result<u32, Error> {
+        let bytes = self.data.get(at..at + 4).ok_or_else(|| self.short(at))?;
+        Ok(read_u32(bytes, self.little))
+    }
+
+    fn short(&self, at: usize) -> Error {
+        Error::Malformed(format!("offset {at} is past the table's end"))
+    }
+
+    fn offset(&self, value: u64) -> Result<usize, Error> {
+        usize::try_from(value).map_err(|_| self.short(usize::MAX))
+    }
+
+    /// Every function's name.
+    fn names(&self) -> Result<BTreeSet<String>, Error> {
+        let functions = self.header_word(0)?;
+        if functions > MAX_FUNCTIONS {
+            return Err(Error::Malformed(format!("{functions} functions")));
+        }
+        let functions = functions as usize;
+        let mut names = BTreeSet::new();
+        match self.magic {
+            MAGIC_1_18 | MAGIC_1_20 => {
+                // nfunc, nfiles, textStart, funcnameOffset, cuOffset, filetabOffset,
+                // pctabOffset, pclnOffset; functab entries are two u32 (entry, funcoff).
+                let names_at = self.offset(self.header_word(3)?)?;
+                let functab = self.offset(self.header_word(7)?)?;
+                for i in 0..functions {
+                    let func =
+                        functab + self.offset(u64::from(self.u32_at(functab + i * 8 + 4)?))?;
+                    let name_offset = self.u32_at(func + 4)?;
+                    names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
+                }
+            }
+            MAGIC_1_16 => {
+                // nfunc, nfiles, funcnameOffset, cuOffset, filetabOffset, pctabOffset,
+                // pclnOffset; functab entries are two words (entry, funcoff).
+                let names_at = self.offset(self.header_word(2)?)?;
+                let functab = self.offset(self.header_word(6)?)?;
+                let entry = 2 * self.pointer_size;
+                for i in 0..functions {
+                    let func = functab
+                        + self.offset(self.word(functab + i * entry + self.pointer_size)?)?;
+                    let name_offset = self.u32_at(func + self.pointer_size)?;
+                    names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
+                }
+            }
+            _ => {
+                // Go 1.2–1.15: nfunc, then the functab (pc, funcoff) from the next word; offsets
+                // are from the table's start, names too.
+                let functab = 8 + self.pointer_size;
+                let entry = 2 * self.pointer_size;
+                for i in 0..functions {
+                    let func = self.offset(self.word(functab + i * entry + self.pointer_size)?)?;
+                    let name_offset = self.u32_at(func + self.pointer_size)?;
+                    names.insert(self.c_string(self.offset(u64::from(name_offset))?)?);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    fn c_string(&self, at: usize) -> Result<String, Error> {
+        let rest = self.data.get(at..).ok_or_else(|| self.short(at))?;
+        let end = memchr::memchr(0, rest).ok_or_else(|| self.short(at))?;
+        Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+    }
+}
+
+fn read_u32(bytes: &[u8], little: bool) -> u32 {
+    let buf = [bytes[0], bytes[1], bytes[2], bytes[3]];
+    if little {
+        u32::from_le_bytes(buf)
+    } else {
+        u32::from_be_bytes(buf)
+    }
+}
+
+/// Whether `names` holds `symbol` of package `package` as the Go vulnerability database names
+/// it: a function `F`, or a method `T.M` (on `T` or `*T`). Instantiations of a generic (`F[...]`)
+/// count; closures inside `F` (`F.func1`) do too, since they are `F`'s code.
+pub fn has_symbol(names: &BTreeSet<String>, package: &str, symbol: &str) -> bool {
+    let prefix = symbol_prefix(package);
+    let wanted: Vec<String> = match symbol.split_once('.') {
+        Some((receiver, method)) => vec![
+            format!("{receiver}.{method}"),
+            format!("(*{receiver}).{method}"),
+        ],
+        None => vec![symbol.to_owned()],
+    };
+    names
+        .range(prefix.clone()..)
+        .take_while(|name| name.starts_with(&prefix))
+        .any(|name| {
+            let local = strip_instantiation(&name[prefix.len()..]);
+            wanted.iter().any(|w| {
+                local == *w
+                    || local
+                        .strip_prefix(w.as_str())
+                        .is_some_and(|r| r.starts_with(".func"))
+            })
+        })
+}
+
+/// Whether any function of package `package` is linked in.
+pub fn has_package(names: &BTreeSet<String>, package: &str) -> bool {
+    let prefix = symbol_prefix(package);
+    names
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|name| name.starts_with(&prefix))
+}
+
+/// How the linker writes `package` before a symbol: `.` and `%` of the last path element
+/// escaped (`gopkg.in/yaml.v3` → `gopkg.in/yaml%2ev3.`), as `objabi.PathToPrefix` does.
+fn symbol_prefix(package: &str) -> String {
+    let last = package.rfind('/').map_or(0, |i| i + 1);
+    let mut prefix = package[..last].to_owned();
+    for c in package[last..].chars() {
+        match c {
+            '.' => prefix.push_str("%2e"),
+            '%' => prefix.push_str("%25"),
+            c => prefix.push(c),
+        }
+    }
+    prefix.push('.');
+    prefix
+}
+
+/// `F[go.shape.int]` → `F`, `(*T[go.shape.int]).M` → `(*T).M`.
+fn strip_instantiation(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The Go packages the functions `names` belong to: `golang.org/x/text/language.Parse` →
+/// `golang.org/x/text/language`. The package path ends at the first `.` after the last `/`
+/// (a `.` of the path itself is escaped as `%2e`).
+pub fn packages(names: &BTreeSet<String>) -> BTreeSet<String> {
+    names.iter().filter_map(|name| package_of(name)).collect()
+}
+
+fn package_of(name: &str) -> Option<String> {
+    let name = name.split('[').next()?;
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let dot = name[last_slash..].find('.')? + last_slash;
+    Some(name[..dot].replace("%2e", ".").replace("%25", "%"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn symbols_match_as_the_vulnerability_database_names_them() {
+        let linked = names(&[
+            "golang.org/x/text/language.Parse",
+            "golang.org/x/text/language.(*Tag).String",
+            "golang.org/x/text/language.Make.func1",
+            "golang.org/x/net/html.Map[go.shape.int].Get",
+            "golang.org/x/text/language/display.Names",
+        ]);
+        let pkg = "golang.org/x/text/language";
+        assert!(has_symbol(&linked, pkg, "Parse"));
+        assert!(has_symbol(&linked, pkg, "Tag.String"));
+        assert!(
+            has_symbol(&linked, pkg, "Make"),
+            "a closure is its function's code"
+        );
+        assert!(!has_symbol(&linked, pkg, "ParseAcceptLanguage"));
+        assert!(!has_symbol(&linked, pkg, "Names"), "another package");
+        assert!(has_symbol(&linked, "golang.org/x/net/html", "Map.Get"));
+        assert!(has_package(&linked, pkg));
+        assert!(!has_package(&linked, "golang.org/x/text"));
+    }
+
+    #[test]
+    fn packages_end_at_the_first_dot_after_the_last_slash() {
+        let linked = names(&[
+            "gopkg.in/yaml%2ev3.Unmarshal",
+            "main.main",
+            "golang.org/x/text/language.(*Tag).String",
+        ]);
+        assert_eq!(
+            packages(&linked),
+            names(&["golang.org/x/text/language", "gopkg.in/yaml.v3", "main"])
+        );
+        assert!(has_symbol(&linked, "gopkg.in/yaml.v3", "Unmarshal"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(function_names(&b""[..]).is_err());
+        let mut fake = vec![0u8; 64];
+        fake[..4].copy_from_slice(&MAGIC_1_18.to_le_bytes());
+        fake[6] = 1;
+        fake[7] = 8;
+        fake[8] = 0xff;
+        assert!(Table::new(&fake, true).unwrap().names().is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! What every language's runtime report says beyond what it observed — ids, application, host,
+//! times, the command — and how one is put together from the two. The ids and times here are the
+//! same for every language.
+
+use std::fs;
+use std::io::Read;
+
+use runbom_model::runtime::{
+    DistributionUse, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
+    RuntimeReport,
+};
+
+/// What the report says about the session beyond the observations.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub report_id: String,
+    pub session_id: String,
+    pub sequence: u64,
+    pub complete: bool,
+    pub app: Option<String>,
+    pub environment: Option<String>,
+    pub host: String,
+    /// RFC 3339; the earliest process start when `None`.
+    pub started_at: Option<String>,
+    pub reported_at: String,
+    /// The command as given; the first process's `argv` when empty.
+    pub command: Vec<String>,
+    pub exit_code: Option<i32>,
+}
+
+/// What a language observed, for one report.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// The earliest process start, RFC 3339.
+    pub started_at: Option<String>,
+    /// The first process's argv, used when the context has no command.
+    pub command: Vec<String>,
+    pub interpreter: RuntimeInterpreter,
+    pub processes: Vec<ProcessInfo>,
+    pub distributions: Vec<DistributionUse>,
+    pub stdlib_modules: Vec<String>,
+    pub unowned_modules: Vec<LoadedModule>,
+    pub hook_errors: u64,
+}
+
+impl ReportContext {
+    /// The report of `observed` in this context.
+    pub fn report(self, observed: Observed) -> RuntimeReport {
+        RuntimeReport {
+            schema: RUNTIME_REPORT_SCHEMA.to_owned(),
+            report_id: self.report_id,
+            session_id: self.session_id,
+            sequence: self.sequence,
+            complete: self.complete,
+            app: self.app,
+            environment: self.environment,
+            host: self.host,
+            started_at: self
+                .started_at
+                .or(observed.started_at)
+                .unwrap_or_else(|| self.reported_at.clone()),
+            reported_at: self.reported_at,
+            command: if self.command.is_empty() {
+                observed.command
+            } else {
+                self.command
+            },
+            exit_code: self.exit_code,
+            interpreter: observed.interpreter,
+            processes: observed.processes,
+            distributions: observed.distributions,
+            stdlib_modules: observed.stdlib_modules,
+            unowned_modules: observed.unowned_modules,
+            hook_errors: observed.hook_errors,
+        }
+    }
+}
+
+/// 16 random hex digits, for session and report ids.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    if fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_err()
+    {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = ((nanos as u64) ^ u64::from(std::process::id())).to_be_bytes();
+    }
+    hex::encode(bytes)
+}
+
+/// Seconds since the epoch -> RFC 3339 UTC with microseconds.
+pub fn rfc3339(seconds: f64) -> String {
+    let nanos = (seconds * 1e9) as i128;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
