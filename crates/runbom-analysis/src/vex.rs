@@ -159,19 +159,40 @@ fn statement(
         Some(modules) => format!("the vulnerable module(s) {}", modules.join(", ")),
         None => format!("no module of {}", package.name),
     };
-    let (status, justification, detail, action, supporting) = if !presence.loaded_in.is_empty() {
+    let linked = finding
+        .vulnerable_code
+        .as_ref()
+        .and_then(|c| c.linked.as_ref());
+    let (status, justification, detail, action, supporting) = if let Some(linked) = linked {
+        // A binary's function table: the code it can run does not change with the window.
+        let named = finding.vulnerable_code.as_ref().map(|c| c.named.join(", "));
+        if linked.is_empty() {
+            (
+                VexStatus::NotAffected,
+                Some(Justification::VulnerableCodeNotInExecutePath),
+                format!(
+                    "none of the vulnerable symbols ({}) is linked into the binary",
+                    named.unwrap_or_default()
+                ),
+                None,
+                None,
+            )
+        } else {
+            (
+                VexStatus::Affected,
+                None,
+                format!("linked into the binary: {}", linked.join(", ")),
+                Some(upgrade(finding)),
+                None,
+            )
+        }
+    } else if !presence.loaded_in.is_empty() {
         let loaded: Vec<&str> = presence.loaded.iter().copied().collect();
         (
             VexStatus::Affected,
             None,
             format!("loaded at run time: {}", loaded.join(", ")),
-            Some(match &finding.fixed {
-                Some(fixed) => format!("upgrade {} to {fixed} or later", package.name),
-                None => format!(
-                    "no fixed version is known; remove or replace {}",
-                    package.name
-                ),
-            }),
+            Some(upgrade(finding)),
             Some(&presence.loaded_in),
         )
     } else {
@@ -228,6 +249,15 @@ fn statement(
         detail,
         action,
         evidence: evidence(window, supporting),
+    }
+}
+
+/// The action that clears `finding`.
+fn upgrade(finding: &Finding) -> String {
+    let name = &finding.package.name;
+    match &finding.fixed {
+        Some(fixed) => format!("upgrade {name} to {fixed} or later"),
+        None => format!("no fixed version is known; remove or replace {name}"),
     }
 }
 

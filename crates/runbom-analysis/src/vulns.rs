@@ -13,6 +13,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use runbom_model::advisory::Affected;
 use runbom_model::{Advisory, Ecosystem, PackageName};
@@ -33,6 +34,10 @@ pub struct Component {
     pub usage: Usage,
     /// Where the component was seen (`installed`, a runtime report, an SBOM), for the reader.
     pub sources: Vec<String>,
+    /// For a component of a binary whose function table was read (Go): every function linked
+    /// in, named as vulnerability databases name symbols (`golang.org/x/net/html.Render`,
+    /// `pkg.T.Method`). `None` without that evidence.
+    pub linked: Option<Arc<BTreeSet<String>>>,
 }
 
 /// What the runtime evidence says of a component.
@@ -94,6 +99,19 @@ pub struct VulnerableCode {
     /// Which of `modules` were loaded: `None` without runtime evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loaded: Option<Vec<String>>,
+    /// Which of `named` are linked into the binary (a symbol of a Go binary's function table):
+    /// `None` when the component came with no function table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked: Option<Vec<String>>,
+}
+
+impl VulnerableCode {
+    /// Evidence that the named code is not there: none of its modules loaded, or none of its
+    /// symbols linked into the binary.
+    pub fn absent(&self) -> bool {
+        self.loaded.as_ref().is_some_and(Vec::is_empty)
+            || self.linked.as_ref().is_some_and(Vec::is_empty)
+    }
 }
 
 /// An accepted finding: the `runbom.toml` ignore that covers it.
@@ -146,15 +164,12 @@ impl Finding {
         self.ignore.as_ref().is_some_and(|i| !i.expired)
     }
 
-    /// 0 loaded (and the named vulnerable code, if any, loaded), 1 loaded but the named code not,
-    /// 2 installed but not loaded, 3 unknown.
+    /// 0 loaded (and the named vulnerable code, if any, loaded or linked), 1 loaded but the
+    /// named code not loaded or not linked in, 2 installed but not loaded, 3 unknown.
     pub fn runtime_rank(&self) -> u8 {
         match &self.runtime {
             Usage::Loaded { .. } => match &self.vulnerable_code {
-                Some(VulnerableCode {
-                    loaded: Some(loaded),
-                    ..
-                }) if loaded.is_empty() => 1,
+                Some(code) if code.absent() => 1,
                 _ => 0,
             },
             Usage::InstalledNotLoaded => 2,
@@ -376,8 +391,7 @@ fn finding(component: &Component, hits: Vec<Hit<'_>>) -> Finding {
         affected: affected.into_iter().map(str::to_owned).collect(),
         fixed: highest_fix(component.ecosystem, &hits),
         runtime: component.usage.clone(),
-        vulnerable_code: code
-            .map(|(named, modules)| vulnerable_code(named, modules, &component.usage)),
+        vulnerable_code: code.map(|(named, modules)| vulnerable_code(named, modules, component)),
         ignore: None,
         sources: component.sources.clone(),
     }
@@ -425,10 +439,30 @@ fn summary(advisory: &Advisory) -> Option<String> {
     Some(format!("{}…", cut.trim_end()))
 }
 
-fn vulnerable_code(named: Vec<String>, modules: Vec<String>, usage: &Usage) -> VulnerableCode {
+fn vulnerable_code(
+    named: Vec<String>,
+    modules: Vec<String>,
+    component: &Component,
+) -> VulnerableCode {
     let named: BTreeSet<String> = named.into_iter().collect();
     let modules: BTreeSet<String> = modules.into_iter().collect();
-    let loaded = match usage {
+    // A name without a symbol (a Go package path alone) is linked when any of its code is.
+    let linked = component.linked.as_ref().map(|linked| {
+        named
+            .iter()
+            .filter(|n| {
+                linked.contains(*n) || {
+                    let prefix = format!("{n}.");
+                    linked
+                        .range(prefix.clone()..)
+                        .next()
+                        .is_some_and(|l| l.starts_with(&prefix))
+                }
+            })
+            .cloned()
+            .collect()
+    });
+    let loaded = match &component.usage {
         Usage::Loaded { modules: loaded } => Some(
             modules
                 .iter()
@@ -443,6 +477,7 @@ fn vulnerable_code(named: Vec<String>, modules: Vec<String>, usage: &Usage) -> V
         named: named.into_iter().collect(),
         modules: modules.into_iter().collect(),
         loaded,
+        linked,
     }
 }
 
@@ -505,6 +540,10 @@ pub fn merge_components(components: impl IntoIterator<Item = Component>) -> Vec<
         match merged.remove(&key) {
             Some(mut existing) => {
                 existing.usage = existing.usage.merge(component.usage);
+                existing.linked = match (existing.linked.take(), component.linked) {
+                    (Some(a), Some(b)) => Some(Arc::new(a.union(&b).cloned().collect())),
+                    (a, b) => a.or(b),
+                };
                 for source in component.sources {
                     if !existing.sources.contains(&source) {
                         existing.sources.push(source);

@@ -4,6 +4,7 @@
 //! [`Language`] (`Language::ecosystem`, `PackageName::new`, `Ecosystem::purl_type`), so that
 //! nothing downstream of a runtime report needs to know a language by name.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use runbom_model::Language;
@@ -50,6 +51,10 @@ pub trait Artefact: Send + std::fmt::Debug {
 
     /// Its components, each loaded by the process `pid` (when known).
     fn components(&self, pid: Option<u32>) -> Vec<DistributionUse>;
+
+    /// Every function linked in, named as vulnerability databases name symbols; `None` when
+    /// the artefact's function table could not be read.
+    fn linked_symbols(&self) -> Option<BTreeSet<String>>;
 }
 
 /// Every language runbom knows, in the order a command is tried against them.

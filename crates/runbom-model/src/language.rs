@@ -43,6 +43,25 @@ impl Language {
         }
     }
 
+    /// What its users call one installed component: a Python distribution, a Go module.
+    pub fn component_noun(self) -> &'static str {
+        match self {
+            Language::Python | Language::Perl => "distribution",
+            Language::Go => "module",
+            Language::Ruby => "gem",
+            Language::Tcl => "package",
+        }
+    }
+
+    /// What of a component is loaded: Python modules, Go packages, Ruby/Perl/Tcl files.
+    pub fn unit_noun(self) -> &'static str {
+        match self {
+            Language::Python => "module",
+            Language::Go => "package",
+            Language::Ruby | Language::Perl | Language::Tcl => "file",
+        }
+    }
+
     /// The ecosystem of the packages this language loads.
     pub fn ecosystem(self) -> Ecosystem {
         match self {

@@ -53,21 +53,24 @@ fn vulnerable(
     components: &[LiveComponent],
     matches: &[AdvisoryMatch],
 ) -> Vec<NewFinding> {
-    let mut by_component: BTreeMap<(&str, &str), Vec<Advisory>> = BTreeMap::new();
+    let mut by_component: BTreeMap<(&str, &str, &str), Vec<Advisory>> = BTreeMap::new();
     for m in matches {
         if let Ok(advisory) = serde_json::from_str::<Advisory>(&m.record) {
             by_component
-                .entry((m.name.as_str(), m.version.as_str()))
+                .entry((m.ecosystem.as_str(), m.name.as_str(), m.version.as_str()))
                 .or_default()
                 .push(advisory);
         }
     }
     let mut findings = Vec::new();
-    for ((name, version), advisories) in &by_component {
+    for ((ecosystem, name, version), advisories) in &by_component {
         let Some(component) = components
             .iter()
-            .find(|c| c.name == *name && c.version == *version)
+            .find(|c| c.ecosystem == *ecosystem && c.name == *name && c.version == *version)
         else {
+            continue;
+        };
+        let Ok(ecosystem) = ecosystem.parse::<Ecosystem>() else {
             continue;
         };
         let ids: Vec<Vec<String>> = advisories
@@ -84,8 +87,8 @@ fn vulnerable(
             .map(|(advisory, ids)| Candidate { advisory, ids })
             .collect();
         let audited = vulns::Component {
-            ecosystem: Ecosystem::PyPi,
-            name: PackageName::pypi(name),
+            ecosystem,
+            name: PackageName::new(ecosystem, name),
             version: (*version).to_owned(),
             usage: if component.loaded {
                 Usage::Loaded {
@@ -95,6 +98,7 @@ fn vulnerable(
                 Usage::InstalledNotLoaded
             },
             sources: Vec::new(),
+            linked: None,
         };
         // A version that does not parse cannot be matched; it is not a finding.
         let Ok(found) = vulns::match_component(&audited, &candidates) else {
@@ -189,6 +193,10 @@ fn finding(
         hasher.update(part.as_bytes());
         hasher.update([0x1f]);
     }
+    // PyPI left out, so that the keys of findings opened before ecosystems stay equal.
+    if c.ecosystem != "PyPI" {
+        hasher.update(c.ecosystem.as_bytes());
+    }
     let instances: Vec<_> = c
         .instances
         .iter()
@@ -215,6 +223,7 @@ mod tests {
 
     fn component(name: &str, version: &str, loaded: bool) -> LiveComponent {
         LiveComponent {
+            ecosystem: "PyPI".into(),
             name: name.into(),
             version: version.into(),
             loaded,
@@ -232,6 +241,7 @@ mod tests {
                 "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "6.0"}]}]}]
         });
         AdvisoryMatch {
+            ecosystem: "PyPI".into(),
             name: name.into(),
             version: version.into(),
             advisory_id: "GHSA-test".into(),

@@ -474,3 +474,26 @@ async fn trend_snapshots_round_trip() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn components_of_two_ecosystems_with_one_name_are_two() {
+    each_engine(|store| async move {
+        let mut go = dist("yaml", "v1.0.0", &["yaml/parser"]);
+        go.ecosystem = Ecosystem::Go;
+        go.normalized_name = PackageName::new(Ecosystem::Go, "yaml");
+        go.purl = "pkg:golang/yaml@v1.0.0".into();
+        let mut incoming = report("g1", "s-go", vec![dist("yaml", "v1.0.0", &[]), go]);
+        let outcomes = ingest(&store, std::slice::from_mut(&mut incoming)).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: true, .. }
+        ));
+        let components = store.live_components("shop").await.expect("components");
+        let seen: Vec<(&str, &str, bool)> = components
+            .iter()
+            .map(|c| (c.ecosystem.as_str(), c.name.as_str(), c.loaded))
+            .collect();
+        assert_eq!(seen, [("Go", "yaml", true), ("PyPI", "yaml", false)]);
+    })
+    .await;
+}

@@ -739,6 +739,10 @@ pub struct AuditArgs {
     /// poetry.lock, Pipfile.lock or pylock.toml; only exact pins can be audited.
     #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
     pub expected: Vec<PathBuf>,
+    /// Binaries whose file is what runs (Go; repeatable): every module is audited, and each
+    /// finding says whether the vulnerable symbols are linked in.
+    #[arg(long = "binary", value_name = "FILE")]
+    pub binaries: Vec<PathBuf>,
     /// Exit 1 only for findings at or above this severity (none, low, medium, high, critical);
     /// a finding of unknown severity counts. Without it, any finding exits 1.
     #[arg(long, value_name = "SEVERITY")]

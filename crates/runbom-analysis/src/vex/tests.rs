@@ -23,6 +23,7 @@ fn finding(id: &str, name: &str, version: &str, modules: &[&str]) -> Finding {
             named: modules.iter().map(|m| (*m).to_owned()).collect(),
             modules: modules.iter().map(|m| (*m).to_owned()).collect(),
             loaded: None,
+            linked: None,
         }),
         ignore: None,
         sources: vec![],

@@ -4,6 +4,10 @@
 
 use runbom_model::expected::ExpectedInventory;
 use runbom_model::inventory::Inventory;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use runbom_model::runtime::DistributionUse;
 use runbom_model::{Ecosystem, RuntimeReport};
 
 use super::{Component, Usage};
@@ -19,17 +23,26 @@ pub fn from_inventory(inventory: &Inventory) -> Vec<Component> {
             version: dist.version.clone(),
             usage: Usage::Unknown,
             sources: vec![format!("installed:{}", dist.location.display())],
+            linked: None,
         })
         .collect()
 }
 
-/// Every distribution a runtime report lists, loaded (with its modules) or not.
+/// Every component a runtime report lists, loaded (with its modules) or not.
 pub fn from_runtime(report: &RuntimeReport, source: &str) -> Vec<Component> {
-    report
-        .distributions
-        .iter()
+    from_uses(&report.distributions, &format!("runtime:{source}"), None)
+}
+
+/// Components as a report lists them (a runtime report's, or an artefact's own), with the
+/// functions linked into the artefact when its function table was read.
+pub fn from_uses(
+    uses: &[DistributionUse],
+    source: &str,
+    linked: Option<Arc<BTreeSet<String>>>,
+) -> Vec<Component> {
+    uses.iter()
         .map(|dist| Component {
-            ecosystem: Ecosystem::PyPi,
+            ecosystem: dist.ecosystem,
             name: dist.normalized_name.clone(),
             version: dist.version.clone(),
             usage: if dist.loaded() {
@@ -41,7 +54,8 @@ pub fn from_runtime(report: &RuntimeReport, source: &str) -> Vec<Component> {
             } else {
                 Usage::InstalledNotLoaded
             },
-            sources: vec![format!("runtime:{source}")],
+            sources: vec![source.to_owned()],
+            linked: linked.clone(),
         })
         .collect()
 }
@@ -59,6 +73,7 @@ pub fn from_expected(inventory: &ExpectedInventory) -> (Vec<Component>, Vec<Stri
                 version: version.to_owned(),
                 usage: Usage::Unknown,
                 sources: vec![format!("expected:{}", inventory.source)],
+                linked: None,
             }),
             _ => unpinned.push(expected.raw_name.clone()),
         }

@@ -18,6 +18,7 @@ fn pypi(name: &str, version: &str, usage: Usage) -> Component {
         version: version.to_owned(),
         usage,
         sources: vec!["installed".to_owned()],
+        linked: None,
     }
 }
 

@@ -29,6 +29,7 @@ pub struct GoBinary {
 
 impl GoBinary {
     pub fn open(path: &Path) -> Result<GoBinary, FileError> {
+        let path = &path.canonicalize().unwrap_or_else(|_| path.to_owned());
         let file = buildinfo::open_bounded(path)?;
         let info = buildinfo::read(&file).map_err(|source| FileError::Parse {
             path: path.to_owned(),
@@ -121,6 +122,12 @@ impl Artefact for GoBinary {
     fn components(&self, pid: Option<u32>) -> Vec<DistributionUse> {
         GoBinary::components(self, pid)
     }
+
+    fn linked_symbols(&self) -> Option<BTreeSet<String>> {
+        self.functions_error
+            .is_none()
+            .then(|| symbols::vulndb_names(&self.functions))
+    }
 }
 
 /// Each package under the module whose path is its longest prefix; a package under no module
@@ -173,7 +180,8 @@ pub fn purl(path: &str, version: &str) -> String {
         if let Some(namespace) = namespace {
             purl.with_namespace(namespace)?;
         }
-        if !version.is_empty() {
+        // A main module built from its source tree has no version (`(devel)`).
+        if !version.is_empty() && version != "(devel)" {
             purl.with_version(version)?;
         }
         Ok(purl.to_string())
@@ -240,5 +248,9 @@ mod tests {
             "pkg:golang/golang.org/x/net@v0.7.0"
         );
         assert_eq!(purl("stdlib", "go1.19.8"), "pkg:golang/stdlib@go1.19.8");
+        assert_eq!(
+            purl("example.com/app", "(devel)"),
+            "pkg:golang/example.com/app"
+        );
     }
 }

@@ -206,29 +206,41 @@ fn read_u32(bytes: &[u8], little: bool) -> u32 {
 }
 
 /// Whether `names` holds `symbol` of package `package` as the Go vulnerability database names
-/// it: a function `F`, or a method `T.M` (on `T` or `*T`). Instantiations of a generic (`F[...]`)
-/// count; closures inside `F` (`F.func1`) do too, since they are `F`'s code.
+/// it (see [`vulndb_name`]).
 pub fn has_symbol(names: &BTreeSet<String>, package: &str, symbol: &str) -> bool {
-    let prefix = symbol_prefix(package);
-    let wanted: Vec<String> = match symbol.split_once('.') {
-        Some((receiver, method)) => vec![
-            format!("{receiver}.{method}"),
-            format!("(*{receiver}).{method}"),
-        ],
-        None => vec![symbol.to_owned()],
-    };
+    let wanted = format!("{package}.{symbol}");
     names
-        .range(prefix.clone()..)
-        .take_while(|name| name.starts_with(&prefix))
-        .any(|name| {
-            let local = strip_instantiation(&name[prefix.len()..]);
-            wanted.iter().any(|w| {
-                local == *w
-                    || local
-                        .strip_prefix(w.as_str())
-                        .is_some_and(|r| r.starts_with(".func"))
-            })
-        })
+        .iter()
+        .any(|name| vulndb_name(name).as_deref() == Some(wanted.as_str()))
+}
+
+/// Every function of `names` as the Go vulnerability database names symbols.
+pub fn vulndb_names(names: &BTreeSet<String>) -> BTreeSet<String> {
+    names.iter().filter_map(|name| vulndb_name(name)).collect()
+}
+
+/// A linker function name as the Go vulnerability database names the symbol: `pkg.F`, or
+/// `pkg.T.M` for a method on `T` or `*T`. Generic instantiations (`F[go.shape.int]`) are their
+/// generic; closures and wrappers inside `F` (`F.func1`, `F.func1.2`, `F.gowrap1`) are `F`'s code.
+pub fn vulndb_name(name: &str) -> Option<String> {
+    let plain = strip_instantiation(name);
+    let package = package_of(&plain)?;
+    let local = plain.get(symbol_prefix(&package).len()..)?;
+    let mut parts = Vec::new();
+    for part in local.split('.') {
+        let part = part.trim_start_matches("(*").trim_end_matches(')');
+        let numbered = |prefix: &str| {
+            part.strip_prefix(prefix)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let generated = ["func", "gowrap", "deferwrap"].into_iter().any(numbered)
+            || part.bytes().all(|b| b.is_ascii_digit());
+        if generated || part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    (!parts.is_empty()).then(|| format!("{package}.{}", parts.join(".")))
 }
 
 /// Whether any function of package `package` is linked in.

@@ -102,6 +102,17 @@ impl Session {
         self.inventories.push(inventory);
     }
 
+    /// Whether any Python process has written an observation (or left a note that it could not).
+    pub fn observed_any(&self) -> bool {
+        fs::read_dir(&self.dir).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                (name.starts_with('p') && name.ends_with(".json")) || name.starts_with('u')
+            })
+        })
+    }
+
     /// Maps every process against `python`'s inventory, whatever it ran in.
     pub fn force_interpreter(&mut self, python: PathBuf) {
         self.forced = Some(python);

@@ -14,6 +14,8 @@ use crate::{Store, StoreError};
 /// One component on an application's live instances, summed over them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveComponent {
+    /// The OSV name, e.g. `PyPI`, `Go`.
+    pub ecosystem: String,
     pub name: String,
     pub version: String,
     /// Loaded by at least one live instance.
@@ -27,6 +29,7 @@ pub struct LiveComponent {
 /// An advisory naming a component some live instance of an application has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisoryMatch {
+    pub ecosystem: String,
     pub name: String,
     pub version: String,
     pub advisory_id: String,
@@ -107,9 +110,10 @@ impl Store {
         let instances = self.live_instance_names(app).await?;
         let rows = sqlx::query(
             "SELECT o.name, o.version, max(o.loaded), max(o.tampered), \
-             string_agg(CAST(o.instance_id AS TEXT), ',') \
+             string_agg(CAST(o.instance_id AS TEXT), ','), o.ecosystem \
              FROM observations o JOIN instances i ON i.id = o.instance_id \
-             WHERE i.app = $1 AND i.gone = 0 GROUP BY o.name, o.version ORDER BY o.name, o.version",
+             WHERE i.app = $1 AND i.gone = 0 GROUP BY o.ecosystem, o.name, o.version \
+             ORDER BY o.ecosystem, o.name, o.version",
         )
         .bind(app)
         .fetch_all(self.pool())
@@ -125,6 +129,7 @@ impl Store {
                     .collect();
                 on.sort_unstable();
                 Ok(LiveComponent {
+                    ecosystem: row.try_get(5)?,
                     name: row.try_get(0)?,
                     version: row.try_get(1)?,
                     loaded: loaded != 0,
@@ -155,12 +160,12 @@ impl Store {
     /// The advisories (not withdrawn) naming a component of `app`'s live instances.
     pub async fn advisory_matches(&self, app: &str) -> Result<Vec<AdvisoryMatch>, StoreError> {
         sqlx::query(
-            "SELECT DISTINCT o.name, o.version, a.id, a.record \
+            "SELECT DISTINCT o.name, o.version, a.id, a.record, o.ecosystem \
              FROM observations o JOIN instances i ON i.id = o.instance_id \
-             JOIN advisory_packages p ON p.ecosystem = 'PyPI' AND p.name = o.name \
+             JOIN advisory_packages p ON p.ecosystem = o.ecosystem AND p.name = o.name \
              JOIN advisories a ON a.id = p.advisory_id \
              WHERE i.app = $1 AND i.gone = 0 AND a.withdrawn IS NULL \
-             ORDER BY o.name, o.version, a.id",
+             ORDER BY o.ecosystem, o.name, o.version, a.id",
         )
         .bind(app)
         .fetch_all(self.pool())
@@ -169,6 +174,7 @@ impl Store {
         .iter()
         .map(|row| {
             Ok(AdvisoryMatch {
+                ecosystem: row.try_get(4)?,
                 name: row.try_get(0)?,
                 version: row.try_get(1)?,
                 advisory_id: row.try_get(2)?,

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use runbom_model::Ecosystem;
 use runbom_model::runtime::{DistributionUse, FileIntegrity, RuntimeReport};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
@@ -13,7 +14,7 @@ use crate::error::QueryContext;
 use crate::sql::{list, placeholders};
 use crate::{Store, StoreError};
 
-/// Observations written per `INSERT` statement (11 parameters each). Kept small: SQLite looks
+/// Observations written per `INSERT` statement (12 parameters each). Kept small: SQLite looks
 /// each parameter up by name in a list, so binding costs grow with the square of the count
 /// (at 100 rows, binding took more time than writing).
 const OBSERVATIONS_PER_STATEMENT: usize = 20;
@@ -315,8 +316,8 @@ async fn insert_instance(
     let pid = report.processes.first().map_or(0, |p| i64::from(p.pid));
     let row = sqlx::query(
         "INSERT INTO instances (app, environment, session_id, host, pid, command, interpreter, \
-         started_at, first_seen, last_seen, gone, complete, state_digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, 0, $10) RETURNING id",
+         started_at, first_seen, last_seen, gone, complete, state_digest, language) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, 0, $10, $11) RETURNING id",
     )
     .bind(&incoming.app)
     .bind(report.environment.as_deref().unwrap_or("default"))
@@ -328,6 +329,7 @@ async fn insert_instance(
     .bind(&report.started_at)
     .bind(now)
     .bind(&incoming.state_digest)
+    .bind(report.interpreter.language.as_str())
     .fetch_one(&mut **tx)
     .await
     .doing("registering an instance")?;
@@ -338,6 +340,7 @@ async fn insert_instance(
 /// One row of `observations`, as a report describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Observation {
+    ecosystem: &'static str,
     name: String,
     version: String,
     display_name: String,
@@ -379,7 +382,12 @@ fn observation_of(dist: &DistributionUse) -> Observation {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
+    // PyPI left out, so that the digests of observations stored before ecosystems stay equal.
+    if dist.ecosystem != Ecosystem::PyPi {
+        hasher.update(dist.ecosystem.as_str().as_bytes());
+    }
     Observation {
+        ecosystem: dist.ecosystem.as_str(),
         name: dist.normalized_name.as_str().to_owned(),
         version: dist.version.clone(),
         display_name: dist.name.clone(),
@@ -405,7 +413,8 @@ fn state_digest(observations: &[Observation]) -> String {
 
 /// Brings an instance's observations to `observations`, writing only the rows that differ.
 ///
-/// An observation's digest covers its key (name, version) and everything stored of it, so the
+/// An observation's digest covers its key (ecosystem, name, version) and everything stored of
+/// it, so the
 /// stored digests, read as one value, say which rows are current: the others are written, and
 /// a stored digest that is no longer wanted (once the writes are done) is a row to remove.
 async fn write_observations(
@@ -424,10 +433,10 @@ async fn write_observations(
     let stored: HashSet<&str> = stored
         .as_deref()
         .map_or_else(HashSet::new, |all| all.split(',').collect());
-    // One row per key; of two distributions with the same name and version, the last counts.
-    let wanted: BTreeMap<(&str, &str), &Observation> = observations
+    // One row per key; of two components with the same key, the last counts.
+    let wanted: BTreeMap<(&str, &str, &str), &Observation> = observations
         .iter()
-        .map(|o| ((o.name.as_str(), o.version.as_str()), o))
+        .map(|o| ((o.ecosystem, o.name.as_str(), o.version.as_str()), o))
         .collect();
     let changed: Vec<&Observation> = wanted
         .values()
@@ -467,12 +476,12 @@ async fn upsert_observations(
     now: i64,
 ) -> Result<(), StoreError> {
     let mut sql = format!(
-        "INSERT INTO observations (instance_id, name, version, display_name, purl, modules, \
-         loaded, tampered, digest, first_seen, loaded_since) VALUES {}",
-        placeholders(chunk.len(), 11)
+        "INSERT INTO observations (instance_id, ecosystem, name, version, display_name, purl, \
+         modules, loaded, tampered, digest, first_seen, loaded_since) VALUES {}",
+        placeholders(chunk.len(), 12)
     );
     sql.push_str(
-        " ON CONFLICT (instance_id, name, version) DO UPDATE SET \
+        " ON CONFLICT (instance_id, ecosystem, name, version) DO UPDATE SET \
          display_name = excluded.display_name, purl = excluded.purl, \
          modules = excluded.modules, loaded = excluded.loaded, tampered = excluded.tampered, \
          digest = excluded.digest, \
@@ -484,6 +493,7 @@ async fn upsert_observations(
         let loaded = !o.modules.is_empty();
         query = query
             .bind(instance_id)
+            .bind(o.ecosystem)
             .bind(&o.name)
             .bind(&o.version)
             .bind(&o.display_name)

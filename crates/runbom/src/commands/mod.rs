@@ -1,6 +1,7 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
 mod admin;
+mod artefacts;
 mod attest;
 mod audit;
 mod columns;

@@ -163,9 +163,11 @@ fn host_name() -> String {
 pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::Result<()> {
     let loaded: Vec<_> = report.loaded().collect();
     let processes = report.processes.len();
+    let component = report.interpreter.language.component_noun();
+    let unit = report.interpreter.language.unit_noun();
     writeln!(
         out,
-        "runbom: {} process{}, {} loaded of {} installed distributions",
+        "runbom: {} process{}, {} loaded of {} installed {component}s",
         processes,
         if processes == 1 { "" } else { "es" },
         loaded.len(),
@@ -186,8 +188,10 @@ pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::R
             .unwrap_or(7);
         writeln!(
             out,
-            "  {:<name_width$}  {:<version_width$}  MODULES",
-            "DISTRIBUTION", "VERSION"
+            "  {:<name_width$}  {:<version_width$}  {}S",
+            component.to_uppercase(),
+            "VERSION",
+            unit.to_uppercase()
         )?;
         for dist in &loaded {
             writeln!(
@@ -202,16 +206,18 @@ pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::R
     let never: Vec<&str> = report.not_loaded().map(|d| d.name.as_str()).collect();
     writeln!(
         out,
-        "never loaded: {} installed distribution{}{}",
+        "never loaded: {} installed {component}{}{}",
         never.len(),
         if never.len() == 1 { "" } else { "s" },
         preview(&never)
     )?;
-    writeln!(
-        out,
-        "standard library: {} modules",
-        report.stdlib_modules.len()
-    )?;
+    if !report.stdlib_modules.is_empty() {
+        writeln!(
+            out,
+            "standard library: {} {unit}s",
+            report.stdlib_modules.len()
+        )?;
+    }
     let mut unowned: Vec<&str> = report
         .unowned_modules
         .iter()
@@ -220,7 +226,7 @@ pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::R
     unowned.dedup();
     writeln!(
         out,
-        "unowned (first-party or unknown): {} module{}{}",
+        "unowned (first-party or unknown): {} {unit}{}{}",
         unowned.len(),
         if unowned.len() == 1 { "" } else { "s" },
         preview(&unowned)

@@ -1,6 +1,8 @@
 //! `runbom run -- CMD ARGS...`: runs CMD with the runtime hook first on `PYTHONPATH`, passes its
-//! stdio, signals and exit status through untouched, and turns what the hook observed into
-//! runtime reports handed to every sink (periodically with `--interval`, and once at exit).
+//! stdio, signals and exit status through untouched, and turns what was observed into runtime
+//! reports handed to every sink (periodically with `--interval`, and once at exit). The language
+//! of CMD is asked of the seam: a program whose artefact is what runs (a Go binary) is read
+//! before it starts and reported as its own components; hook languages report what they loaded.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,10 +13,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
-use runbom_ecosystems::python::{Python, cache_root, query_interpreter, read_inventory};
-use runbom_ecosystems::report::ReportContext;
-use runbom_ecosystems::{LanguageModule, Program};
+use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
+use runbom_ecosystems::report::{Observed, ReportContext};
+use runbom_ecosystems::{Artefact, ObservedBy, Program, language_of};
+use runbom_model::Language;
 use runbom_model::inventory::Inventory;
+use runbom_model::runtime::ProcessInfo;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
@@ -43,12 +47,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     if let Some(python) = &args.python {
         session.force_interpreter(python.clone());
     }
+    let chosen = language_of(&Program::resolve(&args.command[0]));
+    let artefact = match &chosen {
+        Some((module, path)) if module.observed_by() == ObservedBy::Artefact => {
+            match module.artefact(path) {
+                Ok(artefact) => Some(artefact),
+                Err(why) => {
+                    eprintln!("runbom: warning: not observed: {why}");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let assumed = args
         .python
         .clone()
-        .or_else(|| Python.runs(&Program::resolve(&args.command[0])))
+        .or_else(|| {
+            let (module, path) = chosen.as_ref()?;
+            (module.language() == Language::Python).then(|| path.clone())
+        })
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let ahead = read_inventory_ahead(assumed.clone());
+    let ahead = (artefact.is_none() || args.python.is_some())
+        .then(|| read_inventory_ahead(assumed.clone()));
+    let started_at = crate::commands::report_sink::now_rfc3339();
     let mut child = match Command::new(&args.command[0])
         .args(&args.command[1..])
         .env("PYTHONPATH", python_path(&hook_dir))
@@ -63,6 +85,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Child(127));
         }
     };
+    let artefact = artefact.map(|artefact| ArtefactRun {
+        artefact,
+        pid: child.id(),
+        started_at,
+        argv: args.command.clone(),
+    });
     let forwarder = SignalForwarder::start(child.id())?;
     let (exited, wait) = mpsc::channel();
     thread::spawn(move || exited.send(child.wait()));
@@ -87,7 +115,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         base,
         sinks,
         sequence: 0,
-        ahead: Some(ahead),
+        ahead,
+        artefact,
     };
     let status = loop {
         let next = match args.interval {
@@ -112,6 +141,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     match reporter.report(true, Some(code)) {
         Ok(report) => {
             let _ = write_summary(&mut std::io::stderr().lock(), &report);
+            if report.processes.is_empty() {
+                eprintln!(
+                    "runbom: note: `{}` started no program runbom observes (a Python under the hook, or a Go binary)",
+                    args.command[0]
+                );
+            }
             if hook_is_cached {
                 precompile_hook(&hook_dir, &report.interpreter);
             }
@@ -133,6 +168,42 @@ struct Reporter {
     sinks: Vec<Box<dyn ReportSink>>,
     sequence: u64,
     ahead: Option<thread::JoinHandle<Option<Inventory>>>,
+    artefact: Option<ArtefactRun>,
+}
+
+/// The command, when its artefact is what runs: read before it started.
+struct ArtefactRun {
+    artefact: Box<dyn Artefact>,
+    pid: u32,
+    started_at: String,
+    argv: Vec<String>,
+}
+
+impl ArtefactRun {
+    fn observed(&self, exited: bool) -> Observed {
+        let interpreter = self.artefact.interpreter();
+        let distributions = self.artefact.components(Some(self.pid));
+        let process = ProcessInfo {
+            pid: self.pid,
+            parent_pid: std::process::id(),
+            started_at: self.started_at.clone(),
+            argv: self.argv.clone(),
+            executable: interpreter.executable.clone(),
+            modules_loaded: distributions.iter().map(|d| d.modules.len()).sum(),
+            hook_errors: 0,
+            exited,
+        };
+        Observed {
+            started_at: Some(self.started_at.clone()),
+            command: self.argv.clone(),
+            interpreter,
+            processes: vec![process],
+            distributions,
+            stdlib_modules: Vec::new(),
+            unowned_modules: Vec::new(),
+            hook_errors: 0,
+        }
+    }
 }
 
 impl Reporter {
@@ -145,14 +216,26 @@ impl Reporter {
             self.session.add_inventory(inventory);
         }
         let context = stamp(&self.base, self.sequence, complete, exit_code);
-        let (report, problems) = self.session.report(&self.python, context)?;
-        for problem in problems {
-            eprintln!(
-                "runbom: warning: {}: {}",
-                problem.path.display(),
-                problem.message
-            );
-        }
+        let report = match &self.artefact {
+            Some(run) if !self.session.observed_any() => context.report(run.observed(complete)),
+            artefact => {
+                let (mut report, problems) = self.session.report(&self.python, context)?;
+                for problem in problems {
+                    eprintln!(
+                        "runbom: warning: {}: {}",
+                        problem.path.display(),
+                        problem.message
+                    );
+                }
+                if let Some(run) = artefact {
+                    // A Go program that started Python: both are in the report.
+                    let observed = run.observed(complete);
+                    report.processes.extend(observed.processes);
+                    report.distributions.extend(observed.distributions);
+                }
+                report
+            }
+        };
         self.sequence += 1;
         for sink in &mut self.sinks {
             sink.deliver(&report)?;

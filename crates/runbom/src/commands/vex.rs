@@ -2,6 +2,8 @@
 //! installed (and the components of `--expected`), turns each match into a VEX statement backed
 //! by the runtime evidence (`runbom_analysis::vex`), and writes CycloneDX VEX or OpenVEX.
 
+use std::collections::BTreeSet;
+
 use anyhow::Context;
 use runbom_analysis::vex::vex_document;
 use runbom_analysis::vulns::{self, Candidate, Component, Finding, components};
@@ -11,16 +13,24 @@ use runbom_model::{Advisory, Ecosystem};
 use runbom_store::Store;
 
 use crate::cli::{VexArgs, VexFormat};
+use crate::commands::artefacts::linked_symbols_of_report;
 use crate::commands::sbom::write_output;
 use crate::commands::{ExitStatus, open_store, runtime_reports};
 
 pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
     let reports = runtime_reports::read_all(&args.runtime)?;
+    let observed_ecosystems: BTreeSet<Ecosystem> = reports
+        .iter()
+        .flat_map(|r| r.distributions.iter().map(|d| d.ecosystem))
+        .collect();
     let mut found = Vec::new();
     for (path, report) in args.runtime.iter().zip(&reports) {
-        found.extend(components::from_runtime(
-            report,
-            &path.display().to_string(),
+        let source = format!("runtime:{}", path.display());
+        let linked = linked_symbols_of_report(report);
+        found.extend(components::from_uses(
+            &report.distributions,
+            &source,
+            linked,
         ));
     }
     if let Some(path) = &args.expected {
@@ -34,17 +44,17 @@ pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
         }
         found.extend(pinned);
     }
-    let (python, other): (Vec<Component>, Vec<Component>) = vulns::merge_components(found)
+    let (observed, other): (Vec<Component>, Vec<Component>) = vulns::merge_components(found)
         .into_iter()
-        .partition(|c| c.ecosystem == Ecosystem::PyPi);
+        .partition(|c| observed_ecosystems.contains(&c.ecosystem));
     for c in &other {
         eprintln!(
-            "note: {} `{}` has no runtime evidence (runtime reports cover Python); no statement is made about it",
+            "note: {} `{}` has no runtime evidence (no runtime report is of that ecosystem); no statement is made about it",
             c.ecosystem, c.name
         );
     }
     let (runtime, store) = open_store(&args.store)?;
-    let findings = runtime.block_on(findings(&store, &python))?;
+    let findings = runtime.block_on(findings(&store, &observed))?;
     let document = vex_document(
         &reports,
         &findings,

@@ -9,6 +9,7 @@ mod table;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use runbom_analysis::severity::SeverityLevel;
@@ -23,6 +24,7 @@ use runbom_model::inventory::Interpreter;
 use runbom_store::StoredAdvisory;
 
 use crate::cli::{AuditArgs, FindingsFormat};
+use crate::commands::artefacts::{artefact, linked_symbols_of_report};
 use crate::commands::config::load_project_config;
 use crate::commands::{ExitStatus, open_store, runtime_reports, today};
 
@@ -163,7 +165,10 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
     let mut components = Vec::new();
     let mut inputs = Vec::new();
     let mut unpinned = Vec::new();
-    let nothing_else = args.paths.is_empty() && args.runtime.is_empty() && args.expected.is_empty();
+    let nothing_else = args.paths.is_empty()
+        && args.runtime.is_empty()
+        && args.expected.is_empty()
+        && args.binaries.is_empty();
     let python = args
         .python
         .clone()
@@ -195,9 +200,29 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
         .zip(runtime_reports::read_all(&args.runtime)?)
     {
         inputs.push(format!("runtime report: {}", path.display()));
-        components.extend(components::from_runtime(
-            &report,
-            &path.display().to_string(),
+        let source = format!("runtime:{}", path.display());
+        let linked = linked_symbols_of_report(&report);
+        components.extend(components::from_uses(
+            &report.distributions,
+            &source,
+            linked,
+        ));
+    }
+    for path in &args.binaries {
+        let artefact = artefact(path)?;
+        inputs.push(format!("binary: {}", path.display()));
+        let linked = artefact.linked_symbols().map(Arc::new);
+        if linked.is_none() {
+            eprintln!(
+                "warning: `{}`: no function table: findings cannot say whether vulnerable code is linked in",
+                path.display()
+            );
+        }
+        let source = format!("binary:{}", path.display());
+        components.extend(components::from_uses(
+            &artefact.components(None),
+            &source,
+            linked,
         ));
     }
     for path in &args.expected {

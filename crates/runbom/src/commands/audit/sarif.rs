@@ -67,6 +67,13 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
             .unwrap_or_default(),
         match finding.runtime_rank() {
             0 => "; loaded at run time",
+            1 if finding
+                .vulnerable_code
+                .as_ref()
+                .is_some_and(|c| c.linked.is_some()) =>
+            {
+                "; in the binary, but the vulnerable code is not linked in"
+            }
             1 => "; loaded, but not the vulnerable code",
             2 => "; installed, never loaded",
             _ => "",

@@ -99,10 +99,16 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
 }
 
 fn use_text(finding: &Finding) -> &'static str {
-    match finding.runtime_rank() {
-        0 => "loaded",
-        1 => "loaded (not the vulnerable code)",
-        2 => "not loaded",
+    let linked = finding
+        .vulnerable_code
+        .as_ref()
+        .and_then(|c| c.linked.as_ref());
+    match (finding.runtime_rank(), linked) {
+        (0, Some(_)) => "linked",
+        (1, Some(linked)) if linked.is_empty() => "not linked",
+        (0, _) => "loaded",
+        (1, _) => "loaded (not the vulnerable code)",
+        (2, _) => "not loaded",
         _ => "unknown",
     }
 }
@@ -163,7 +169,17 @@ fn detail(finding: &Finding) -> String {
 }
 
 fn code_text(code: &VulnerableCode) -> String {
-    let named = code.named.join(", ");
+    const SHOWN: usize = 6;
+    let mut named = code.named[..code.named.len().min(SHOWN)].join(", ");
+    if code.named.len() > SHOWN {
+        named.push_str(&format!(" … and {} more", code.named.len() - SHOWN));
+    }
+    if let Some(linked) = &code.linked {
+        return match linked.as_slice() {
+            [] => format!("vulnerable code: {named} (not linked into the binary)"),
+            linked => format!("vulnerable code: {named} (linked: {})", linked.join(", ")),
+        };
+    }
     match &code.loaded {
         None => format!("vulnerable code: {named}"),
         Some(loaded) if loaded.is_empty() => format!("vulnerable code: {named} (not loaded)"),

@@ -147,6 +147,7 @@ mod tests {
 
     fn component(name: &str, version: &str, loaded: bool) -> LiveComponent {
         LiveComponent {
+            ecosystem: "PyPI".into(),
             name: name.into(),
             version: version.into(),
             loaded,
