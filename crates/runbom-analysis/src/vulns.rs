@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use runbom_model::advisory::Affected;
+use runbom_model::runtime::LinkedCode;
 use runbom_model::{Advisory, Ecosystem, PackageName};
 use runbom_versions::{Bound, Match, VersionError, affects, lowest_fixed_above};
 use serde::{Deserialize, Serialize};
@@ -34,10 +35,9 @@ pub struct Component {
     pub usage: Usage,
     /// Where the component was seen (`installed`, a runtime report, an SBOM), for the reader.
     pub sources: Vec<String>,
-    /// For a component of a binary whose function table was read (Go): every function linked
-    /// in, named as vulnerability databases name symbols (`golang.org/x/net/html.Render`,
-    /// `pkg.T.Method`). `None` without that evidence.
-    pub linked: Option<Arc<BTreeSet<String>>>,
+    /// For a component of a binary whose function table was read (Go): the code linked in and
+    /// the platform it was built for. `None` without that evidence.
+    pub linked: Option<Arc<LinkedCode>>,
 }
 
 /// What the runtime evidence says of a component.
@@ -192,7 +192,7 @@ struct Hit<'a> {
     affected: Vec<String>,
     fixed: Option<String>,
     severity: Option<Severity>,
-    code: Option<(Vec<String>, Vec<String>)>,
+    code: Option<NamedCode>,
 }
 
 /// The findings of one component against the advisories that name its package (others are
@@ -247,7 +247,7 @@ fn hit<'a>(
         affected: verdict.matches.iter().map(range_text).collect(),
         fixed: lowest_fixed_above(component.ecosystem, entry, &component.version)?,
         severity: Severity::of(candidate.advisory, Some(entry)),
-        code: named_code(entry),
+        code: named_code(entry, component.linked.as_deref()),
     }))
 }
 
@@ -276,13 +276,22 @@ pub fn range_text(matched: &Match) -> String {
 /// The vulnerable code an `affected` entry names, as (names, modules), from the forms real
 /// records use: PyPA `ecosystem_specific.imports[{modules, attribute}]`, Go
 /// `ecosystem_specific.imports[{path, symbols}]`, and `functions` lists (`affects.functions` in
-/// `database_specific`, RustSec's `ecosystem_specific.functions`).
-fn named_code(entry: &Affected) -> Option<(Vec<String>, Vec<String>)> {
+/// `database_specific`, RustSec's `ecosystem_specific.functions`). For a binary of a known
+/// platform, the names of a Go import restricted to other `goos`/`goarch` values are kept apart:
+/// they are not vulnerable code of this binary even where the same symbol is linked in.
+fn named_code(entry: &Affected, platform: Option<&LinkedCode>) -> Option<NamedCode> {
     let mut named = BTreeSet::new();
     let mut modules = BTreeSet::new();
+    let (mut here, mut elsewhere) = (BTreeSet::new(), BTreeSet::new());
     let blocks = [&entry.ecosystem_specific, &entry.database_specific];
     for block in blocks.into_iter().flatten() {
         for import in array(block.get("imports")) {
+            let names = if applies_to(import, platform) {
+                &mut here
+            } else {
+                &mut elsewhere
+            };
+            imports(import, names, &mut BTreeSet::new());
             imports(import, &mut named, &mut modules);
         }
         let functions = array(block.get("functions"))
@@ -292,8 +301,28 @@ fn named_code(entry: &Affected) -> Option<(Vec<String>, Vec<String>)> {
             modules.insert(module_of(function).to_owned());
         }
     }
-    (!named.is_empty()).then(|| (named.into_iter().collect(), modules.into_iter().collect()))
+    let elsewhere = elsewhere.difference(&here).cloned().collect();
+    (!named.is_empty()).then(|| {
+        let (named, modules) = (named.into_iter().collect(), modules.into_iter().collect());
+        (named, modules, elsewhere)
+    })
 }
+
+/// Whether a Go import's `goos`/`goarch` lists (absent: every platform) hold the binary's.
+fn applies_to(import: &Value, platform: Option<&LinkedCode>) -> bool {
+    let Some(platform) = platform else {
+        return true;
+    };
+    let allows = |key: &str, value: &str| {
+        let listed: Vec<&str> = array(import.get(key)).filter_map(Value::as_str).collect();
+        listed.is_empty() || value.is_empty() || listed.contains(&value)
+    };
+    allows("goos", &platform.os) && allows("goarch", &platform.arch)
+}
+
+/// Names of vulnerable code, the modules holding it, and the names that are vulnerable code only
+/// on other platforms than the binary's.
+type NamedCode = (Vec<String>, Vec<String>, Vec<String>);
 
 fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
     value.and_then(Value::as_array).into_iter().flatten()
@@ -380,6 +409,7 @@ fn finding(component: &Component, hits: Vec<Hit<'_>>) -> Finding {
         .reduce(|mut a, b| {
             a.0.extend(b.0);
             a.1.extend(b.1);
+            a.2.extend(b.2);
             a
         });
     Finding {
@@ -391,7 +421,7 @@ fn finding(component: &Component, hits: Vec<Hit<'_>>) -> Finding {
         affected: affected.into_iter().map(str::to_owned).collect(),
         fixed: highest_fix(component.ecosystem, &hits),
         runtime: component.usage.clone(),
-        vulnerable_code: code.map(|(named, modules)| vulnerable_code(named, modules, component)),
+        vulnerable_code: code.map(|code| vulnerable_code(code, component)),
         ignore: None,
         sources: component.sources.clone(),
     }
@@ -440,16 +470,17 @@ fn summary(advisory: &Advisory) -> Option<String> {
 }
 
 fn vulnerable_code(
-    named: Vec<String>,
-    modules: Vec<String>,
+    (named, modules, elsewhere): NamedCode,
     component: &Component,
 ) -> VulnerableCode {
     let named: BTreeSet<String> = named.into_iter().collect();
     let modules: BTreeSet<String> = modules.into_iter().collect();
     // A name without a symbol (a Go package path alone) is linked when any of its code is.
-    let linked = component.linked.as_ref().map(|linked| {
+    let linked = component.linked.as_ref().map(|code| {
+        let linked = &code.symbols;
         named
             .iter()
+            .filter(|n| !elsewhere.contains(*n))
             .filter(|n| {
                 linked.contains(*n) || {
                     let prefix = format!("{n}.");
@@ -540,10 +571,8 @@ pub fn merge_components(components: impl IntoIterator<Item = Component>) -> Vec<
         match merged.remove(&key) {
             Some(mut existing) => {
                 existing.usage = existing.usage.merge(component.usage);
-                existing.linked = match (existing.linked.take(), component.linked) {
-                    (Some(a), Some(b)) => Some(Arc::new(a.union(&b).cloned().collect())),
-                    (a, b) => a.or(b),
-                };
+                // One version seen in two builds: the first build's evidence stands.
+                existing.linked = existing.linked.take().or(component.linked);
                 for source in component.sources {
                     if !existing.sources.contains(&source) {
                         existing.sources.push(source);

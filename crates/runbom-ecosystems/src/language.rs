@@ -4,11 +4,10 @@
 //! [`Language`] (`Language::ecosystem`, `PackageName::new`, `Ecosystem::purl_type`), so that
 //! nothing downstream of a runtime report needs to know a language by name.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use runbom_model::Language;
-use runbom_model::runtime::{DistributionUse, RuntimeInterpreter};
+use runbom_model::runtime::{DistributionUse, LinkedCode, RuntimeInterpreter};
 
 use crate::program::Program;
 
@@ -35,14 +34,18 @@ pub trait LanguageModule: Sync + std::fmt::Debug {
 
     /// The artefact at `path` (the file [`runs`](Self::runs) gave), read, for a language
     /// observed by its [`ObservedBy::Artefact`]. The error says why it cannot be read.
-    fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, String> {
+    fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, ArtefactError> {
         Err(format!(
             "`{}`: {} programs are observed by a hook, not read as artefacts",
             path.display(),
             self.language()
-        ))
+        )
+        .into())
     }
 }
+
+/// Why an artefact could not be read: the language module's own error, with its causes.
+pub type ArtefactError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A program whose file is what runs (a Go binary), read once before it starts.
 pub trait Artefact: Send + std::fmt::Debug {
@@ -52,9 +55,9 @@ pub trait Artefact: Send + std::fmt::Debug {
     /// Its components, each loaded by the process `pid` (when known).
     fn components(&self, pid: Option<u32>) -> Vec<DistributionUse>;
 
-    /// Every function linked in, named as vulnerability databases name symbols; `None` when
-    /// the artefact's function table could not be read.
-    fn linked_symbols(&self) -> Option<BTreeSet<String>>;
+    /// The code linked in (see [`LinkedCode`]); `None` when the artefact's function table could
+    /// not be read.
+    fn linked_code(&self) -> Option<LinkedCode>;
 }
 
 /// Every language runbom knows, in the order a command is tried against them.

@@ -8,5 +8,5 @@ pub mod program;
 pub mod python;
 pub mod report;
 
-pub use language::{Artefact, LANGUAGES, LanguageModule, ObservedBy, language_of};
+pub use language::{Artefact, ArtefactError, LANGUAGES, LanguageModule, ObservedBy, language_of};
 pub use program::Program;

@@ -149,6 +149,18 @@ impl DistributionUse {
     }
 }
 
+/// The code linked into a binary whose file is what runs (Go): every function, named as
+/// vulnerability databases name symbols (`golang.org/x/net/html.Render`, `pkg.T.Method`), and
+/// the platform it was built for (an advisory may name symbols for one `GOOS`/`GOARCH` only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkedCode {
+    /// e.g. `linux`, `windows`, `darwin`.
+    pub os: String,
+    /// e.g. `amd64`, `arm64`.
+    pub arch: String,
+    pub symbols: std::collections::BTreeSet<String>,
+}
+
 /// One loaded module and the file it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadedModule {

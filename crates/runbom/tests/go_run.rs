@@ -2,7 +2,7 @@
 //! language `go`) lists its main module, every dependency and the standard library, each loaded,
 //! with the Go packages of each linked in; the program's output and exit status are its own.
 
-use common::go::{Variant, binary};
+use common::go::{Variant, binary, run_reported};
 use serde_json::Value;
 
 mod common;
@@ -15,18 +15,7 @@ fn a_go_binary_is_reported_as_its_modules_with_their_linked_packages() {
         };
         let dir = tempfile::tempdir().expect("tempdir");
         let report = dir.path().join("r.json");
-        let out = common::runbom()
-            .args(["run", "--report"])
-            .arg(&report)
-            .arg("--")
-            .arg(&escape)
-            .output()
-            .expect("runbom run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run_reported(&escape, &report);
         assert!(String::from_utf8_lossy(&out.stdout).ends_with(" &lt;ok&gt;\n"));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -4,10 +4,9 @@
 
 use runbom_model::expected::ExpectedInventory;
 use runbom_model::inventory::Inventory;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use runbom_model::runtime::DistributionUse;
+use runbom_model::runtime::{DistributionUse, LinkedCode};
 use runbom_model::{Ecosystem, RuntimeReport};
 
 use super::{Component, Usage};
@@ -38,7 +37,7 @@ pub fn from_runtime(report: &RuntimeReport, source: &str) -> Vec<Component> {
 pub fn from_uses(
     uses: &[DistributionUse],
     source: &str,
-    linked: Option<Arc<BTreeSet<String>>>,
+    linked: Option<Arc<LinkedCode>>,
 ) -> Vec<Component> {
     uses.iter()
         .map(|dist| Component {

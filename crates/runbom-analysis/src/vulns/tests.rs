@@ -216,7 +216,8 @@ fn go_imports_and_function_lists_name_code() {
         "database_specific": {"affects": {"functions": ["django.contrib.auth.views.login"]}}
     }))
     .unwrap();
-    let (named, modules) = named_code(&entry).unwrap();
+    let (named, modules, elsewhere) = named_code(&entry, None).unwrap();
+    assert!(elsewhere.is_empty());
     assert_eq!(
         named,
         [
@@ -337,4 +338,50 @@ fn evidence_merges_towards_loaded() {
     assert_eq!(merged[0].usage, loaded(&["yaml", "yaml.constructor"]));
     assert_eq!(merged[0].sources, ["installed", "report.json"]);
     assert_eq!(merged[1].usage, Usage::InstalledNotLoaded);
+}
+
+#[test]
+fn go_symbols_of_another_platform_are_not_linked_code() {
+    let advisory: Advisory = serde_json::from_value(json!({
+        "id": "GO-2025-3750", "modified": "2025-06-11T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "Go", "name": "stdlib"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.23.10"}]}],
+            "ecosystem_specific": {"imports": [
+                {"path": "os", "goos": ["windows"], "symbols": ["NewFile", "Open"]},
+                {"path": "os", "symbols": ["Open"]}
+            ]}}]
+    }))
+    .unwrap();
+    let linked = |os: &str| Component {
+        ecosystem: Ecosystem::Go,
+        name: PackageName::new(Ecosystem::Go, "stdlib"),
+        version: "go1.19.8".to_owned(),
+        usage: loaded(&["os"]),
+        sources: vec![],
+        linked: Some(std::sync::Arc::new(LinkedCode {
+            os: os.to_owned(),
+            arch: "amd64".to_owned(),
+            symbols: ["os.NewFile".to_owned()].into_iter().collect(),
+        })),
+    };
+    let ids = ["GO-2025-3750".to_owned()];
+    let candidates = [Candidate {
+        advisory: &advisory,
+        ids: &ids,
+    }];
+    let on = |os: &str| {
+        let found = match_component(&linked(os), &candidates).unwrap();
+        found[0]
+            .vulnerable_code
+            .as_ref()
+            .unwrap()
+            .linked
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(on("windows"), ["os.NewFile"]);
+    assert!(
+        on("linux").is_empty(),
+        "os.NewFile is vulnerable on Windows only"
+    );
 }

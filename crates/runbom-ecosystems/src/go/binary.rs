@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use runbom_model::runtime::{DistributionUse, LoadedModule, RuntimeInterpreter};
+use runbom_model::runtime::{DistributionUse, LinkedCode, LoadedModule, RuntimeInterpreter};
 use runbom_model::{Ecosystem, Language, PackageName};
 
 use crate::language::Artefact;
@@ -123,10 +123,12 @@ impl Artefact for GoBinary {
         GoBinary::components(self, pid)
     }
 
-    fn linked_symbols(&self) -> Option<BTreeSet<String>> {
-        self.functions_error
-            .is_none()
-            .then(|| symbols::vulndb_names(&self.functions))
+    fn linked_code(&self) -> Option<LinkedCode> {
+        self.functions_error.is_none().then(|| LinkedCode {
+            os: self.info.setting("GOOS").unwrap_or_default().to_owned(),
+            arch: self.info.setting("GOARCH").unwrap_or_default().to_owned(),
+            symbols: symbols::vulndb_names(&self.functions),
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use runbom_model::Language;
 
-use crate::language::{Artefact, LanguageModule, ObservedBy};
+use crate::language::{Artefact, ArtefactError, LanguageModule, ObservedBy};
 use crate::program::Program;
 
 pub use binary::GoBinary;
@@ -39,25 +39,10 @@ impl LanguageModule for Go {
         buildinfo::read_file(path).ok().map(|_| path.clone())
     }
 
-    fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, String> {
-        match GoBinary::open(path) {
-            Ok(binary) => Ok(Box::new(binary)),
-            Err(err) => Err(with_sources(&err)),
-        }
+    fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, ArtefactError> {
+        Ok(Box::new(GoBinary::open(path)?))
     }
 }
 
 #[cfg(test)]
 mod fuzz;
-
-/// `err` and every error under it, joined by `: `.
-fn with_sources(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(next) = source {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        source = next.source();
-    }
-    text
-}

@@ -53,7 +53,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             match module.artefact(path) {
                 Ok(artefact) => Some(artefact),
                 Err(why) => {
-                    eprintln!("runbom: warning: not observed: {why}");
+                    let why = anyhow::Error::from_boxed(why);
+                    eprintln!("runbom: warning: not observed: {why:#}");
                     None
                 }
             }

@@ -13,7 +13,7 @@ use runbom_model::{Advisory, Ecosystem};
 use runbom_store::Store;
 
 use crate::cli::{VexArgs, VexFormat};
-use crate::commands::artefacts::linked_symbols_of_report;
+use crate::commands::artefacts::linked_code_of_report;
 use crate::commands::sbom::write_output;
 use crate::commands::{ExitStatus, open_store, runtime_reports};
 
@@ -26,7 +26,7 @@ pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
     let mut found = Vec::new();
     for (path, report) in args.runtime.iter().zip(&reports) {
         let source = format!("runtime:{}", path.display());
-        let linked = linked_symbols_of_report(report);
+        let linked = linked_code_of_report(report);
         found.extend(components::from_uses(
             &report.distributions,
             &source,

@@ -120,6 +120,23 @@ pub fn binary(program: &str, variant: Variant) -> Option<PathBuf> {
     Some(out)
 }
 
+/// `runbom run --report REPORT -- BINARY`, which must succeed: its output.
+pub fn run_reported(binary: &Path, report: &Path) -> std::process::Output {
+    let out = super::runbom()
+        .args(["run", "--report"])
+        .arg(report)
+        .arg("--")
+        .arg(binary)
+        .output()
+        .expect("runbom run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The source files and the toolchain: a change to either rebuilds.
 fn stamp(source: &Path) -> String {
     let version = Command::new("go")

@@ -24,7 +24,7 @@ use runbom_model::inventory::Interpreter;
 use runbom_store::StoredAdvisory;
 
 use crate::cli::{AuditArgs, FindingsFormat};
-use crate::commands::artefacts::{artefact, linked_symbols_of_report};
+use crate::commands::artefacts::{artefact, linked_code_of_report};
 use crate::commands::config::load_project_config;
 use crate::commands::{ExitStatus, open_store, runtime_reports, today};
 
@@ -201,7 +201,7 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
     {
         inputs.push(format!("runtime report: {}", path.display()));
         let source = format!("runtime:{}", path.display());
-        let linked = linked_symbols_of_report(&report);
+        let linked = linked_code_of_report(&report);
         components.extend(components::from_uses(
             &report.distributions,
             &source,
@@ -211,7 +211,7 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
     for path in &args.binaries {
         let artefact = artefact(path)?;
         inputs.push(format!("binary: {}", path.display()));
-        let linked = artefact.linked_symbols().map(Arc::new);
+        let linked = artefact.linked_code().map(Arc::new);
         if linked.is_none() {
             eprintln!(
                 "warning: `{}`: no function table: findings cannot say whether vulnerable code is linked in",
