@@ -8,6 +8,7 @@ pub mod attestation;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
+mod go_mod;
 pub mod index;
 mod locked;
 mod pipfile_lock;
@@ -52,6 +53,7 @@ pub static READERS: &[&dyn InventoryReader] = &[
     &poetry_lock::PoetryLock,
     &pipfile_lock::PipfileLock,
     &pylock::Pylock,
+    &go_mod::GoMod,
     &requirements::Requirements,
 ];
 
