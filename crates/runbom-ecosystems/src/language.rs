@@ -9,14 +9,16 @@ use std::path::{Path, PathBuf};
 use runbom_model::Language;
 use runbom_model::runtime::{DistributionUse, LinkedCode, RuntimeInterpreter};
 
+use crate::hook::Hook;
 use crate::program::Program;
 
 /// How a running program of a language is observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObservedBy {
     /// A small hook in the language itself, loaded by the interpreter from the environment
-    /// (`PYTHONPATH`, `RUBYOPT`, `PERL5OPT` …), reports what the program loads. Every process of
-    /// the language started under `runbom run` is observed, children included.
+    /// (`PYTHONPATH`, `RUBYOPT`, `PERL5OPT` …) or by a wrapper of the command (Tcl), reports what
+    /// the program loads. Every process of the language started under `runbom run` is observed,
+    /// children included where the environment carries the hook.
     Hook,
     /// The artefact is what runs: a Go binary carries the list of what it was built from.
     Artefact,
@@ -31,6 +33,12 @@ pub trait LanguageModule: Sync + std::fmt::Debug {
     /// The file that runs `program` when it is this language's: its interpreter (the program
     /// itself, or the one its shebang names) or, for an artefact, the program's own file.
     fn runs(&self, program: &Program) -> Option<PathBuf>;
+
+    /// The hook of a language observed by one in the language itself, other than Python's
+    /// (whose `sitecustomize` keeps its own session, `python::runtime`); `None` otherwise.
+    fn hook(&self) -> Option<&dyn Hook> {
+        None
+    }
 
     /// The artefact at `path` (the file [`runs`](Self::runs) gave), read, for a language
     /// observed by its [`ObservedBy::Artefact`]. The error says why it cannot be read.

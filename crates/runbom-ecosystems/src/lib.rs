@@ -3,10 +3,12 @@
 //! what it really loaded, and the ecosystem's naming rules.
 
 pub mod go;
+pub mod hook;
 pub mod language;
 pub mod program;
 pub mod python;
 pub mod report;
 
+pub use hook::{Hook, HookObservation, Launch};
 pub use language::{Artefact, ArtefactError, LANGUAGES, LanguageModule, ObservedBy, language_of};
 pub use program::Program;

@@ -43,6 +43,18 @@ pub struct Observed {
     pub hook_errors: u64,
 }
 
+impl Observed {
+    /// Adds what this language observed to a report another language started: a program of one
+    /// language that started another's has both in its report.
+    pub fn add_to(self, report: &mut RuntimeReport) {
+        report.processes.extend(self.processes);
+        report.distributions.extend(self.distributions);
+        report.stdlib_modules.extend(self.stdlib_modules);
+        report.unowned_modules.extend(self.unowned_modules);
+        report.hook_errors += self.hook_errors;
+    }
+}
+
 impl ReportContext {
     /// The report of `observed` in this context.
     pub fn report(self, observed: Observed) -> RuntimeReport {

@@ -12,10 +12,11 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
+use runbom_ecosystems::hook::read_observations;
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
 use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
-use runbom_ecosystems::{Artefact, ObservedBy, Program, language_of};
+use runbom_ecosystems::{Artefact, Hook, LANGUAGES, Launch, ObservedBy, Program, language_of};
 use runbom_model::Language;
 use runbom_model::inventory::Inventory;
 use runbom_model::runtime::ProcessInfo;
@@ -71,9 +72,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|| PathBuf::from("python3"));
     let ahead = (artefact.is_none() || args.python.is_some())
         .then(|| read_inventory_ahead(assumed.clone()));
+    let hooks = install_hooks(session.dir());
+    let command = chosen
+        .as_ref()
+        .and_then(|(module, _)| hooks.iter().find(|h| h.language == module.language()))
+        .and_then(|h| h.hook.wrap(&h.dir, &args.command))
+        .unwrap_or_else(|| args.command.clone());
     let started_at = crate::commands::report_sink::now_rfc3339();
-    let mut child = match Command::new(&args.command[0])
-        .args(&args.command[1..])
+    let mut child = match Command::new(&command[0])
+        .args(&command[1..])
+        .envs(hooks.iter().flat_map(|h| h.launch.env.iter().cloned()))
         .env("PYTHONPATH", python_path(&hook_dir))
         .env("RUNBOM_SESSION_DIR", session.dir())
         .env("RUNBOM_RUN", "1")
@@ -118,6 +126,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         sequence: 0,
         ahead,
         artefact,
+        hooks,
     };
     let status = loop {
         let next = match args.interval {
@@ -143,9 +152,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         Ok(report) => {
             let _ = write_summary(&mut std::io::stderr().lock(), &report);
             if report.processes.is_empty() {
+                let languages: Vec<String> =
+                    LANGUAGES.iter().map(|m| m.language().to_string()).collect();
                 eprintln!(
-                    "runbom: note: `{}` started no program runbom observes (a Python under the hook, or a Go binary)",
-                    args.command[0]
+                    "runbom: note: `{}` started no program runbom observes (one of {})",
+                    args.command[0],
+                    languages.join(", ")
                 );
             }
             if hook_is_cached {
@@ -170,6 +182,41 @@ struct Reporter {
     sequence: u64,
     ahead: Option<thread::JoinHandle<Option<Inventory>>>,
     artefact: Option<ArtefactRun>,
+    hooks: Vec<InstalledHook>,
+}
+
+/// A hook language's hook, written into the session.
+struct InstalledHook {
+    language: Language,
+    hook: &'static dyn Hook,
+    dir: PathBuf,
+    launch: Launch,
+}
+
+/// Writes every hook language's hook into `session`; a hook that cannot be written is said on
+/// stderr and its language runs unobserved.
+fn install_hooks(session: &Path) -> Vec<InstalledHook> {
+    LANGUAGES
+        .iter()
+        .filter_map(|module| {
+            let hook = module.hook()?;
+            let language = module.language();
+            let dir = session.join(format!("hook-{language}"));
+            match hook.install(&dir) {
+                Ok(launch) => Some(InstalledHook {
+                    language,
+                    hook,
+                    dir,
+                    launch,
+                }),
+                Err(err) => {
+                    let err = anyhow::Error::from(err);
+                    eprintln!("runbom: warning: {language} programs not observed: {err:#}");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The command, when its artefact is what runs: read before it started.
@@ -217,32 +264,59 @@ impl Reporter {
             self.session.add_inventory(inventory);
         }
         let context = stamp(&self.base, self.sequence, complete, exit_code);
-        let report = match &self.artefact {
-            Some(run) if !self.session.observed_any() => context.report(run.observed(complete)),
-            artefact => {
-                let (mut report, problems) = self.session.report(&self.python, context)?;
-                for problem in problems {
-                    eprintln!(
-                        "runbom: warning: {}: {}",
-                        problem.path.display(),
-                        problem.message
-                    );
-                }
-                if let Some(run) = artefact {
-                    // A Go program that started Python: both are in the report.
-                    let observed = run.observed(complete);
-                    report.processes.extend(observed.processes);
-                    report.distributions.extend(observed.distributions);
-                }
-                report
+        // What the artefact and the hook languages observed; Python's session comes first when
+        // it observed anything (a Go program that started Python has both in its report).
+        let mut others: Vec<Observed> = self
+            .artefact
+            .iter()
+            .map(|run| run.observed(complete))
+            .chain(self.observed_by_hooks())
+            .collect();
+        let mut report = if self.session.observed_any() || others.is_empty() {
+            let (report, problems) = self.session.report(&self.python, context)?;
+            for problem in problems {
+                warn(&problem.path, &problem.message);
             }
+            report
+        } else {
+            context.report(others.remove(0))
         };
+        for observed in others {
+            observed.add_to(&mut report);
+        }
         self.sequence += 1;
         for sink in &mut self.sinks {
             sink.deliver(&report)?;
         }
         Ok(report)
     }
+}
+
+impl Reporter {
+    /// What each hook language's processes loaded so far, for those of which any ran.
+    fn observed_by_hooks(&self) -> Vec<Observed> {
+        let mut observed = Vec::new();
+        for installed in &self.hooks {
+            let (observations, problems) =
+                read_observations(self.session.dir(), installed.language);
+            for problem in &problems {
+                warn(&problem.path, &problem.message);
+            }
+            if observations.is_empty() {
+                continue;
+            }
+            let (seen, problems) = installed.hook.observe(&observations);
+            for problem in &problems {
+                warn(&problem.path, &problem.message);
+            }
+            observed.push(seen);
+        }
+        observed
+    }
+}
+
+fn warn(path: &Path, message: &str) {
+    eprintln!("runbom: warning: {}: {message}", path.display());
 }
 
 /// Reads the installed inventory while the command runs, so the report is ready soon after exit.
