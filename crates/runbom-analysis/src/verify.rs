@@ -8,8 +8,11 @@
 //! `_distutils_hack` at every start is not use) or the user asked for strictness.
 //!
 //! Traps: a lockfile may pin one name several times under different environment markers, so a
-//! version is accepted when *any* entry that applies here accepts it. Expected components of
-//! other ecosystems are not held against a Python environment. A lockfile hash is of the archive
+//! version is accepted when *any* entry that applies here accepts it. Components are compared
+//! within their ecosystem (a gem `json` is not the PyPI `json`), each ecosystem's versions by its
+//! own rules; expected components of an ecosystem nothing observed runs (a go.mod beside a Python
+//! report) are not `missing`, and one of no ecosystem (an SBOM without PURLs) is taken to be of
+//! the observed program's language. A lockfile hash is of the archive
 //! (wheel or sdist): it can only be compared with the archive hash an installer kept
 //! (`direct_url.json`), never with the installed files.
 
@@ -26,7 +29,7 @@ use runbom_model::integrity::IntegrityScan;
 use runbom_model::inventory::Inventory;
 use runbom_model::runtime::{FileIntegrity, RuntimeReport};
 use runbom_model::{Ecosystem, PackageName};
-use runbom_versions::{Pep440Specifiers, Pep440Version};
+use runbom_versions::{Pep440Specifiers, Version};
 use serde::Serialize;
 
 /// What a finding is about; the code is stable (SARIF rule id, JSON `code`, docs anchor).
@@ -242,7 +245,12 @@ struct ObservedDistribution {
     evidence: BTreeSet<String>,
 }
 
-type ObservedByName = BTreeMap<PackageName, BTreeMap<String, ObservedDistribution>>;
+/// A component's identity across ecosystems.
+type Key = (Ecosystem, PackageName);
+
+type ObservedByKey = BTreeMap<Key, BTreeMap<String, ObservedDistribution>>;
+
+type ExpectedByKey<'a> = BTreeMap<Key, Vec<&'a ExpectedComponent>>;
 
 /// Every finding, sorted by code, subject, version and file.
 pub fn verify(
@@ -250,65 +258,94 @@ pub fn verify(
     observed: &Observations<'_>,
     options: &VerifyOptions<'_>,
 ) -> Vec<Finding> {
-    let expected_by_name = expected_by_name(expected);
-    let observed_by_name = observed_distributions(observed);
+    let expected_by_key = expected_by_key(expected, home_ecosystem(observed));
+    let observed_by_key = observed_distributions(observed);
+    let observed_ecosystems: BTreeSet<Ecosystem> = observed_ecosystems(observed);
     let mut findings = Vec::new();
-    for (name, versions) in &observed_by_name {
-        if options.ignore.contains(name) {
+    for (key, versions) in &observed_by_key {
+        if options.ignore.contains(&key.1) {
             continue;
         }
-        match expected_by_name.get(name) {
+        match expected_by_key.get(key) {
             None => findings.extend(
                 versions
                     .iter()
-                    .map(|(v, o)| unexpected(expected, name, v, o, options.strict_tooling)),
+                    .map(|(v, o)| unexpected(expected, key, v, o, options.strict_tooling)),
             ),
             Some(entries) => {
                 let applicable = applicable(entries, options.environment);
                 for (version, seen) in versions {
-                    if !applicable.iter().any(|c| accepts(&c.version, version)) {
-                        findings.push(drift(name, version, seen, applicable[0]));
+                    if !applicable
+                        .iter()
+                        .any(|c| accepts(key.0, &c.version, version))
+                    {
+                        findings.push(drift(&key.1, version, seen, applicable[0]));
                     }
                 }
             }
         }
     }
-    for (name, entries) in &expected_by_name {
-        let wanted_here = entries.iter().any(|c| marker_holds(c, options.environment));
-        if wanted_here && !observed_by_name.contains_key(name) && !options.ignore.contains(name) {
-            findings.push(missing(name, entries[0], observed));
+    for (key, entries) in &expected_by_key {
+        let wanted_here = observed_ecosystems.contains(&key.0)
+            && entries.iter().any(|c| marker_holds(c, options.environment));
+        if wanted_here && !observed_by_key.contains_key(key) && !options.ignore.contains(&key.1) {
+            findings.push(missing(&key.1, entries[0], observed));
         }
     }
     findings.extend(unknown_code(observed.reports, options.first_party));
-    findings.extend(tampered(observed, &expected_by_name));
+    findings.extend(tampered(observed, &expected_by_key));
     findings.sort_by(|a, b| {
         (a.code, &a.subject, &a.version, &a.file).cmp(&(b.code, &b.subject, &b.version, &b.file))
     });
     findings
 }
 
-/// PyPI components (and components of no ecosystem, named by PEP 503) by normalised name.
-fn expected_by_name(
-    expected: &ExpectedInventory,
-) -> BTreeMap<PackageName, Vec<&ExpectedComponent>> {
-    let mut by_name: BTreeMap<PackageName, Vec<&ExpectedComponent>> = BTreeMap::new();
+/// Expected components by ecosystem and normalised name; those of no ecosystem are taken to be
+/// of `home`'s and named by its rules.
+fn expected_by_key(expected: &ExpectedInventory, home: Ecosystem) -> ExpectedByKey<'_> {
+    let mut by_key = ExpectedByKey::new();
     for component in &expected.components {
-        let name = match component.ecosystem {
-            Some(Ecosystem::PyPi) => component.name.clone(),
-            None => PackageName::pypi(component.name.as_str()),
-            Some(_) => continue,
+        let key = match component.ecosystem {
+            Some(ecosystem) => (ecosystem, component.name.clone()),
+            None => (home, PackageName::new(home, &component.raw_name)),
         };
-        by_name.entry(name).or_default().push(component);
+        by_key.entry(key).or_default().push(component);
     }
-    by_name
+    by_key
 }
 
-fn observed_distributions(observed: &Observations<'_>) -> ObservedByName {
-    let mut by_name = ObservedByName::new();
+/// The ecosystem of the observed program's language: the first report's, else PyPI (an
+/// installed inventory is a Python environment's).
+fn home_ecosystem(observed: &Observations<'_>) -> Ecosystem {
+    observed
+        .reports
+        .first()
+        .map_or(Ecosystem::PyPi, |r| r.interpreter.language.ecosystem())
+}
+
+/// Every ecosystem something observed belongs to: the reports' languages and components, and
+/// PyPI for an installed inventory.
+fn observed_ecosystems(observed: &Observations<'_>) -> BTreeSet<Ecosystem> {
+    let mut ecosystems: BTreeSet<Ecosystem> = observed
+        .reports
+        .iter()
+        .flat_map(|r| {
+            std::iter::once(r.interpreter.language.ecosystem())
+                .chain(r.distributions.iter().map(|d| d.ecosystem))
+        })
+        .collect();
+    if observed.installed.is_some() {
+        ecosystems.insert(Ecosystem::PyPi);
+    }
+    ecosystems
+}
+
+fn observed_distributions(observed: &Observations<'_>) -> ObservedByKey {
+    let mut by_key = ObservedByKey::new();
     for report in observed.reports {
         for dist in &report.distributions {
-            let seen = by_name
-                .entry(dist.normalized_name.clone())
+            let seen = by_key
+                .entry((dist.ecosystem, dist.normalized_name.clone()))
                 .or_default()
                 .entry(dist.version.clone())
                 .or_default();
@@ -320,8 +357,8 @@ fn observed_distributions(observed: &Observations<'_>) -> ObservedByName {
         }
     }
     for dist in observed.installed.iter().flat_map(|i| i.active()) {
-        let seen = by_name
-            .entry(dist.normalized_name.clone())
+        let seen = by_key
+            .entry((Ecosystem::PyPi, dist.normalized_name.clone()))
             .or_default()
             .entry(dist.version.clone())
             .or_default();
@@ -329,7 +366,7 @@ fn observed_distributions(observed: &Observations<'_>) -> ObservedByName {
             .get_or_insert_with(|| pypi_purl(&dist.normalized_name, &dist.version));
         seen.evidence.insert("installed".to_owned());
     }
-    by_name
+    by_key
 }
 
 /// `pkg:pypi/<name>@<version>`, percent-encoded as the PURL spec wants.
@@ -402,20 +439,27 @@ fn applicable<'a>(
     }
 }
 
-/// Whether an observed version is what the component expects (PEP 440 equality: `1.0 == 1.0.0`).
-fn accepts(expected: &ExpectedVersion, observed: &str) -> bool {
+/// Whether an observed version is what the component expects, equal under the ecosystem's
+/// rules (PEP 440: `1.0 == 1.0.0`). A specifier is read as PEP 440 for PyPI; other ecosystems'
+/// lockfiles pin exact versions, and a specifier runbom cannot read is taken to hold.
+fn accepts(ecosystem: Ecosystem, expected: &ExpectedVersion, observed: &str) -> bool {
     match expected {
-        ExpectedVersion::Exact(want) => {
-            want == observed
-                || matches!(
-                    (Pep440Version::parse(want), Pep440Version::parse(observed)),
-                    (Ok(a), Ok(b)) if a == b
-                )
+        ExpectedVersion::Exact(want) => want == observed || same_version(ecosystem, want, observed),
+        ExpectedVersion::Specifier(spec) if ecosystem == Ecosystem::PyPi => {
+            Pep440Specifiers::parse(spec)
+                .map(|s| s.contains_str(observed, Some(true)))
+                .unwrap_or(true)
         }
-        ExpectedVersion::Specifier(spec) => Pep440Specifiers::parse(spec)
-            .map(|s| s.contains_str(observed, Some(true)))
-            .unwrap_or(true),
-        ExpectedVersion::Url(_) | ExpectedVersion::Unspecified => true,
+        ExpectedVersion::Specifier(_) | ExpectedVersion::Url(_) | ExpectedVersion::Unspecified => {
+            true
+        }
+    }
+}
+
+fn same_version(ecosystem: Ecosystem, a: &str, b: &str) -> bool {
+    match (Version::parse(ecosystem, a), Version::parse(ecosystem, b)) {
+        (Ok(a), Ok(b)) => a.compare(&b) == Some(std::cmp::Ordering::Equal),
+        _ => false,
     }
 }
 
@@ -462,12 +506,15 @@ fn with_observation(mut finding: Finding, version: &str, seen: &ObservedDistribu
 
 fn unexpected(
     expected: &ExpectedInventory,
-    name: &PackageName,
+    (ecosystem, name): &Key,
     version: &str,
     seen: &ObservedDistribution,
     strict_tooling: bool,
 ) -> Finding {
-    if !strict_tooling && is_unused_tooling(name, seen.modules.iter()) {
+    if !strict_tooling
+        && *ecosystem == Ecosystem::PyPi
+        && is_unused_tooling(name, seen.modules.iter())
+    {
         let message = format!(
             "`{name}` {version} is installer tooling that `{}` does not list, as `pip freeze` \
              leaves it out; not used by the program (strict: `--strict-tooling`)",
@@ -588,10 +635,7 @@ fn unknown_code(reports: &[RuntimeReport], first_party: &[PathBuf]) -> Vec<Findi
     found.into_values().collect()
 }
 
-fn tampered(
-    observed: &Observations<'_>,
-    expected_by_name: &BTreeMap<PackageName, Vec<&ExpectedComponent>>,
-) -> Vec<Finding> {
+fn tampered(observed: &Observations<'_>, expected_by_key: &ExpectedByKey<'_>) -> Vec<Finding> {
     let mut by_file: BTreeMap<PathBuf, Finding> = BTreeMap::new();
     // Which modules each report saw loaded from which file, to say whether a file ran.
     let mut loaded_from: BTreeMap<&Path, BTreeSet<&str>> = BTreeMap::new();
@@ -666,7 +710,7 @@ fn tampered(
         })
         .collect();
     if let Some(scan) = observed.integrity {
-        findings.extend(archive_mismatches(scan, expected_by_name));
+        findings.extend(archive_mismatches(scan, expected_by_key));
     }
     findings
 }
@@ -693,18 +737,16 @@ fn record_mismatch(
 
 /// Archives whose hash of some algorithm is not among the expected hashes of that algorithm.
 /// Where either side has no hash of a shared algorithm, there is nothing to compare.
-fn archive_mismatches(
-    scan: &IntegrityScan,
-    expected_by_name: &BTreeMap<PackageName, Vec<&ExpectedComponent>>,
-) -> Vec<Finding> {
+fn archive_mismatches(scan: &IntegrityScan, expected_by_key: &ExpectedByKey<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for archive in &scan.archives {
-        let Some(entries) = expected_by_name.get(&archive.distribution) else {
+        let key = (Ecosystem::PyPi, archive.distribution.clone());
+        let Some(entries) = expected_by_key.get(&key) else {
             continue;
         };
         let wanted: Vec<_> = entries
             .iter()
-            .filter(|c| accepts(&c.version, &archive.version))
+            .filter(|c| accepts(Ecosystem::PyPi, &c.version, &archive.version))
             .flat_map(|c| &c.hashes)
             .collect();
         // The finding carries a sha256; other algorithms are compared by `runbom` only when

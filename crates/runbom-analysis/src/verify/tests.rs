@@ -527,3 +527,73 @@ fn every_code_is_kebab_case_and_described() {
         assert!(code.description().ends_with('.'));
     }
 }
+
+fn of(ecosystem: Ecosystem, mut component: ExpectedComponent) -> ExpectedComponent {
+    component.ecosystem = Some(ecosystem);
+    component.name = PackageName::new(ecosystem, &component.raw_name);
+    component.purl = None;
+    component
+}
+
+fn used(ecosystem: Ecosystem, name: &str, version: &str) -> DistributionUse {
+    let mut used = loaded(name, version);
+    used.ecosystem = ecosystem;
+    used.normalized_name = PackageName::new(ecosystem, name);
+    used
+}
+
+#[test]
+fn components_are_compared_within_their_ecosystem_by_its_version_rules() {
+    let expected = expected(vec![
+        of(Ecosystem::Go, exact("golang.org/x/net", "v0.7.0", 3)),
+        of(Ecosystem::Go, exact("golang.org/x/text", "v0.7.0", 4)),
+        of(Ecosystem::RubyGems, exact("json", "2.6.1", 5)),
+        exact("json", "2.0", 6),
+    ]);
+    let mut go = report(
+        vec![
+            used(Ecosystem::Go, "golang.org/x/net", "v0.7.0"),
+            used(Ecosystem::Go, "golang.org/x/text", "v0.3.8"),
+            used(Ecosystem::RubyGems, "json", "2.6.1"),
+        ],
+        vec![],
+    );
+    go.interpreter.language = Language::Go;
+    let observed = Observations {
+        reports: std::slice::from_ref(&go),
+        ..Observations::default()
+    };
+    let findings = verify(&expected, &observed, &VerifyOptions::default());
+    let got: Vec<_> = findings
+        .iter()
+        .map(|f| (f.code, f.subject.as_str(), f.version.as_deref()))
+        .collect();
+    // The PyPI `json` is not held against a Go program's report, nor the gem `json` against it.
+    assert_eq!(
+        got,
+        [(FindingCode::Drift, "golang.org/x/text", Some("v0.3.8"))],
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_component_of_no_ecosystem_is_of_the_observed_language() {
+    let mut unnamed = of(Ecosystem::Go, exact("golang.org/x/net", "v0.7.0", 2));
+    unnamed.ecosystem = None;
+    let mut go = report(
+        vec![used(Ecosystem::Go, "golang.org/x/net", "v0.8.0")],
+        vec![],
+    );
+    go.interpreter.language = Language::Go;
+    let observed = Observations {
+        reports: std::slice::from_ref(&go),
+        ..Observations::default()
+    };
+    let findings = verify(
+        &expected(vec![unnamed]),
+        &observed,
+        &VerifyOptions::default(),
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].code, FindingCode::Drift);
+}
