@@ -1,6 +1,7 @@
 //! verify: the expected inventory (SBOM, lockfile) held against what runtime reports saw loaded,
 //! what is installed, and what the installed files are — as findings with stable kebab-case
-//! codes (`unexpected`, `drift`, `missing`, `unknown-code`, `tampered`, `tooling`).
+//! codes (`unexpected`, `drift`, `missing`, `unknown-code`, `tampered`, `tooling`,
+//! `modified-build`).
 //!
 //! `pip freeze` leaves out the installer's own tooling (pip, setuptools, wheel, distribute), so a
 //! venv built from its own freeze holds them unlisted; they are `tooling` notes, which do not
@@ -42,16 +43,18 @@ pub enum FindingCode {
     UnknownCode,
     Tampered,
     Tooling,
+    ModifiedBuild,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 6] = [
+    pub const ALL: [FindingCode; 7] = [
         FindingCode::Unexpected,
         FindingCode::Drift,
         FindingCode::Missing,
         FindingCode::UnknownCode,
         FindingCode::Tampered,
         FindingCode::Tooling,
+        FindingCode::ModifiedBuild,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl FindingCode {
             FindingCode::UnknownCode => "unknown-code",
             FindingCode::Tampered => "tampered",
             FindingCode::Tooling => "tooling",
+            FindingCode::ModifiedBuild => "modified-build",
         }
     }
 
@@ -83,6 +87,9 @@ impl FindingCode {
             }
             FindingCode::Tooling => {
                 "Installer tooling (pip, setuptools, wheel, distribute) is installed but not listed, as `pip freeze` leaves it out; a note unless strict."
+            }
+            FindingCode::ModifiedBuild => {
+                "A binary was built from a source tree with uncommitted changes (Go's `vcs.modified=true`): what runs is no commit's code."
             }
         }
     }
@@ -293,6 +300,7 @@ pub fn verify(
         }
     }
     findings.extend(unknown_code(observed.reports, options.first_party));
+    findings.extend(modified_builds(observed.reports));
     findings.extend(tampered(observed, &expected_by_key));
     findings.sort_by(|a, b| {
         (a.code, &a.subject, &a.version, &a.file).cmp(&(b.code, &b.subject, &b.version, &b.file))
@@ -631,6 +639,41 @@ fn unknown_code(reports: &[RuntimeReport], first_party: &[PathBuf]) -> Vec<Findi
                 .evidence
                 .push(format!("report {}", report.report_id));
         }
+    }
+    found.into_values().collect()
+}
+
+/// Each binary that says it was built from a modified checkout, once per file.
+fn modified_builds(reports: &[RuntimeReport]) -> Vec<Finding> {
+    let mut found: BTreeMap<&Path, Finding> = BTreeMap::new();
+    for report in reports {
+        let build = &report.interpreter.build;
+        if build.get("vcs.modified").map(String::as_str) != Some("true") {
+            continue;
+        }
+        let file = report.interpreter.executable.as_path();
+        let finding = found.entry(file).or_insert_with(|| {
+            let revision = build.get("vcs.revision").map_or_else(
+                || "an unrecorded revision".to_owned(),
+                |r| format!("revision {r}"),
+            );
+            let message = format!(
+                "`{}` was built from a {} checkout at {revision} with uncommitted changes                  (vcs.modified=true)",
+                file.display(),
+                build.get("vcs").map_or("version-controlled", String::as_str),
+            );
+            let subject = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let mut finding =
+                Finding::new(FindingCode::ModifiedBuild, Level::Error, &subject, message);
+            finding.file = Some(file.to_owned());
+            finding
+        });
+        finding
+            .evidence
+            .push(format!("report {}", report.report_id));
     }
     found.into_values().collect()
 }

@@ -6,6 +6,7 @@
 //! v2 added the instance's `interpreter.language` and each component's `ecosystem`; a v1 report
 //! (Python only) reads as v2 with `python` and `PyPI`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -80,7 +81,7 @@ impl RuntimeReport {
 }
 
 /// The runtime the program ran on: an interpreter, or for Go the binary itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeInterpreter {
     /// Absent in v1 reports, which are all Python.
     #[serde(default)]
@@ -92,6 +93,11 @@ pub struct RuntimeInterpreter {
     pub version: String,
     /// `sys.prefix`; for Go the binary's directory.
     pub prefix: PathBuf,
+    /// How the artefact was built, for a Go binary: the build settings that say what source it
+    /// is and for which platform (`vcs.revision`, `vcs.modified`, `GOOS`, `CGO_ENABLED`,
+    /// `-trimpath` …), never `-ldflags`, which may carry values set at link time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build: BTreeMap<String, String>,
 }
 
 /// One process the hook observed.

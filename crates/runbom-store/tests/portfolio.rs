@@ -55,6 +55,7 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
                 implementation: "cpython".into(),
                 version: "3.11.2".into(),
                 prefix: "/usr".into(),
+                build: Default::default(),
             },
             processes: vec![ProcessInfo {
                 pid: 7,

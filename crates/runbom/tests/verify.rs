@@ -59,7 +59,7 @@ fn json_is_versioned_and_counts_every_code() {
     assert_eq!(json["clean"], false);
     assert_eq!(
         json["counts"],
-        serde_json::json!({"unexpected": 1, "drift": 1, "missing": 0, "unknown-code": 1, "tampered": 1, "tooling": 0})
+        serde_json::json!({"unexpected": 1, "drift": 1, "missing": 0, "unknown-code": 1, "tampered": 1, "tooling": 0, "modified-build": 0})
     );
     assert_eq!(
         json["observed"]["reports"],
@@ -98,7 +98,8 @@ fn sarif_has_one_rule_per_code_and_located_results() {
             "missing",
             "unknown-code",
             "tampered",
-            "tooling"
+            "tooling",
+            "modified-build"
         ]
     );
     let results = run["results"].as_array().expect("results");

@@ -51,6 +51,7 @@ fn report(distributions: Vec<DistributionUse>) -> RuntimeReport {
             implementation: "cpython".into(),
             version: "3.11.7".into(),
             prefix: PathBuf::from("/venv"),
+            build: Default::default(),
         },
         processes: vec![],
         distributions,

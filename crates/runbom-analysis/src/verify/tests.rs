@@ -101,6 +101,7 @@ fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> Ru
             implementation: "cpython".to_owned(),
             version: "3.11.7".to_owned(),
             prefix: PathBuf::from("/venv"),
+            build: Default::default(),
         },
         processes: Vec::new(),
         distributions,
@@ -596,4 +597,40 @@ fn a_component_of_no_ecosystem_is_of_the_observed_language() {
     );
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].code, FindingCode::Drift);
+}
+
+#[test]
+fn a_binary_built_from_a_modified_checkout_is_a_finding() {
+    let mut go = report(vec![], vec![]);
+    go.interpreter.language = Language::Go;
+    go.interpreter.executable = PathBuf::from("/srv/bin/api");
+    go.interpreter.build = [
+        ("vcs", "git"),
+        ("vcs.modified", "true"),
+        ("vcs.revision", "abc123"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut clean = go.clone();
+    clean
+        .interpreter
+        .build
+        .insert("vcs.modified".to_owned(), "false".to_owned());
+    let reports = [go, clean];
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let findings = verify(&expected(vec![]), &observed, &VerifyOptions::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding.code, FindingCode::ModifiedBuild);
+    assert_eq!(finding.subject, "api");
+    assert!(
+        finding.message.contains("git checkout at revision abc123"),
+        "{}",
+        finding.message
+    );
+    assert!(finding.level.fails());
 }

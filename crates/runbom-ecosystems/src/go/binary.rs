@@ -108,6 +108,23 @@ impl GoBinary {
     }
 }
 
+/// The build settings a report carries: what source the binary is and for which platform.
+/// `-ldflags` is left out: `-X` sets values at link time, which may be secrets.
+const REPORTED_SETTINGS: [&str; 12] = [
+    "-buildmode",
+    "-compiler",
+    "-trimpath",
+    "CGO_ENABLED",
+    "GOARCH",
+    "GOOS",
+    "GOAMD64",
+    "GOARM64",
+    "vcs",
+    "vcs.modified",
+    "vcs.revision",
+    "vcs.time",
+];
+
 impl Artefact for GoBinary {
     fn interpreter(&self) -> RuntimeInterpreter {
         RuntimeInterpreter {
@@ -116,6 +133,13 @@ impl Artefact for GoBinary {
             implementation: self.info.setting("-compiler").unwrap_or("gc").to_owned(),
             version: self.info.go_version.clone(),
             prefix: self.path.parent().map(Path::to_owned).unwrap_or_default(),
+            build: self
+                .info
+                .settings
+                .iter()
+                .filter(|s| REPORTED_SETTINGS.contains(&s.key.as_str()))
+                .map(|s| (s.key.clone(), s.value.clone()))
+                .collect(),
         }
     }
 

@@ -676,6 +676,7 @@ fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInte
             implementation: o.implementation.clone(),
             version: o.version.clone(),
             prefix: o.prefix.clone(),
+            build: Default::default(),
         },
         None => {
             let i = &inventory.interpreter;
@@ -685,6 +686,7 @@ fn interpreter(inventory: &Inventory, root: Option<&Observation>) -> RuntimeInte
                 implementation: i.implementation.clone(),
                 version: i.version.clone(),
                 prefix: i.prefix.clone(),
+                build: Default::default(),
             }
         }
     }

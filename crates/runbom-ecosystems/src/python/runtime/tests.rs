@@ -231,6 +231,7 @@ fn precompiles_the_hook_for_the_interpreter_that_ran() {
         implementation: python.implementation.clone(),
         version: python.version.clone(),
         prefix: python.prefix.clone(),
+        build: Default::default(),
     };
     precompile_hook(&dir, &interpreter);
     let mut numbers = python.version.split('.');
