@@ -471,9 +471,16 @@ fn same_version(ecosystem: Ecosystem, a: &str, b: &str) -> bool {
     }
 }
 
-fn display_version(version: &ExpectedVersion) -> String {
-    match version {
-        ExpectedVersion::Exact(v) => format!("=={v}"),
+/// The expected version as its ecosystem writes a pin: `==1.2` for PyPI (and a component of no
+/// ecosystem, which is most often a Python SBOM's), the bare version elsewhere (`v0.6.0`).
+fn display_version(component: &ExpectedComponent) -> String {
+    match &component.version {
+        ExpectedVersion::Exact(v)
+            if matches!(component.ecosystem, None | Some(Ecosystem::PyPi)) =>
+        {
+            format!("=={v}")
+        }
+        ExpectedVersion::Exact(v) => v.clone(),
         ExpectedVersion::Specifier(s) => s.clone(),
         ExpectedVersion::Url(u) => format!("@ {u}"),
         ExpectedVersion::Unspecified => "*".to_owned(),
@@ -482,7 +489,7 @@ fn display_version(version: &ExpectedVersion) -> String {
 
 fn expected_ref(component: &ExpectedComponent) -> ExpectedRef {
     ExpectedRef {
-        version: display_version(&component.version),
+        version: display_version(component),
         location: component.location.clone(),
     }
 }
@@ -569,7 +576,7 @@ fn drift(
     let what = if seen.running { "running" } else { "installed" };
     let message = format!(
         "`{name}` is expected at {} ({}) but {what} at {version}",
-        display_version(&wanted.version),
+        display_version(wanted),
         place(&wanted.location)
     );
     let mut finding = with_observation(
@@ -584,7 +591,7 @@ fn drift(
 fn missing(name: &PackageName, wanted: &ExpectedComponent, observed: &Observations<'_>) -> Finding {
     let message = format!(
         "`{name}` {} is expected ({}) but not installed",
-        display_version(&wanted.version),
+        display_version(wanted),
         place(&wanted.location)
     );
     let mut finding = Finding::new(FindingCode::Missing, Level::Warning, name.as_str(), message);

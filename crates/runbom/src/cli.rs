@@ -517,8 +517,8 @@ pub struct PolicyCheckArgs {
     /// was loaded.
     #[arg(long = "runtime", value_name = "REPORT")]
     pub runtime: Vec<PathBuf>,
-    /// Expected inventories (repeatable): CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml.
+    /// Expected inventories (repeatable): SBOMs and lockfiles of any format `runbom verify
+    /// --expected` reads.
     #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
     pub expected: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = FindingsFormat::Table)]
@@ -687,13 +687,14 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The expected inventory: CycloneDX (JSON/XML), SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml, told apart by content whatever the file's name.
+    /// The expected inventory: an SBOM (CycloneDX JSON/XML, SPDX 2.3 JSON) or a lockfile of a
+    /// language runbom reads (requirements.txt, uv.lock, poetry.lock, Pipfile.lock, pylock.toml,
+    /// go.mod, …), told apart by content whatever the file's name; docs/reference/verify.md
+    /// lists every format.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
-    /// Read the expected inventory as this format instead of telling it by content
-    /// (cyclonedx/json, cyclonedx/xml, spdx/json, python/uv-lock, python/poetry-lock,
-    /// python/pipfile-lock, python/pylock, python/requirements).
+    /// Read the expected inventory as this format instead of telling it by content (e.g.
+    /// cyclonedx/json, spdx/json, python/requirements, go/go-mod; an unknown name lists them).
     #[arg(long, value_name = "FORMAT")]
     pub expected_format: Option<String>,
     /// Runtime reports written by `runbom run` (repeatable).
@@ -735,8 +736,8 @@ pub struct AuditArgs {
     /// and the code the advisory names, was loaded.
     #[arg(long = "runtime", value_name = "REPORT", num_args = 1..)]
     pub runtime: Vec<PathBuf>,
-    /// Expected inventories (repeatable): CycloneDX, SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml; only exact pins can be audited.
+    /// Expected inventories (repeatable): SBOMs and lockfiles of any format `runbom verify
+    /// --expected` reads; only exact pins can be audited.
     #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
     pub expected: Vec<PathBuf>,
     /// Binaries whose file is what runs (Go; repeatable): every module is audited, and each

@@ -575,6 +575,11 @@ fn components_are_compared_within_their_ecosystem_by_its_version_rules() {
         [(FindingCode::Drift, "golang.org/x/text", Some("v0.3.8"))],
         "{findings:#?}"
     );
+    // A Go pin is written as Go writes it, not as a PEP 440 `==`.
+    assert_eq!(
+        findings[0].message,
+        "`golang.org/x/text` is expected at v0.7.0 (requirements.txt:4) but running at v0.3.8"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 pub mod binary;
 pub mod buildinfo;
+pub mod expected;
 pub mod inventory;
 pub mod symbols;
 

@@ -85,7 +85,7 @@ pub fn gather(inputs: &Inputs<'_>) -> anyhow::Result<Gathered> {
         }
     }
     for path in inputs.expected {
-        let expected = runbom_sources::read_expected(path)?;
+        let expected = super::expected::read(path)?;
         gathered.inputs.push(format!(
             "expected ({}): {}",
             expected.format,

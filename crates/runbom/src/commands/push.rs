@@ -7,7 +7,7 @@ use crate::cli::PushArgs;
 use crate::commands::ExitStatus;
 
 pub fn run(args: &PushArgs) -> anyhow::Result<ExitStatus> {
-    let inventory = runbom_sources::read_expected(&args.expected)
+    let inventory = super::expected::read(&args.expected)
         .with_context(|| format!("cannot read `{}`", args.expected.display()))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(runbom_server::client::push_expected(

@@ -34,7 +34,7 @@ pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
         ));
     }
     if let Some(path) = &args.expected {
-        let expected = runbom_sources::read_expected(path)?;
+        let expected = super::expected::read(path)?;
         let (pinned, unpinned) = components::from_expected(&expected);
         for name in unpinned {
             eprintln!(

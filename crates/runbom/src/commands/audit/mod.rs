@@ -226,7 +226,7 @@ fn gather(args: &AuditArgs) -> anyhow::Result<Gathered> {
         ));
     }
     for path in &args.expected {
-        let expected = runbom_sources::read_expected(path)?;
+        let expected = crate::commands::expected::read(path)?;
         inputs.push(format!(
             "expected ({}): {}",
             expected.format,

@@ -285,7 +285,7 @@ fn import(runtime: &Runtime, store: &Store, path: &Path) -> anyhow::Result<u64> 
 }
 
 fn push_expected(runtime: &Runtime, url: &str, token: &str, expected: &Path) -> anyhow::Result<()> {
-    let inventory = runbom_sources::read_expected(expected)
+    let inventory = crate::commands::expected::read(expected)
         .with_context(|| format!("cannot read `{}`", expected.display()))?;
     runtime.block_on(runbom_server::client::push_expected(
         url, token, APP, RELEASE, &inventory,

@@ -33,7 +33,7 @@ pub struct VerifyOutcome {
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let expected =
-        runbom_sources::read_expected_as(&args.expected, args.expected_format.as_deref())?;
+        crate::commands::expected::read_as(&args.expected, args.expected_format.as_deref())?;
     let reports = runtime_reports::read_all(&args.runtime)?;
     let python = args
         .python

@@ -1,0 +1,110 @@
+//! `runbom verify` of a Go binary's run: against its `go.mod` and against the previous release's
+//! binary, clean when the modules linked in are the expected ones, drift (with the file and line,
+//! in Go's version syntax) when one differs, and `modified-build` for a binary built from a
+//! checkout with uncommitted changes.
+
+use std::path::Path;
+
+use common::go::{Variant, binary, run_reported};
+use serde_json::Value;
+
+mod common;
+
+fn verify(expected: &Path, report: &Path) -> (i32, Value) {
+    let out = common::runbom()
+        .args(["verify", "--format", "json", "--expected"])
+        .arg(expected)
+        .arg("--runtime")
+        .arg(report)
+        .output()
+        .expect("runbom verify");
+    let findings = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().expect("exit code"), findings)
+}
+
+fn codes(findings: &Value) -> Vec<(String, String)> {
+    findings["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["level"] != "note")
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code").to_owned(),
+                f["message"].as_str().expect("message").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_go_binary_verifies_against_its_go_mod_and_drifts_from_a_changed_one() {
+    let Some(escape) = binary("escape", Variant::Plain) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.json");
+    run_reported(&escape, &report);
+    let go_mod = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/go/escape/go.mod");
+    let (status, findings) = verify(&go_mod, &report);
+    assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
+
+    let changed = dir.path().join("go.mod");
+    let text = std::fs::read_to_string(&go_mod).expect("go.mod");
+    std::fs::write(&changed, text.replace("x/net v0.7.0", "x/net v0.8.0")).expect("write");
+    let (status, findings) = verify(&changed, &report);
+    let line = text
+        .lines()
+        .position(|l| l.contains("x/net"))
+        .expect("require line")
+        + 1;
+    assert_eq!(
+        (status, codes(&findings)),
+        (
+            1,
+            vec![(
+                "drift".to_owned(),
+                format!(
+                    "`golang.org/x/net` is expected at v0.8.0 ({}:{line}) but running at v0.7.0",
+                    changed.display()
+                )
+            )]
+        ),
+        "{findings:#}"
+    );
+}
+
+#[test]
+fn a_go_binary_verifies_against_the_previous_release_binary() {
+    let (Some(release), Some(modified)) = (
+        binary("escape", Variant::Trimpath),
+        binary("escape", Variant::ModifiedCheckout),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.json");
+    run_reported(&release, &report);
+    let (status, findings) = verify(&release, &report);
+    assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
+
+    // The same modules, but built from a checkout with an uncommitted change.
+    let report = dir.path().join("modified.json");
+    run_reported(&modified, &report);
+    let (status, findings) = verify(&release, &report);
+    let got = codes(&findings);
+    assert_eq!(status, 1, "{findings:#}");
+    assert_eq!(
+        got.iter()
+            .map(|(code, _)| code.as_str())
+            .collect::<Vec<_>>(),
+        ["modified-build"],
+        "{findings:#}"
+    );
+}
