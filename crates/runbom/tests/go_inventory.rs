@@ -158,3 +158,46 @@ fn bad_input_is_named_and_never_a_panic() {
         "{stderr}"
     );
 }
+
+/// esbuild 0.28.2's release binary carries no build information blob: `go version -m` and
+/// govulncheck cannot read it, runbom recovers it from the runtime's module text. The expected
+/// modules are esbuild's `go.mod` at v0.28.2 (its one dependency, golang.org/x/sys).
+#[test]
+fn a_release_binary_without_a_buildinfo_blob_is_still_read() {
+    let Some(esbuild) = common::go::esbuild() else {
+        return;
+    };
+    let out = Command::new("go")
+        .args(["version", "-m"])
+        .arg(&esbuild)
+        .output()
+        .expect("go version -m");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a Go executable"),
+        "go version -m reads it now: the test's premise is gone"
+    );
+    let (stdout, stderr, code) = runbom_inventory(&[&esbuild]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().take(4).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}: go1.26.5", esbuild.display()).as_str(),
+            "\tpath\tgithub.com/evanw/esbuild/cmd/esbuild",
+            "\tmod\tgithub.com/evanw/esbuild\t(devel)\t",
+            "\tdep\tgolang.org/x/sys\tv0.0.0-20220715151400-c0bba94af5f8\th1:0A+M6Uqn+Eje4kHMK80dtF3JCXC4ykBgQG4Fe06QRhQ=",
+        ]
+    );
+    assert!(stdout.contains("\tbuild\tGOOS=linux\n"), "{stdout}");
+    assert!(
+        stderr.contains("has no Go build information blob"),
+        "{stderr}"
+    );
+    let json = common::runbom()
+        .args(["inventory", "--format", "json"])
+        .arg(&esbuild)
+        .output()
+        .expect("runbom inventory");
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json["binaries"][0]["recovered"], true, "{json:#}");
+}

@@ -6,6 +6,11 @@
 //! Go 1.18+ stores both strings inline (flag bit 2), older toolchains store pointers to Go string
 //! headers that must be followed through the file's sections. The module text is framed by two
 //! 16-byte sentinels; a binary built without modules has none, and no module information.
+//!
+//! Some released binaries (esbuild's, built by Go 1.26) carry no blob at all, only the module
+//! text the runtime keeps for `debug.ReadBuildInfo`, which `go version -m` cannot find. That
+//! text is found by its sentinels, and the toolchain by the one `go1.N[.N]` string the runtime
+//! keeps; such build information is marked `recovered`.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +41,9 @@ pub struct BuildInfo {
     pub deps: Vec<Module>,
     /// `build` lines in order, e.g. `CGO_ENABLED=1`, `vcs.revision=…`.
     pub settings: Vec<Setting>,
+    /// Read from the runtime's module text, the binary having no build information blob.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 /// One `build` line: `-ldflags`, `CGO_ENABLED`, `GOOS`, `vcs.revision`, `vcs.modified` …
@@ -179,7 +187,9 @@ pub fn open_bounded(path: &Path) -> Result<ReadCache<std::fs::File>, FileError> 
 /// The build information of the executable `data` (its bytes, or a [`ReadCache`] of its file).
 pub fn read<'a, R: ReadRef<'a>>(data: R) -> Result<BuildInfo, Error> {
     let file = object::File::parse(data).map_err(|e| Error::NotAnExecutable(e.to_string()))?;
-    let (blob, blob_address) = find_blob(&file, data).ok_or(Error::NoBuildInfo)?;
+    let Some((blob, blob_address)) = find_blob(&file, data) else {
+        return recover(data);
+    };
     let header = blob.get(..HEADER_LEN).ok_or(Error::Truncated {
         offset: blob_address,
     })?;
@@ -214,6 +224,75 @@ pub fn read<'a, R: ReadRef<'a>>(data: R) -> Result<BuildInfo, Error> {
     let mut info = parse_modinfo(modinfo)?;
     info.go_version = version;
     Ok(info)
+}
+
+/// The build information of a binary without a blob, from the runtime's copy of the module text
+/// and its version string; [`Error::NoBuildInfo`] when either is missing or ambiguous.
+fn recover<'a, R: ReadRef<'a>>(data: R) -> Result<BuildInfo, Error> {
+    let bytes = data
+        .read_bytes_at(0, data.len().map_err(|()| Error::NoBuildInfo)?)
+        .map_err(|()| Error::NoBuildInfo)?;
+    let start = memchr::memmem::find(bytes, &SENTINEL_START).ok_or(Error::NoBuildInfo)?;
+    let text = &bytes[start + SENTINEL_START.len()..];
+    let window = &text[..text.len().min(MAX_MODINFO as usize)];
+    let end = memchr::memmem::find(window, &SENTINEL_END).ok_or(Error::NoBuildInfo)?;
+    let modinfo = std::str::from_utf8(&window[..end])
+        .map_err(|_| Error::Malformed("module text is not UTF-8".to_owned()))?;
+    let go_version = runtime_version(bytes).ok_or(Error::NoBuildInfo)?;
+    let mut info = parse_modinfo(modinfo)?;
+    info.go_version = go_version;
+    info.recovered = true;
+    Ok(info)
+}
+
+/// The one toolchain version string (`go1.26.5`, `go1.22rc1`) standing alone in `bytes`: not
+/// part of a longer name (`fips140only_go1.26.go`); `None` when there is none, or several.
+fn runtime_version(bytes: &[u8]) -> Option<String> {
+    let mut found: Option<&[u8]> = None;
+    for at in memchr::memmem::find_iter(bytes, b"go1.") {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        if before.is_some_and(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b)) {
+            continue;
+        }
+        let len = bytes[at..]
+            .iter()
+            .take(24)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'.')
+            .count();
+        let candidate = &bytes[at..at + len];
+        let after = bytes.get(at + len).copied().unwrap_or(0);
+        let well_formed = is_toolchain_version(&candidate[4..]) && !after.is_ascii_graphic();
+        if !well_formed {
+            continue;
+        }
+        match found {
+            Some(other) if other != candidate => return None,
+            _ => found = Some(candidate),
+        }
+    }
+    found.map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Whether `rest` (what follows `go1.`) is `N`, `N.N`, then optionally `rcN` or `betaN`.
+fn is_toolchain_version(rest: &[u8]) -> bool {
+    let digits = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let minor = digits(rest);
+    let mut at = minor;
+    if rest.get(at) == Some(&b'.') {
+        let patch = digits(&rest[at + 1..]);
+        if patch == 0 {
+            return false;
+        }
+        at += 1 + patch;
+    }
+    let tail = &rest[at..];
+    let pre = ["rc", "beta"]
+        .iter()
+        .find_map(|p| tail.strip_prefix(p.as_bytes()))
+        .unwrap_or(tail);
+    minor > 0
+        && (tail.is_empty()
+            || (!pre.is_empty() && digits(pre) == pre.len() && pre.len() < tail.len()))
 }
 
 /// The bytes from the magic to the end of its section (or of the file), and the magic's address.
@@ -320,10 +399,56 @@ impl<'a, R: ReadRef<'a>> Pointers<'_, 'a, R> {
     }
 }
 
+/// The 16 bytes that open the module text (Go's `modload.infoStart`) and that close it.
+const SENTINEL_START: [u8; 16] = [
+    0x30, 0x77, 0xaf, 0x0c, 0x92, 0x74, 0x08, 0x02, 0x41, 0xe1, 0xc1, 0x07, 0xe6, 0xd6, 0x18, 0xe6,
+];
+const SENTINEL_END: [u8; 16] = [
+    0xf9, 0x32, 0x43, 0x31, 0x86, 0x18, 0x20, 0x72, 0x00, 0x82, 0x42, 0x10, 0x41, 0x16, 0xd8, 0xf2,
+];
+
 /// The module text between its two 16-byte sentinels, or `None` when the binary has none.
 fn strip_sentinels(modinfo: &[u8]) -> Option<&[u8]> {
     let len = modinfo.len();
     (len >= 33 && modinfo[len - 17] == b'\n').then(|| &modinfo[16..len - 16])
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    #[test]
+    fn the_toolchain_is_the_one_version_string_standing_alone() {
+        let version = |bytes: &[u8]| runtime_version(bytes);
+        assert_eq!(
+            version(b"\0\0fips140only_go1.26.go\0go1.26.5\0\0x").as_deref(),
+            Some("go1.26.5")
+        );
+        assert_eq!(version(b"@go1.22rc1\0").as_deref(), Some("go1.22rc1"));
+        // Twice the same is one; two different ones are ambiguous; none is none.
+        assert_eq!(
+            version(b"go1.21.3\0go1.21.3\0").as_deref(),
+            Some("go1.21.3")
+        );
+        assert_eq!(version(b"go1.21.3\0go1.22.0\0"), None);
+        assert_eq!(version(b"go1.x go1. ago1.2 go1.2go"), None);
+    }
+
+    #[test]
+    fn module_text_without_a_blob_is_recovered_between_its_sentinels() {
+        let mut image = b"\x7fELF but not parsed here ".to_vec();
+        image.extend_from_slice(b"go1.26.5\0\0");
+        image.extend_from_slice(&SENTINEL_START);
+        image.extend_from_slice(b"path\texample.com/app\nmod\texample.com/app\t(devel)\t\n");
+        image.extend_from_slice(&SENTINEL_END);
+        let info = recover(image.as_slice()).expect("recovered");
+        assert_eq!(info.go_version, "go1.26.5");
+        assert_eq!(info.path, "example.com/app");
+        assert!(info.recovered);
+        // Without the closing sentinel or the version there is nothing to trust.
+        let cut = &image[..image.len() - 4];
+        assert_eq!(recover(cut), Err(Error::NoBuildInfo));
+    }
 }
 
 /// Go's `debug.ParseBuildInfo`, without the `go` line (the version comes apart).

@@ -206,3 +206,17 @@ fn git_checkout_with_a_change(tree: &Path) {
     let text = std::fs::read_to_string(&main).expect("main.go");
     std::fs::write(&main, format!("{text}\n// a local change\n")).expect("change");
 }
+
+/// esbuild's own release binary for linux-x64 (npm's `@esbuild/linux-x64`, pinned in
+/// `testdata/npm`, installed by scripts/test): a Go program somebody else built, with Go 1.26,
+/// and without the build information blob `go version -m` reads.
+pub fn esbuild() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/npm/node_modules/@esbuild/linux-x64/bin/esbuild");
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipped: needs npm's @esbuild/linux-x64 (scripts/test installs it)");
+        None
+    }
+}

@@ -29,6 +29,13 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitStatus> {
     for problem in &inventory.problems {
         eprintln!("warning: {problem}");
     }
+    for binary in inventory.binaries.iter().filter(|b| b.info.recovered) {
+        eprintln!(
+            "note: `{}` has no Go build information blob (`go version -m` cannot read it); \
+             its modules were read from the runtime's copy of the module text",
+            binary.file.display()
+        );
+    }
     Ok(ExitStatus::Success)
 }
 
