@@ -66,6 +66,29 @@ pub struct ExpectedComponent {
     pub location: SourceLocation,
 }
 
+impl ExpectedComponent {
+    /// A component of `ecosystem` named `raw_name` at `version`, declared at `location`, with no
+    /// PURL, hashes, licences or marker (yet).
+    pub fn new(
+        ecosystem: Ecosystem,
+        raw_name: &str,
+        version: ExpectedVersion,
+        location: SourceLocation,
+    ) -> Self {
+        ExpectedComponent {
+            ecosystem: Some(ecosystem),
+            raw_name: raw_name.to_owned(),
+            name: PackageName::new(ecosystem, raw_name),
+            version,
+            purl: None,
+            hashes: Vec::new(),
+            licenses: Vec::new(),
+            marker: None,
+            location,
+        }
+    }
+}
+
 /// The version a source expects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]

@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use runbom_model::Ecosystem;
 use runbom_model::expected::{
     ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
-use runbom_model::{Ecosystem, PackageName};
 
 use crate::sniff::Shape;
 use crate::{InventoryReader, SourceError};
@@ -102,20 +102,13 @@ impl InventoryReader for GoMod {
                 message: "no `module` line".to_owned(),
             });
         };
-        let component = |name: &str, version: ExpectedVersion, line: usize| ExpectedComponent {
-            ecosystem: Some(Ecosystem::Go),
-            raw_name: name.to_owned(),
-            name: PackageName::new(Ecosystem::Go, name),
-            purl: None,
-            version,
-            hashes: Vec::new(),
-            licenses: Vec::new(),
-            marker: None,
-            location: SourceLocation {
+        let component = |name: &str, version: ExpectedVersion, line: usize| {
+            let location = SourceLocation {
                 file: file.clone(),
                 line: Some(line),
                 path: None,
-            },
+            };
+            ExpectedComponent::new(Ecosystem::Go, name, version, location)
         };
         let mut components = vec![component(&main, ExpectedVersion::Unspecified, main_line)];
         if let Some(line) = go {

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
+use runbom_model::Ecosystem;
 use runbom_model::expected::{
     ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
-use runbom_model::{Ecosystem, PackageName};
 
 use super::binary::purl;
 use super::buildinfo::{BuildInfo, FileError, read_file};
@@ -24,20 +24,17 @@ pub fn read_expected(path: &Path) -> Result<ExpectedInventory, FileError> {
 /// The expected inventory of `info`, read from the binary at `path`.
 pub fn expected_inventory(path: &Path, info: &BuildInfo) -> ExpectedInventory {
     let file = path.display().to_string();
-    let component = |name: &str, version: ExpectedVersion, place: String| ExpectedComponent {
-        ecosystem: Some(Ecosystem::Go),
-        raw_name: name.to_owned(),
-        name: PackageName::new(Ecosystem::Go, name),
-        purl: version.exact().map(|v| purl(name, v)),
-        version,
-        hashes: Vec::new(),
-        licenses: Vec::new(),
-        marker: None,
-        location: SourceLocation {
+    let component = |name: &str, version: ExpectedVersion, place: String| {
+        let location = SourceLocation {
             file: file.clone(),
             line: None,
             path: Some(place),
-        },
+        };
+        let purl = version.exact().map(|v| purl(name, v));
+        ExpectedComponent {
+            purl,
+            ..ExpectedComponent::new(Ecosystem::Go, name, version, location)
+        }
     };
     let mut components = Vec::new();
     if let Some(main) = &info.main {
