@@ -14,7 +14,7 @@ use runbom_model::runtime::{DistributionUse, FileIntegrity};
 use runbom_model::sbom::{
     BomRefs, Evidence, IdentityMethod, Occurrence, Sbom, SbomComponent, Subject, Technique, Tool,
 };
-use runbom_model::{PackageName, RuntimeReport};
+use runbom_model::{Ecosystem, PackageName, RuntimeReport};
 
 use crate::licenses::resolve;
 use crate::observation::{ObservationError, ObservationWindow, utc_seconds};
@@ -27,8 +27,9 @@ pub struct DistributionFacts {
     pub archive_hashes: Vec<ComponentHash>,
 }
 
-/// Facts by (normalised name, version).
-pub type Facts = BTreeMap<(PackageName, String), DistributionFacts>;
+/// Facts by (ecosystem, normalised name, version): a gem and a PyPI distribution of the same
+/// name are two components.
+pub type Facts = BTreeMap<(Ecosystem, PackageName, String), DistributionFacts>;
 
 /// Why no SBOM could be built.
 #[derive(Debug, thiserror::Error)]
@@ -46,18 +47,22 @@ struct Seen<'a> {
     reports: BTreeSet<&'a str>,
 }
 
-/// The SBOM of the distributions `reports` saw loaded, sorted by name then version.
+/// The SBOM of the distributions `reports` saw loaded, sorted by ecosystem, name, version.
 pub fn runtime_sbom(
     reports: &[RuntimeReport],
     facts: &Facts,
     tool: Tool,
 ) -> Result<Sbom, SbomError> {
     let window = ObservationWindow::of(reports)?.ok_or(SbomError::NoReports)?;
-    let mut seen: BTreeMap<(PackageName, String), Seen<'_>> = BTreeMap::new();
+    let mut seen: BTreeMap<(Ecosystem, PackageName, String), Seen<'_>> = BTreeMap::new();
     for report in reports {
         for dist in report.loaded() {
             let entry = seen
-                .entry((dist.normalized_name.clone(), dist.version.clone()))
+                .entry((
+                    dist.ecosystem,
+                    dist.normalized_name.clone(),
+                    dist.version.clone(),
+                ))
                 .or_default();
             entry.uses.push(dist);
             entry.reports.insert(&report.report_id);
@@ -72,13 +77,7 @@ pub fn runtime_sbom(
         serial_number: window.serial_number("runbom sbom"),
         timestamp: utc_seconds(window.to),
         tool,
-        subject: reports
-            .iter()
-            .find_map(|r| r.app.clone())
-            .map(|name| Subject {
-                name,
-                version: None,
-            }),
+        subject: Subject::of_reports(reports),
         components,
     })
 }

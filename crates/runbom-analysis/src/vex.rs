@@ -64,13 +64,7 @@ pub fn vex_document(
         serial_number: window.serial_number("runbom vex"),
         timestamp: utc_seconds(window.to),
         tool,
-        subject: reports
-            .iter()
-            .find_map(|r| r.app.clone())
-            .map(|name| Subject {
-                name,
-                version: None,
-            }),
+        subject: Subject::of_reports(reports),
         statements,
     })
 }

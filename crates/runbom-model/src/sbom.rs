@@ -45,6 +45,19 @@ pub struct Subject {
     pub version: Option<String>,
 }
 
+impl Subject {
+    /// The application the first report that names one is of.
+    pub fn of_reports(reports: &[crate::runtime::RuntimeReport]) -> Option<Subject> {
+        reports
+            .iter()
+            .find_map(|r| r.app.clone())
+            .map(|name| Subject {
+                name,
+                version: None,
+            })
+    }
+}
+
 /// One component.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SbomComponent {

@@ -38,7 +38,11 @@ pub(crate) fn report(id: &str, started: &str, reported: &str) -> RuntimeReport {
 fn facts() -> Facts {
     let mut facts = Facts::new();
     facts.insert(
-        (PackageName::pypi("pyyaml"), "6.0.1".to_owned()),
+        (
+            Ecosystem::PyPi,
+            PackageName::pypi("pyyaml"),
+            "6.0.1".to_owned(),
+        ),
         DistributionFacts {
             license: LicenseSources {
                 expression: None,
@@ -110,4 +114,23 @@ fn no_reports_or_a_bad_time_is_an_error() {
     let bad = report("r1", "yesterday", "2026-11-25T10:00:05Z");
     let error = runtime_sbom(&[bad], &Facts::new(), Tool::runbom("0")).unwrap_err();
     assert!(error.to_string().contains("`r1`: `started_at`"), "{error}");
+}
+
+#[test]
+fn a_gem_and_a_pypi_distribution_of_one_name_and_version_are_two_components() {
+    let mut report = report("r1", "2026-11-25T10:00:00Z", "2026-11-25T10:00:05Z");
+    let mut gem = report.distributions[0].clone();
+    gem.ecosystem = Ecosystem::RubyGems;
+    gem.purl = "pkg:gem/pyyaml@6.0.1".to_owned();
+    report.distributions.push(gem);
+    let sbom = runtime_sbom(&[report], &facts(), Tool::runbom("0")).unwrap();
+    let purls: Vec<&str> = sbom
+        .components
+        .iter()
+        .filter_map(|c| c.purl.as_deref())
+        .collect();
+    assert_eq!(purls, ["pkg:pypi/pyyaml@6.0.1", "pkg:gem/pyyaml@6.0.1"]);
+    // The installed Python metadata speaks for the PyPI distribution only.
+    assert_eq!(sbom.components[0].licenses, ["MIT"]);
+    assert!(sbom.components[1].licenses.is_empty());
 }

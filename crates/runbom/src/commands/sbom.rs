@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use runbom_analysis::sbom::{DistributionFacts, Facts, runtime_sbom};
 use runbom_ecosystems::python::{integrity, query_interpreter, read_inventory};
-use runbom_model::RuntimeReport;
 use runbom_model::inventory::Inventory;
 use runbom_model::sbom::{Sbom, Tool};
+use runbom_model::{Ecosystem, RuntimeReport};
 
 use crate::cli::SbomArgs;
 use crate::commands::components::report_inventory;
@@ -43,7 +43,11 @@ fn facts(inventories: &[Inventory]) -> Facts {
     let mut facts = Facts::new();
     for dist in inventories.iter().flat_map(Inventory::active) {
         facts
-            .entry((dist.normalized_name.clone(), dist.version.clone()))
+            .entry((
+                Ecosystem::PyPi,
+                dist.normalized_name.clone(),
+                dist.version.clone(),
+            ))
             .or_insert_with(|| DistributionFacts {
                 license: dist.license.clone(),
                 archive_hashes: integrity::archive_hashes(dist)
