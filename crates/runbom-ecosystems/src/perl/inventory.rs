@@ -10,7 +10,8 @@
 //!    main module (`auto/Foo/Bar/.packlist` is `Foo::Bar`'s), named and versioned by cpanm's
 //!    `.meta/<dist>/{install,MYMETA}.json` or `META.json` when there, else by `perllocal.pod`,
 //!    else by the main module's `$VERSION`; its name is then the main module's with `::` as `-`.
-//! 3. Debian: every installed package whose `*.list` names a `.pm` under an `@INC` directory.
+//! 3. Debian: every installed `lib*-perl` package whose `*.list` names a `.pm` under an `@INC`
+//!    directory (other packages' modules, `debconf`'s, are not CPAN's and stay unowned).
 //!    Its CPAN distribution is the `Upstream-Name` of its DEP-5 `copyright` file
 //!    (`libwww-perl` → `libwww-perl`, `libmojolicious-perl` → `Mojolicious`), else its name
 //!    without `lib` and `-perl`, each word capitalised as the module that best matches it; its
@@ -41,6 +42,13 @@ fn is_debian_core(package: &str) -> bool {
         || package == "perl-base"
         || package.starts_with("perl-modules-")
         || package.starts_with("libperl5")
+}
+
+/// Debian packages that are CPAN distributions: by Debian's Perl policy, `lib<name>-perl`
+/// (`libwww-perl` too). Perl modules of other packages (`debconf`, `git`'s `Git.pm`) are that
+/// package's own code, not a CPAN distribution: loaded, they are unowned.
+fn is_debian_cpan(package: &str) -> bool {
+    package.starts_with("lib") && package.ends_with("-perl")
 }
 
 /// Where Debian's package database is.
@@ -188,6 +196,53 @@ pub fn module_name(inc: &[PathBuf], file: &Path) -> Option<String> {
     is_module_name(&name).then_some(name)
 }
 
+/// A perl that could not be asked for its `@INC`.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("cannot run `{}`", perl.display())]
+    Run {
+        perl: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}` failed ({status}): {stderr}", perl.display())]
+    Failed {
+        perl: PathBuf,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+}
+
+/// Asks `perl` (a command or a path) for its executable, version and `@INC`, with no hook and
+/// none of the user's `PERL5OPT`.
+pub fn query_perl(perl: &Path) -> Result<PerlInfo, QueryError> {
+    let output = std::process::Command::new(perl)
+        .args([
+            "-e",
+            r#"print "$^X\n"; printf "%vd\n", $^V; print "$_\n" for grep { !ref } @INC"#,
+        ])
+        .env_remove("PERL5OPT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| QueryError::Run {
+            perl: perl.to_owned(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(QueryError::Failed {
+            perl: perl.to_owned(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    Ok(PerlInfo {
+        executable: PathBuf::from(lines.next().unwrap_or_default()),
+        version: lines.next().unwrap_or_default().to_owned(),
+        inc: lines.map(PathBuf::from).collect(),
+    })
+}
+
 /// The inventory of the perl whose `@INC` is `perl.inc`, with Debian's database at `dpkg`.
 pub fn read_inventory(perl: PerlInfo, dpkg: &DpkgDatabase) -> PerlInventory {
     let mut inventory = PerlInventory {
@@ -197,13 +252,22 @@ pub fn read_inventory(perl: PerlInfo, dpkg: &DpkgDatabase) -> PerlInventory {
         core_files: BTreeSet::new(),
         problems: Vec::new(),
     };
-    let inc: Vec<PathBuf> = inventory
-        .perl
-        .inc
-        .iter()
-        .filter(|dir| dir.is_absolute() && dir.is_dir())
-        .cloned()
-        .collect();
+    // Each directory as `@INC` names it and as it resolves: Debian's `/usr/share/perl/5.36` is
+    // a link to `5.36.0`, the name its package lists use.
+    let mut inc: Vec<PathBuf> = Vec::new();
+    for dir in &inventory.perl.inc {
+        if !(dir.is_absolute() && dir.is_dir()) {
+            continue;
+        }
+        for dir in [Some(dir.clone()), fs::canonicalize(dir).ok()]
+            .into_iter()
+            .flatten()
+        {
+            if !inc.contains(&dir) {
+                inc.push(dir);
+            }
+        }
+    }
     let mut claimed: BTreeSet<PathBuf> = BTreeSet::new();
     for dir in &inc {
         read_core_packlist(dir, &mut inventory);
@@ -443,10 +507,7 @@ fn read_dpkg(
         };
         let files: Vec<PathBuf> = text
             .lines()
-            .filter(|line| {
-                inc.iter().any(|dir| Path::new(line).starts_with(dir))
-                    && (line.ends_with(".pm") || line.ends_with(".pl") || line.ends_with(".so"))
-            })
+            .filter(|line| inc.iter().any(|dir| Path::new(line).starts_with(dir)))
             .map(PathBuf::from)
             .collect();
         if !files.iter().any(|f| module_name(inc, f).is_some()) {
@@ -456,11 +517,14 @@ fn read_dpkg(
             inventory.core_files.extend(files);
             continue;
         }
+        if !is_debian_cpan(&package.name) {
+            continue;
+        }
         let modules: Vec<String> = files.iter().filter_map(|f| module_name(inc, f)).collect();
         let copyright = dpkg.doc_dir.join(&package.name).join("copyright");
-        let upstream = fs::read(&copyright)
-            .ok()
-            .and_then(|bytes| upstream_name(&String::from_utf8_lossy(&bytes)).map(str::to_owned));
+        let upstream = fs::read(&copyright).ok().and_then(|bytes| {
+            upstream_name(&String::from_utf8_lossy(&bytes)).map(|n| n.replace("::", "-"))
+        });
         let name = upstream.unwrap_or_else(|| name_from_package(&package.name, &modules));
         let wanted = name.replace('-', "::");
         let main_module = modules
@@ -656,6 +720,17 @@ mod tests {
             .rev()
             .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn asks_the_machines_perl_and_names_a_missing_one() {
+        if let Ok(perl) = query_perl(Path::new("perl")) {
+            assert!(perl.executable.is_absolute());
+            assert!(perl.version.starts_with("5."), "{}", perl.version);
+            assert!(!perl.inc.is_empty());
+        }
+        let err = query_perl(Path::new("/no/such/perl")).unwrap_err();
+        assert_eq!(err.to_string(), "cannot run `/no/such/perl`");
     }
 
     #[test]
