@@ -669,6 +669,11 @@ pub struct InventoryArgs {
     /// as `go version -m` prints it (table) or as `runbom.go-inventory/v1` (JSON).
     #[arg(value_name = "PATH", conflicts_with_all = ["python", "paths"])]
     pub binaries: Vec<PathBuf>,
+    /// The Perl distributions installed for PERL (default `perl`): `.packlist`, cpanm's
+    /// `.meta`, `perllocal.pod` under its `@INC`, and Debian's package database.
+    #[arg(long, value_name = "PERL", num_args = 0..=1, default_missing_value = "perl",
+          conflicts_with_all = ["python", "paths", "binaries"])]
+    pub perl: Option<PathBuf>,
     /// The Python interpreter to inventory.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,

@@ -108,7 +108,7 @@ impl Session {
             entries.filter_map(Result::ok).any(|entry| {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                (name.starts_with('p') && name.ends_with(".json")) || name.starts_with('u')
+                is_observation_name(&name) || name.starts_with('u')
             })
         })
     }
@@ -392,6 +392,14 @@ pub fn precompile_hook(dir: &Path, interpreter: &RuntimeInterpreter) {
         .status();
 }
 
+/// Whether `name` is a Python observation's, `p<pid>.json` (not another language's
+/// `perl-<pid>.json`).
+fn is_observation_name(name: &str) -> bool {
+    name.strip_prefix('p')
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Every `p<pid>.json` in a session directory, sorted by start time then pid. Files being
 /// written (`*.tmp`) are skipped; a malformed one becomes a problem.
 pub fn read_session(
@@ -410,7 +418,7 @@ pub fn read_session(
             problems.extend(unobservable(&path, pid));
             continue;
         }
-        if !(name.starts_with('p') && name.ends_with(".json")) {
+        if !is_observation_name(name) {
             continue;
         }
         let parsed = fs::read(&path)

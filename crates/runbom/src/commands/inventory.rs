@@ -1,8 +1,10 @@
 //! `runbom inventory`: every distribution installed for a Python interpreter, as a table or as
 //! versioned JSON (`runbom.inventory/v1`); with paths, the build information of Go binaries
-//! (`go_inventory`).
+//! (`go_inventory`); with `--perl`, the Perl distributions of a perl
+//! (`runbom.perl-inventory/v1`).
 
 mod go;
+mod perl;
 
 use std::io::Write;
 
@@ -13,6 +15,9 @@ use crate::cli::{Format, InventoryArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(perl) = &args.perl {
+        return perl::run(perl, args.format);
+    }
     if !args.binaries.is_empty() {
         return go::run(&args.binaries, args.format);
     }
