@@ -8,6 +8,7 @@ pub mod language;
 pub mod program;
 pub mod python;
 pub mod report;
+pub mod tcl;
 
 pub use hook::{Hook, HookObservation, Launch};
 pub use language::{Artefact, ArtefactError, LANGUAGES, LanguageModule, ObservedBy, language_of};
