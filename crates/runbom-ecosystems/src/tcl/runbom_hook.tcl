@@ -54,6 +54,14 @@ proc ::runbom::start {} {
     set started [clock milliseconds]
     variable last_write $started
     ::runbom::saw_file $::runbom::script
+    # What the interpreter provides before any script runs (Tcl, TclOO, zlib, tcl::tommath; Tk
+    # in wish).
+    variable packages
+    foreach name [package names] {
+        if {![catch {package present $name} version]} {
+            dict set packages $name $version
+        }
+    }
     trace add execution ::package {enter leave} ::runbom::on_package
     trace add execution ::source leave ::runbom::on_source
     trace add execution ::load leave ::runbom::on_load

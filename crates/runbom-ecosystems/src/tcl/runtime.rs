@@ -22,8 +22,8 @@ use crate::report::{Observed, rfc3339};
 /// Loaded units by name and file, with the pids that loaded each.
 type Units = BTreeMap<(String, Option<PathBuf>), BTreeSet<u32>>;
 
-/// The packages the interpreter provides itself, with no index: part of Tcl.
-pub const BUILT_IN: [&str; 2] = ["Tcl", "TclOO"];
+/// The packages Tcl 8.6 provides itself, with no index: part of Tcl.
+pub const BUILT_IN: [&str; 4] = ["Tcl", "TclOO", "tcl::tommath", "zlib"];
 
 /// `pkg:generic/tcl/NAME@VERSION`, as the `packageurl` crate writes it (`::` kept, as the spec allows).
 pub fn purl(name: &str, version: &str) -> String {

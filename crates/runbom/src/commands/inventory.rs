@@ -1,8 +1,9 @@
 //! `runbom inventory`: every distribution installed for a Python interpreter, as a table or as
 //! versioned JSON (`runbom.inventory/v1`); with paths, the build information of Go binaries
-//! (`go_inventory`).
+//! (`go_inventory`); with `--tclsh`, the Tcl packages a Tcl shell finds (`tcl`).
 
 mod go;
+mod tcl;
 
 use std::io::Write;
 
@@ -15,6 +16,9 @@ use crate::commands::ExitStatus;
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     if !args.binaries.is_empty() {
         return go::run(&args.binaries, args.format);
+    }
+    if let Some(tclsh) = &args.tclsh {
+        return tcl::run(tclsh, args.format);
     }
     let interpreter = query_interpreter(&args.python)?;
     // The table shows no files but still reports a malformed RECORD: RECORD is checked either
