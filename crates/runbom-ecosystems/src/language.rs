@@ -69,8 +69,13 @@ pub trait Artefact: Send + std::fmt::Debug {
 }
 
 /// Every language runbom knows, in the order a command is tried against them.
-pub static LANGUAGES: &[&dyn LanguageModule] =
-    &[&crate::python::Python, &crate::go::Go, &crate::ruby::Ruby, &crate::perl::Perl];
+pub static LANGUAGES: &[&dyn LanguageModule] = &[
+    &crate::python::Python,
+    &crate::go::Go,
+    &crate::ruby::Ruby,
+    &crate::perl::Perl,
+    &crate::tcl::Tcl,
+];
 
 /// The language whose program `program` is, and the file that runs it.
 pub fn language_of(program: &Program) -> Option<(&'static dyn LanguageModule, PathBuf)> {

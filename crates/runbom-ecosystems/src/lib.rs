@@ -10,6 +10,7 @@ pub mod program;
 pub mod python;
 pub mod report;
 pub mod ruby;
+pub mod tcl;
 
 pub use hook::{Hook, HookObservation, Launch};
 pub use language::{Artefact, ArtefactError, LANGUAGES, LanguageModule, ObservedBy, language_of};

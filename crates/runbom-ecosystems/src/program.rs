@@ -61,14 +61,32 @@ fn shebang_interpreter(script: &Path) -> Option<PathBuf> {
     match program.file_name()?.to_str()? {
         "env" => words.find(|w| !w.starts_with('-')).map(PathBuf::from),
         "sh" | "bash" | "dash" => {
-            let trampoline = lines.next().and_then(Result::ok).and_then(|second| {
-                let rest = second.strip_prefix("'''exec' ")?.to_owned();
-                rest.split_whitespace().next().map(PathBuf::from)
-            });
+            let second = lines.next().and_then(Result::ok).unwrap_or_default();
+            let trampoline = second
+                .strip_prefix("'''exec' ")
+                .and_then(|rest| rest.split_whitespace().next().map(PathBuf::from))
+                .or_else(|| {
+                    std::iter::once(second.clone())
+                        .chain(lines.take(6).map_while(Result::ok))
+                        .find_map(|line| exec_trampoline(&line))
+                });
             Some(trampoline.unwrap_or(program))
         }
         _ => Some(program),
     }
+}
+
+/// Tcl's idiom: an `exec` line after a comment ending in `\` (so that Tcl skips it).
+///
+/// ```text
+/// #!/bin/sh
+/// # the next line restarts using tclsh \
+/// exec tclsh "$0" ${1+"$@"}             → tclsh
+/// ```
+fn exec_trampoline(line: &str) -> Option<PathBuf> {
+    let mut words = line.strip_prefix("exec ")?.split_whitespace();
+    let interpreter = words.next()?;
+    matches!(words.next(), Some("\"$0\"" | "$0")).then(|| PathBuf::from(interpreter))
 }
 
 #[cfg(test)]
@@ -94,6 +112,11 @@ mod tests {
                 "/long/venv/bin/python3",
             ),
             ("#!/bin/sh\necho hi\n", "/bin/sh"),
+            (
+                "#!/bin/sh\n# restart using tclsh \\\nexec tclsh \"$0\" ${1+\"$@\"}\n",
+                "tclsh",
+            ),
+            ("#!/bin/sh\nexec wish8.6 \"$0\" \"$@\"\n", "wish8.6"),
         ] {
             let (_dir, program) = script(text);
             assert_eq!(

@@ -677,6 +677,16 @@ pub struct InventoryArgs {
     /// The Python interpreter to inventory.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,
+    /// Inventory the Tcl packages this Tcl shell finds instead (`pkgIndex.tcl` along
+    /// `auto_path`, `.tm` modules along `tcl::tm::path`); `tclsh` when no value is given.
+    #[arg(
+        long,
+        value_name = "TCLSH",
+        num_args = 0..=1,
+        default_missing_value = "tclsh",
+        conflicts_with_all = ["binaries", "python", "paths"]
+    )]
+    pub tclsh: Option<PathBuf>,
     /// An extra site directory to read (repeatable), after the interpreter's `sys.path`.
     #[arg(long = "path", value_name = "DIR")]
     pub paths: Vec<PathBuf>,

@@ -1,10 +1,11 @@
 //! `runbom inventory`: every distribution installed for a Python interpreter, as a table or as
 //! versioned JSON (`runbom.inventory/v1`); with paths, the build information of Go binaries
 //! (`go_inventory`); with `--perl`, the Perl distributions of a perl
-//! (`runbom.perl-inventory/v1`).
+//! (`runbom.perl-inventory/v1`); with `--tclsh`, the Tcl packages a Tcl shell finds (`tcl`).
 
 mod go;
 mod perl;
+mod tcl;
 
 use std::io::Write;
 
@@ -20,6 +21,9 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     }
     if !args.binaries.is_empty() {
         return go::run(&args.binaries, args.format);
+    }
+    if let Some(tclsh) = &args.tclsh {
+        return tcl::run(tclsh, args.format);
     }
     let interpreter = query_interpreter(&args.python)?;
     // The table shows no files but still reports a malformed RECORD: RECORD is checked either

@@ -1,0 +1,321 @@
+# runbom's Tcl hook. `runbom run -- tclsh app.tcl a b` runs `tclsh runbom_hook.tcl app.tcl a b`:
+# this file sets argv0, argv, argc and [info script] as tclsh would have for app.tcl, watches
+# `package require` / `package provide` (name and version), `source` and `load` with execution
+# traces (which follow a command that the program renames), sources app.tcl, and writes what it
+# saw as `tcl-<pid>.json` in RUNBOM_SESSION_DIR (written whole, then renamed into place) on
+# change, at most once a second, and when the program exits. Standard Tcl 8.5+ only. Any
+# failure of its own is one line on stderr, and the program runs as it would bare.
+
+namespace eval ::runbom {
+    variable script {}
+    variable encoding {}
+    variable observed 0
+    variable dir {}
+    variable file {}
+    variable started 0
+    variable errors 0
+    variable requiring {}
+    variable packages [dict create]
+    variable files [dict create]
+    variable dirty 0
+    variable last_write 0
+    variable pending {}
+    variable exited 0
+}
+
+# tclsh's own arguments: `?-encoding NAME? SCRIPT ARG...`.
+proc ::runbom::parse_arguments {} {
+    variable script
+    variable encoding
+    set args $::argv
+    if {[lindex $args 0] eq "-encoding" && [llength $args] >= 3} {
+        set encoding [lindex $args 1]
+        set args [lrange $args 2 end]
+    }
+    set script [lindex $args 0]
+    set ::argv0 $script
+    set ::argv [lrange $args 1 end]
+    set ::argc [llength $::argv]
+}
+
+proc ::runbom::start {} {
+    variable dir
+    variable file
+    variable started
+    variable observed
+    if {![info exists ::env(RUNBOM_SESSION_DIR)] || $::env(RUNBOM_SESSION_DIR) eq {}} {
+        error "RUNBOM_SESSION_DIR is not set"
+    }
+    set dir $::env(RUNBOM_SESSION_DIR)
+    if {![file isdirectory $dir] || ![file writable $dir]} {
+        error "cannot write into `$dir`"
+    }
+    set file [file join $dir tcl-[pid].json]
+    set started [clock milliseconds]
+    variable last_write $started
+    ::runbom::saw_file $::runbom::script
+    # What the interpreter provides before any script runs (Tcl, TclOO, zlib, tcl::tommath; Tk
+    # in wish).
+    variable packages
+    foreach name [package names] {
+        if {![catch {package present $name} version]} {
+            dict set packages $name $version
+        }
+    }
+    trace add execution ::package {enter leave} ::runbom::on_package
+    trace add execution ::source leave ::runbom::on_source
+    trace add execution ::load leave ::runbom::on_load
+    trace add execution ::exit enter ::runbom::on_exit
+    set observed 1
+}
+
+proc ::runbom::stop {} {
+    variable observed
+    set observed 0
+    catch {trace remove execution ::package {enter leave} ::runbom::on_package}
+    catch {trace remove execution ::source leave ::runbom::on_source}
+    catch {trace remove execution ::load leave ::runbom::on_load}
+    catch {trace remove execution ::exit enter ::runbom::on_exit}
+}
+
+proc ::runbom::say {message} {
+    catch {puts stderr "runbom: tcl hook: $message; the program runs unobserved"}
+}
+
+# `package require ?-exact? NAME ?VERSION...?` and `package provide NAME VERSION`.
+proc ::runbom::on_package {command args} {
+    variable requiring
+    variable errors
+    if {[catch {
+        set op [lindex $args end]
+        set sub [lindex $command 1]
+        if {$sub eq "require"} {
+            set name [lindex $command 2]
+            if {$name eq "-exact"} {
+                set name [lindex $command 3]
+            }
+            if {$op eq "enter"} {
+                lappend requiring $name
+            } else {
+                set requiring [lrange $requiring 0 end-1]
+                if {[lindex $args 0] == 0} {
+                    ::runbom::saw_package $name [lindex $args 1]
+                }
+            }
+        } elseif {$sub eq "provide" && $op eq "leave" && [llength $command] == 4
+                  && [lindex $args 0] == 0} {
+            ::runbom::saw_package [lindex $command 2] [lindex $command 3]
+        }
+    }]} {
+        incr errors
+    }
+}
+
+proc ::runbom::saw_package {name version} {
+    variable packages
+    if {$name eq {} || ([dict exists $packages $name]
+                        && [dict get $packages $name] eq $version)} {
+        return
+    }
+    dict set packages $name $version
+    ::runbom::changed
+}
+
+# `source ?-encoding NAME? FILE`; the pkgIndex.tcl files Tcl's package search reads are not the
+# program's code.
+proc ::runbom::on_source {command code result op} {
+    variable errors
+    if {[catch {
+        set path [lindex $command end]
+        if {[file tail $path] ne "pkgIndex.tcl"} {
+            ::runbom::saw_file $path
+        }
+    }]} {
+        incr errors
+    }
+}
+
+# `load ?-global? ?-lazy? ?--? FILE ?PREFIX? ?INTERP?`
+proc ::runbom::on_load {command code result op} {
+    variable errors
+    if {[catch {
+        set words [lrange $command 1 end]
+        while {[string match -* [lindex $words 0]]} {
+            set flag [lindex $words 0]
+            set words [lrange $words 1 end]
+            if {$flag eq "--"} {
+                break
+            }
+        }
+        set path [lindex $words 0]
+        if {$code == 0 && $path ne {}} {
+            ::runbom::saw_file $path
+        }
+    }]} {
+        incr errors
+    }
+}
+
+proc ::runbom::saw_file {path} {
+    variable files
+    variable requiring
+    set path [file normalize $path]
+    if {[dict exists $files $path]} {
+        return
+    }
+    dict set files $path [lindex $requiring end]
+    ::runbom::changed
+}
+
+# Written at once when the last write is a second old, else a second after it.
+proc ::runbom::changed {} {
+    variable dirty 1
+    variable last_write
+    variable pending
+    if {[clock milliseconds] - $last_write >= 1000} {
+        ::runbom::flush
+    } elseif {$pending eq {}} {
+        set pending [after 1000 ::runbom::flush_later]
+    }
+}
+
+proc ::runbom::flush_later {} {
+    variable pending {}
+    ::runbom::flush
+}
+
+proc ::runbom::on_exit {args} {
+    variable exited 1
+    variable pending
+    if {$pending ne {}} {
+        catch {after cancel $pending}
+        set pending {}
+    }
+    ::runbom::flush
+}
+
+proc ::runbom::flush {} {
+    variable observed
+    variable dirty
+    variable exited
+    variable last_write
+    if {!$observed || (!$dirty && !$exited)} {
+        return
+    }
+    if {[catch {::runbom::write} message]} {
+        ::runbom::stop
+        ::runbom::say "cannot write its observation: $message"
+        return
+    }
+    set dirty 0
+    set last_write [clock milliseconds]
+}
+
+proc ::runbom::json {text} {
+    variable escapes
+    if {![info exists escapes]} {
+        set escapes [list \\ \\\\ \" \\\" \n \\n \r \\r \t \\t]
+        for {set c 0} {$c < 32} {incr c} {
+            if {$c ni {9 10 13}} {
+                lappend escapes [format %c $c] [format \\u%04x $c]
+            }
+        }
+    }
+    return "\"[string map $escapes $text]\""
+}
+
+proc ::runbom::parent_pid {} {
+    if {[catch {
+        set channel [open /proc/self/stat r]
+        set stat [read $channel]
+        close $channel
+        set ppid [lindex [string range $stat [expr {[string last ) $stat] + 2}] end] 1]
+    }] || ![string is integer -strict $ppid]} {
+        return 0
+    }
+    return $ppid
+}
+
+proc ::runbom::write {} {
+    variable dir
+    variable file
+    variable started
+    variable exited
+    variable errors
+    variable packages
+    variable files
+    set argv [list [::runbom::json $::argv0]]
+    foreach arg $::argv {
+        lappend argv [::runbom::json $arg]
+    }
+    set loaded {}
+    dict for {path name} $files {
+        lappend loaded "\{\"name\": [::runbom::json $name], \"path\": [::runbom::json $path]\}"
+    }
+    set provided {}
+    dict for {name version} $packages {
+        lappend provided "\{\"name\": [::runbom::json $name], \"version\": [::runbom::json $version]\}"
+    }
+    set search {}
+    foreach path $::auto_path {
+        lappend search [::runbom::json $path]
+    }
+    set text "\{\"pid\": [pid], \"ppid\": [::runbom::parent_pid],\
+        \"argv\": \[[join $argv {, }]\],\
+        \"executable\": [::runbom::json [info nameofexecutable]],\
+        \"version\": [::runbom::json [info patchlevel]],\
+        \"started\": [expr {$started / 1000.0}],\
+        \"exited\": [expr {$exited ? "true" : "false"}],\
+        \"files\": \[[join $loaded {, }]\],\
+        \"packages\": \[[join $provided {, }]\],\
+        \"search_path\": \[[join $search {, }]\],\
+        \"errors\": $errors\}\n"
+    set temporary [file join $dir .tcl-[pid].json.tmp]
+    set channel [open $temporary w]
+    fconfigure $channel -encoding utf-8 -translation lf
+    puts -nonewline $channel $text
+    close $channel
+    file rename -force -- $temporary $file
+}
+
+# What tclsh prints for an error of its startup script: the error's stack up to the script's
+# own `(file "app.tcl" line N)`, without the frames of this hook.
+# A script that could not be read at all has only the message.
+proc ::runbom::error_info {message options} {
+    variable script
+    set info [dict get $options -errorinfo]
+    set mark "\n    (file \"$script\" line "
+    set at [string last $mark $info]
+    if {$at < 0} {
+        return $message
+    }
+    set end [string first ) $info [expr {$at + [string length $mark]}]]
+    if {$end < 0} {
+        return $message
+    }
+    return [string range $info 0 $end]
+}
+
+::runbom::parse_arguments
+if {[catch ::runbom::start message]} {
+    ::runbom::stop
+    ::runbom::say $message
+}
+info script {}
+if {$::runbom::encoding ne {}} {
+    set ::runbom::code [catch {source -encoding $::runbom::encoding $::runbom::script} \
+        ::runbom::result ::runbom::options]
+} else {
+    set ::runbom::code [catch {source $::runbom::script} ::runbom::result ::runbom::options]
+}
+if {$::runbom::code == 1} {
+    if {[info commands ::tk] ne {}} {
+        # wish: Tk_Main shows the error, then leaves without running `exit`.
+        catch {puts stderr "Error in startup script: [::runbom::error_info $::runbom::result $::runbom::options]"}
+        ::runbom::on_exit
+        exit 1
+    }
+    catch {puts stderr [::runbom::error_info $::runbom::result $::runbom::options]}
+    exit 1
+}
+unset ::runbom::code ::runbom::result ::runbom::options

@@ -1,0 +1,88 @@
+//! `runbom inventory --tclsh [TCLSH]`: every Tcl package the shell can find, as aligned columns
+//! or as `runbom.tcl-inventory/v1` JSON. A malformed `pkgIndex.tcl` is a warning naming its file
+//! and line, and the rest is still listed; a program that is not a Tcl shell is an error (exit 2).
+
+use std::io::Write;
+use std::path::Path;
+
+use runbom_ecosystems::tcl::inventory::{
+    PackageSource, TclInventory, query_interpreter, read_inventory,
+};
+
+use crate::cli::Format;
+use crate::commands::ExitStatus;
+
+pub fn run(tclsh: &Path, format: Format) -> anyhow::Result<ExitStatus> {
+    let interpreter = query_interpreter(tclsh)?;
+    let inventory = read_inventory(&interpreter, &[]);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &inventory)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Ok(writeln!(out)?)),
+        Format::Table => write_table(&mut out, &inventory),
+    };
+    match written.and_then(|()| Ok(out.flush()?)) {
+        Err(err) if super::is_broken_pipe(&err) => {}
+        other => other?,
+    }
+    for problem in &inventory.problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The interpreter, then name, version, how it is found, where, and whether it is Tcl's own.
+pub fn write_table(out: &mut impl Write, inventory: &TclInventory) -> anyhow::Result<()> {
+    let tcl = &inventory.interpreter;
+    writeln!(
+        out,
+        "tcl {} ({}), library {}",
+        tcl.version,
+        tcl.executable.display(),
+        tcl.library.display()
+    )?;
+    let mut rows = vec![[
+        "NAME".to_owned(),
+        "VERSION".to_owned(),
+        "SOURCE".to_owned(),
+        "LOCATION".to_owned(),
+        "FLAGS".to_owned(),
+    ]];
+    for package in &inventory.packages {
+        rows.push([
+            package.name.clone(),
+            package.version.clone(),
+            match package.source {
+                PackageSource::PkgIndex => "pkgIndex".to_owned(),
+                PackageSource::Module => "tm".to_owned(),
+            },
+            package.location.display().to_string(),
+            if package.stdlib { "stdlib" } else { "-" }.to_owned(),
+        ]);
+    }
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    writeln!(
+        out,
+        "{} packages, {} problems",
+        inventory.packages.len(),
+        inventory.problems.len()
+    )?;
+    Ok(())
+}
