@@ -5,6 +5,7 @@
 pub mod go;
 pub mod hook;
 pub mod language;
+pub mod process;
 pub mod program;
 pub mod python;
 pub mod report;
