@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use runbom_model::Language;
 use runbom_model::runtime::{DistributionUse, LinkedCode, RuntimeInterpreter};
 
+use crate::attach::{AttachFailure, Attachment};
 use crate::hook::Hook;
+use crate::process::LiveProcess;
 use crate::program::Program;
 
 /// How a running program of a language is observed.
@@ -38,6 +40,14 @@ pub trait LanguageModule: Sync + std::fmt::Debug {
     /// (whose `sitecustomize` keeps its own session, `python::runtime`); `None` otherwise.
     fn hook(&self) -> Option<&dyn Hook> {
         None
+    }
+
+    /// What the live `process` has loaded, read from outside without stopping it (`runbom
+    /// attach`, `runbom agent`), when it is one of this language's; `None` when it is not. By
+    /// default what its executable and memory maps show, for a process whose interpreter is this
+    /// language's by name ([`crate::attach::from_maps`]).
+    fn attach(&self, process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>> {
+        crate::attach::from_maps(self.language(), process).map(Ok)
     }
 
     /// The artefact at `path` (the file [`runs`](Self::runs) gave), read, for a language

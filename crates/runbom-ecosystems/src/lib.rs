@@ -2,10 +2,12 @@
 //! installed (inventory), how a running program is observed (a hook, or the artefact itself) and
 //! what it really loaded, and the ecosystem's naming rules.
 
+pub mod attach;
 pub mod go;
 pub mod hook;
 pub mod language;
 pub mod perl;
+pub mod process;
 pub mod program;
 pub mod python;
 pub mod report;

@@ -84,6 +84,7 @@ impl ReportContext {
             stdlib_modules: observed.stdlib_modules,
             unowned_modules: observed.unowned_modules,
             hook_errors: observed.hook_errors,
+            attached: None,
         }
     }
 }

@@ -66,6 +66,28 @@ pub struct RuntimeReport {
     /// Errors swallowed inside the hook, summed over all processes; never hidden.
     #[serde(default)]
     pub hook_errors: u64,
+    /// Present when the process was read from outside (`runbom attach`, `runbom agent`) rather
+    /// than observed by a hook inside it: what was read and what could not be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached: Option<Attached>,
+}
+
+/// How a report of a live process read from outside was made: by whom, from where, and what of
+/// the process only its memory maps show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attached {
+    /// `attach` (one `runbom attach`) or `agent` (a host agent's scan).
+    pub by: String,
+    /// The process's working directory when it was read.
+    #[serde(default)]
+    pub cwd: PathBuf,
+    /// Every shared object mapped into the process (`/proc/PID/maps`), sorted: the interpreter,
+    /// its library, native extensions and the system libraries they use.
+    #[serde(default)]
+    pub shared_objects: Vec<PathBuf>,
+    /// What could not be read, or where fuller evidence comes from (a language's hook).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl RuntimeReport {

@@ -71,6 +71,7 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             stdlib_modules: vec!["os".into()],
             unowned_modules: vec![],
             hook_errors: 0,
+            attached: None,
         },
         1_000,
     )

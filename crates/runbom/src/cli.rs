@@ -37,6 +37,13 @@ pub enum Command {
     /// Enable the runtime hook permanently in a virtualenv (for services runbom does not start).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Report what running processes loaded, read from outside without stopping or changing
+    /// them: CPython's module table from its memory, a Go binary's build information, any
+    /// process's mapped shared objects. Needs the processes' user or `CAP_SYS_PTRACE`.
+    Attach(AttachArgs),
+    /// Scan this host's processes every interval and report each Python or Go process (again
+    /// when its memory maps change) to a runbom server, as `runbom attach` reads them.
+    Agent(AgentArgs),
     /// Installed distributions that no runtime report loaded, with their size and why each is
     /// installed.
     Unused(UnusedArgs),
@@ -327,6 +334,69 @@ pub struct RunArgs {
     /// The command to run, after `--`.
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The processes to read (exit 2 when one cannot be: gone, another user's, a kernel thread).
+    #[arg(value_name = "PID", required_unless_present = "all")]
+    pub pids: Vec<u32>,
+    /// Every process of a language runbom reads that this user may read (others are skipped).
+    #[arg(long, conflicts_with = "pids")]
+    pub all: bool,
+    /// The application name recorded in the reports (default: `RUNBOM_APP`).
+    #[arg(long, env = "RUNBOM_APP")]
+    pub app: Option<String>,
+    /// The environment recorded in the reports, e.g. `prod` (default: `RUNBOM_ENVIRONMENT`).
+    #[arg(long, env = "RUNBOM_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Write the runtime report here (JSON, `runbom.runtime-report/v2`); with several processes
+    /// this is a directory, holding `<pid>.json` for each.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub sender: SenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Scan every this long (`10s`, `1m`, or seconds).
+    #[arg(long, default_value = "30s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    /// The application name recorded in the reports (default: `RUNBOM_APP`, else each
+    /// process's executable name).
+    #[arg(long, env = "RUNBOM_APP")]
+    pub app: Option<String>,
+    /// The environment recorded in the reports (default: `RUNBOM_ENVIRONMENT`).
+    #[arg(long, env = "RUNBOM_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Stop after this many scans (0: run until stopped).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub scans: u64,
+    #[command(flatten)]
+    pub sender: SenderArgs,
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like `10s` or `1m`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("`{text}`: the unit must be `ms`, `s`, `m` or `h`")),
+    };
+    if !(0.05..=86_400.0).contains(&seconds) {
+        return Err(format!("`{text}` is not between 50ms and 24h"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Where runtime reports are sent besides any file: a runbom server, through a spool on disk.

@@ -58,6 +58,7 @@ fn report(distributions: Vec<DistributionUse>) -> RuntimeReport {
         stdlib_modules: vec![],
         unowned_modules: vec![],
         hook_errors: 0,
+        attached: None,
     }
 }
 

@@ -108,6 +108,7 @@ fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> Ru
         stdlib_modules: vec!["json".to_owned()],
         unowned_modules: unowned,
         hook_errors: 0,
+        attached: None,
     }
 }
 

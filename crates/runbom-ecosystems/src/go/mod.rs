@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use runbom_model::Language;
 
+use crate::attach::{AttachFailure, Attachment};
 use crate::language::{Artefact, ArtefactError, LanguageModule, ObservedBy};
+use crate::process::LiveProcess;
 use crate::program::Program;
 
 pub use binary::GoBinary;
@@ -38,6 +40,19 @@ impl LanguageModule for Go {
             return None;
         }
         buildinfo::read_file(path).ok().map(|_| path.clone())
+    }
+
+    /// A process whose executable carries Go build information: the binary is what runs.
+    fn attach(&self, process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>> {
+        let exe = crate::attach::executable_of(process);
+        if !binary::looks_native(&exe) || buildinfo::read_file(&exe).is_err() {
+            return None;
+        }
+        Some(
+            GoBinary::open(&exe)
+                .map(|binary| crate::attach::from_artefact(&binary, process))
+                .map_err(Into::into),
+        )
     }
 
     fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, ArtefactError> {

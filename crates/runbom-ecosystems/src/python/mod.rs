@@ -1,6 +1,7 @@
 //! Python: distributions installed for an interpreter (`*.dist-info`, `*.egg-info`), and the
 //! runtime hook that records which modules a live interpreter imports.
 
+pub mod attach;
 pub mod environment;
 pub mod hash_cache;
 pub mod integrity;
@@ -18,7 +19,9 @@ use std::path::{Path, PathBuf};
 
 use runbom_model::Language;
 
+use crate::attach::{AttachFailure, Attachment};
 use crate::language::{LanguageModule, ObservedBy};
+use crate::process::LiveProcess;
 use crate::program::Program;
 
 /// Python behind the language seam: observed by the `sitecustomize` hook.
@@ -41,6 +44,12 @@ impl LanguageModule for Python {
             return Some(PathBuf::from(&program.command));
         }
         program.interpreter.clone().filter(|i| is_python_name(i))
+    }
+
+    /// A CPython 3.8–3.13 process: its module table, read from its memory; another Python
+    /// (older, or a stripped one): what its maps show, and why no more.
+    fn attach(&self, process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>> {
+        attach::attach(process)
     }
 }
 

@@ -474,6 +474,16 @@ pub fn build_report(
     context: ReportContext,
     hashes: &HashCache,
 ) -> RuntimeReport {
+    context.report(observe(processes, fallback, hashes))
+}
+
+/// What [`build_report`] reports of the processes: each one's modules mapped against the
+/// inventory of its environment (also used for processes read from outside, `attach`).
+pub fn observe(
+    processes: &[(&Observation, &Inventory)],
+    fallback: &Inventory,
+    hashes: &HashCache,
+) -> Observed {
     let mut inventories: Vec<&Inventory> = Vec::new();
     for (_, inventory) in processes {
         if !inventories.iter().any(|i| std::ptr::eq(*i, *inventory)) {
@@ -541,7 +551,7 @@ pub fn build_report(
         .collect();
     let observations: Vec<&Observation> = processes.iter().map(|(o, _)| *o).collect();
     let root = root_observation(&observations);
-    context.report(Observed {
+    Observed {
         started_at: processes.first().map(|(o, _)| rfc3339(o.started_at)),
         command: root.map(|o| o.argv.clone()).unwrap_or_default(),
         interpreter: interpreter(fallback, root),
@@ -550,7 +560,7 @@ pub fn build_report(
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: loaded_modules(unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
-    })
+    }
 }
 
 type ModuleKey = (String, Option<PathBuf>);

@@ -1,7 +1,9 @@
 //! One module per command; each returns the [`ExitStatus`] the process ends with.
 
 mod admin;
+mod agent;
 mod artefacts;
+mod attach;
 mod attest;
 mod audit;
 mod columns;
@@ -74,6 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Versions(VersionsCommand::Contains(args)) => versions::contains::run(&args),
         Command::Inventory(args) => inventory::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Attach(args) => attach::run(&args),
+        Command::Agent(args) => agent::run(&args),
         Command::Hook(HookCommand::Install(args)) => hook::install::run(&args),
         Command::Hook(HookCommand::Uninstall(args)) => hook::uninstall::run(&args),
         Command::Hook(HookCommand::Flush(args)) => hook::flush::run(&args),

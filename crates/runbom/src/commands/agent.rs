@@ -1,0 +1,199 @@
+//! `runbom agent --server URL --interval 10s`: a host daemon that scans `/proc` every interval
+//! and reports each Python or Go process as an instance, read as `runbom attach` reads it — once
+//! when first seen, again when its memory maps change (it loaded or unloaded native code), and a
+//! last time, complete, when it is gone — through the same sender (spool, backoff). A process it
+//! may not read is skipped and said once. Cheap per scan: a process already known is looked at
+//! through its `stat` and `maps` only.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use runbom_ecosystems::process::{self, LiveProcess, ProcessError};
+use runbom_ecosystems::report::ReportContext;
+use runbom_model::RuntimeReport;
+
+use crate::cli::AgentArgs;
+use crate::commands::ExitStatus;
+use crate::commands::attach::{Outcome, is_gone, report_of_process};
+use crate::commands::report_sink::{ReportSink, ServerSink, base_context, now_rfc3339, stamp};
+
+/// What the agent knows of one process, by `(pid, start time)` (a pid may be reused).
+#[derive(Debug)]
+enum Known {
+    /// Reported: its last report and its maps when it was read.
+    Reported {
+        report: Box<RuntimeReport>,
+        fingerprint: u64,
+    },
+    /// Not a program the agent reports, or one it may not read (said once).
+    Ignored,
+}
+
+/// One scan's counts, for the agent's log and its benchmark.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanCounts {
+    pub processes: usize,
+    pub reported: usize,
+    pub gone: usize,
+}
+
+/// The agent's state across scans.
+#[derive(Debug)]
+pub struct Agent {
+    base: ReportContext,
+    known: HashMap<(u32, u64), Known>,
+}
+
+impl Agent {
+    pub fn new(base: ReportContext) -> Self {
+        Self {
+            base,
+            known: HashMap::new(),
+        }
+    }
+
+    /// Scans every process once; each report to send is handed to `deliver`.
+    pub fn scan(&mut self, deliver: &mut dyn FnMut(&RuntimeReport)) -> ScanCounts {
+        let me = std::process::id();
+        let mut counts = ScanCounts::default();
+        let mut alive = std::collections::HashSet::new();
+        for pid in process::pids() {
+            if pid == me {
+                continue;
+            }
+            counts.processes += 1;
+            let Some(started) = start_ticks(pid) else {
+                continue;
+            };
+            let key = (pid, started);
+            alive.insert(key);
+            if let Some(Known::Ignored) = self.known.get(&key) {
+                continue;
+            }
+            let process = match LiveProcess::read(pid) {
+                Ok(process) => process,
+                Err(ProcessError::Gone { .. } | ProcessError::KernelThread { .. }) => {
+                    self.known.insert(key, Known::Ignored);
+                    continue;
+                }
+                Err(err) => {
+                    eprintln!("runbom agent: skipping process {pid}: {err}");
+                    self.known.insert(key, Known::Ignored);
+                    continue;
+                }
+            };
+            let fingerprint = process.maps_fingerprint();
+            let sequence = match self.known.get(&key) {
+                Some(Known::Reported {
+                    fingerprint: known, ..
+                }) if *known == fingerprint => continue,
+                Some(Known::Reported { report, .. }) => report.sequence + 1,
+                _ => 0,
+            };
+            match report_of_process(&process, "agent", stamp(&self.base, sequence, false, None)) {
+                Outcome::Report(report) => {
+                    deliver(&report);
+                    counts.reported += 1;
+                    self.known.insert(
+                        key,
+                        Known::Reported {
+                            report,
+                            fingerprint,
+                        },
+                    );
+                }
+                Outcome::Foreign { .. } => {
+                    self.known.insert(key, Known::Ignored);
+                }
+                Outcome::Failed(err) => {
+                    // Said once: the process is not looked at again.
+                    if !is_gone(&err) {
+                        eprintln!("runbom agent: skipping process {pid}: {err:#}");
+                    }
+                    self.known.insert(key, Known::Ignored);
+                }
+            }
+        }
+        // Processes gone since the last scan: their last report again, complete.
+        let gone: Vec<(u32, u64)> = self
+            .known
+            .keys()
+            .filter(|k| !alive.contains(k))
+            .copied()
+            .collect();
+        for key in gone {
+            if let Some(Known::Reported { mut report, .. }) = self.known.remove(&key) {
+                report.sequence += 1;
+                report.complete = true;
+                report.report_id = runbom_ecosystems::report::new_id();
+                report.reported_at = now_rfc3339();
+                for process in &mut report.processes {
+                    process.exited = true;
+                }
+                deliver(&report);
+                counts.gone += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The start time of `pid` in clock ticks since boot (`stat` field 22), which with the pid
+/// names one process.
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+pub fn run(args: &AgentArgs) -> anyhow::Result<ExitStatus> {
+    let Some(mut sink) = ServerSink::from_args(&args.sender)? else {
+        anyhow::bail!("`runbom agent` needs `--server URL` and `--token TOKEN` to report to");
+    };
+    let mut agent = Agent::new(base_context(
+        args.app.clone(),
+        args.environment.clone(),
+        Vec::new(),
+    ));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    eprintln!(
+        "runbom agent: scanning every {:?}, reporting to {}",
+        args.interval,
+        args.sender.server.as_deref().unwrap_or_default()
+    );
+    let mut scans = 0u64;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let started = Instant::now();
+        let counts = agent.scan(&mut |report| {
+            if let Err(err) = sink.deliver(report) {
+                eprintln!("runbom agent: warning: {err:#}");
+            }
+        });
+        if counts.reported + counts.gone > 0 {
+            eprintln!(
+                "runbom agent: scanned {} processes in {:.0?}: {} reported, {} gone",
+                counts.processes,
+                started.elapsed(),
+                counts.reported,
+                counts.gone
+            );
+        }
+        scans += 1;
+        if args.scans > 0 && scans >= args.scans {
+            break;
+        }
+        let deadline = started + args.interval;
+        while Instant::now() < deadline && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50).min(args.interval));
+        }
+    }
+    sink.close();
+    Ok(ExitStatus::Success)
+}
