@@ -84,6 +84,8 @@ impl ReportContext {
             stdlib_modules: observed.stdlib_modules,
             unowned_modules: observed.unowned_modules,
             hook_errors: observed.hook_errors,
+            enforcement: Vec::new(),
+            refusals: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::enforce::{EnforcementState, Refusal};
 use crate::{Ecosystem, Language, PackageName};
 
 /// The `schema` value of every runtime report this version writes.
@@ -66,6 +67,13 @@ pub struct RuntimeReport {
     /// Errors swallowed inside the hook, summed over all processes; never hidden.
     #[serde(default)]
     pub hook_errors: u64,
+    /// How enforcement went in each process that had an enforcement table (or was told to, and
+    /// could not load it, or had it turned off by the break-glass variable); empty without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enforcement: Vec<EnforcementState>,
+    /// Imports refused (or, in monitor mode, that would have been), in the order they happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
 }
 
 impl RuntimeReport {

@@ -71,6 +71,8 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             stdlib_modules: vec!["os".into()],
             unowned_modules: vec![],
             hook_errors: 0,
+            enforcement: Vec::new(),
+            refusals: Vec::new(),
         },
         1_000,
     )

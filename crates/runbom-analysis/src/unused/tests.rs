@@ -58,6 +58,8 @@ fn report(distributions: Vec<DistributionUse>) -> RuntimeReport {
         stdlib_modules: vec![],
         unowned_modules: vec![],
         hook_errors: 0,
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 

@@ -108,6 +108,8 @@ fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> Ru
         stdlib_modules: vec!["json".to_owned()],
         unowned_modules: unowned,
         hook_errors: 0,
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 
