@@ -1,6 +1,7 @@
 //! Python: distributions installed for an interpreter (`*.dist-info`, `*.egg-info`), and the
 //! runtime hook that records which modules a live interpreter imports.
 
+pub mod enforce;
 pub mod environment;
 pub mod hash_cache;
 pub mod integrity;
