@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum EnforceMode {
     /// Every import goes through; what `enforce` would refuse is reported as "would refuse".
-    #[default]
     Monitor,
-    /// A refused import raises `ImportError`.
+    /// A refused import raises `ImportError` (the default once a table is asked for).
+    #[default]
     Enforce,
 }
 

@@ -80,7 +80,7 @@ fn verdicts(plan: &EnforcementPlan) -> Vec<(String, Verdict)> {
 fn listed_versions_are_allowed_and_the_rest_refused_with_the_rule_line() {
     let config = runbom_config::parse(
         "runbom.toml",
-        "[enforce]\nmode = \"enforce\"\nlisted = true\n",
+        "[enforce]\nmode = \"monitor\"\nlisted = true\n",
     )
     .unwrap();
     let inv = inventory(vec![
@@ -91,7 +91,7 @@ fn listed_versions_are_allowed_and_the_rest_refused_with_the_rule_line() {
     ]);
     let expected = pinned(&[("flask", exact("3.0")), ("pyyaml", exact("6.0"))]);
     let plan = plan(&expected, &inv, &config, None, None);
-    assert_eq!(plan.mode, EnforceMode::Enforce);
+    assert_eq!(plan.mode, EnforceMode::Monitor);
     assert_eq!(
         verdicts(&plan),
         [
@@ -167,6 +167,6 @@ fn first_party_directories_are_read_against_the_config_directory() {
         plan.first_party,
         [PathBuf::from("/srv/shop/src"), PathBuf::from("/opt/app")]
     );
-    assert_eq!(plan.mode, EnforceMode::Monitor, "the default");
+    assert_eq!(plan.mode, EnforceMode::Enforce, "the default");
     assert_eq!(plan.fail, FailPolicy::Open, "the default");
 }

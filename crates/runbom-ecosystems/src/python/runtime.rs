@@ -114,6 +114,26 @@ impl Session {
         })
     }
 
+    /// Whether some process wrote an event to send at once (a refused import: `n<pid>`) since
+    /// the last call; the markers are removed.
+    pub fn take_news(&self) -> bool {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return false;
+        };
+        let mut news = false;
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let is_news = name
+                .to_str()
+                .and_then(|n| n.strip_prefix('n'))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+            if is_news && fs::remove_file(entry.path()).is_ok() {
+                news = true;
+            }
+        }
+        news
+    }
+
     /// Maps every process against `python`'s inventory, whatever it ran in.
     pub fn force_interpreter(&mut self, python: PathBuf) {
         self.forced = Some(python);

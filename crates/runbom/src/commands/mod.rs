@@ -9,6 +9,7 @@ mod components;
 mod config;
 mod db;
 mod demo;
+mod enforce;
 mod hook;
 mod inventory;
 mod keygen;

@@ -43,6 +43,7 @@ class _State:
         self.marker = None
         self.refusals = []
         self.refused = set()
+        self.event_pending = False
 
 
 def _mark_running():
@@ -492,8 +493,8 @@ def _parse_table(path, text):
     if lines[-1] == "":
         lines.pop()
     if not lines[-1].startswith("end\t") or lines[-1][4:] != str(len(lines) - 1):
-        raise _TableError("`%s` is truncated: it does not end in `end\t%d` (line %d)"
-                          % (path, len(lines) - 1, len(lines)))
+        raise _TableError("`%s` is truncated: its last line (%d) is not the `end` record of a "
+                          "whole table" % (path, len(lines)))
     table = _Table()
     files = table.files
     for number in range(1, len(lines) - 1):
@@ -645,7 +646,7 @@ def _refuse(table, name, verdict):
     rule, dist, why, line, file = verdict
     enforced = table.mode == "enforce"
     owner = "%s %s" % (dist[0], dist[1]) if dist else "no distribution"
-    place = "%s:%s" % (table.config, line) if line != "0" else "%s (default)" % table.config
+    place = "%s:%s" % (table.config, line) if line != "0" else "on by default"
     message = "runbom: %s import of `%s` (%s, %s): %s [rule `%s`, %s]" % (
         "refused" if enforced else "would refuse", name, owner, file, why, rule, place)
     try:
@@ -696,10 +697,26 @@ class _EnforcingFinder:
 
 
 def _flush_event():
-    """Writes the observation now and says so (`n<pid>`), so the event goes out at once."""
+    """Sends the events soon from a thread of their own: the importing thread never waits for a
+    write, and the refusals of one burst (a package's submodules) go out in one observation."""
     state = _state
-    if not state.lock.acquire(True, 1.0):
+    if state.event_pending:
         return
+    state.event_pending = True
+    import _thread
+
+    _thread.start_new_thread(_send_events, (state,))
+
+
+def _send_events(state):
+    """Writes the observation and says so (`n<pid>`), so `runbom run` reports it at once (an
+    installed hook starts `runbom hook flush`)."""
+    import time
+
+    time.sleep(0.05)
+    if _state is not state or not state.lock.acquire(True, 1.0):
+        return
+    state.event_pending = False
     try:
         _write(False)
         state.last_size = len(state.seen) + len(sys.modules)
