@@ -239,6 +239,11 @@ pub struct VerifyOptions<'a> {
 /// What `pip freeze` leaves out by convention (pip's `_internal/operations/freeze.py`).
 const INSTALLER_TOOLING: [&str; 4] = ["pip", "setuptools", "wheel", "distribute"];
 
+/// Whether `name` is installer tooling that `pip freeze` leaves out.
+pub(crate) fn is_installer_tooling(name: &PackageName) -> bool {
+    INSTALLER_TOOLING.contains(&name.as_str())
+}
+
 /// Modules a tooling distribution's own `.pth` file imports at every interpreter start: loading
 /// them is not use of the tool.
 const TOOLING_PTH_MODULES: [&str; 1] = ["_distutils_hack"];
@@ -450,7 +455,7 @@ fn applicable<'a>(
 /// Whether an observed version is what the component expects, equal under the ecosystem's
 /// rules (PEP 440: `1.0 == 1.0.0`). A specifier is read as PEP 440 for PyPI; other ecosystems'
 /// lockfiles pin exact versions, and a specifier runbom cannot read is taken to hold.
-fn accepts(ecosystem: Ecosystem, expected: &ExpectedVersion, observed: &str) -> bool {
+pub(crate) fn accepts(ecosystem: Ecosystem, expected: &ExpectedVersion, observed: &str) -> bool {
     match expected {
         ExpectedVersion::Exact(want) => want == observed || same_version(ecosystem, want, observed),
         ExpectedVersion::Specifier(spec) if ecosystem == Ecosystem::PyPi => {
@@ -473,7 +478,7 @@ fn same_version(ecosystem: Ecosystem, a: &str, b: &str) -> bool {
 
 /// The expected version as its ecosystem writes a pin: `==1.2` for PyPI (and a component of no
 /// ecosystem, which is most often a Python SBOM's), the bare version elsewhere (`v0.6.0`).
-fn display_version(component: &ExpectedComponent) -> String {
+pub(crate) fn display_version(component: &ExpectedComponent) -> String {
     match &component.version {
         ExpectedVersion::Exact(v)
             if matches!(component.ecosystem, None | Some(Ecosystem::PyPi)) =>

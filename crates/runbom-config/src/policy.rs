@@ -2,6 +2,7 @@
 //! Every rule remembers where in the file it was written so findings can point back at it.
 
 use pep440_rs::{Version, VersionSpecifiers};
+pub use runbom_model::enforce::{EnforceMode, EnforceRule, FailPolicy};
 
 /// Where a value was written in the config file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +37,8 @@ pub struct Config {
     pub freshness: Freshness,
     /// `[verify]`.
     pub verify: Verify,
+    /// `[enforce]`.
+    pub enforce: Enforce,
 }
 
 /// What happens when a rule matches: a failing finding, a warning, or nothing.
@@ -197,4 +200,19 @@ pub struct Freshness {
     pub yanked: Option<Located<Level>>,
     /// Flag projects with no release in this many years.
     pub max_years_without_release: Option<Located<u32>>,
+}
+
+/// `[enforce]`: what the hook refuses at import time when given an enforcement table
+/// (`runbom run --enforce`, `runbom hook install --enforce`).
+#[derive(Debug, Clone, Default)]
+pub struct Enforce {
+    /// `monitor` (the default) or `enforce`.
+    pub mode: Option<Located<EnforceMode>>,
+    /// `open` (the default) or `closed`: what happens when the table cannot be loaded.
+    pub fail: Option<Located<FailPolicy>>,
+    /// Directories always allowed besides the standard library, as written (relative ones are
+    /// relative to the config file's directory); the `__main__` directory when empty.
+    pub first_party: Vec<Located<String>>,
+    /// `listed`, `bans`, `integrity`: each rule set on or off (every rule is on by default).
+    pub rules: Vec<(EnforceRule, Located<bool>)>,
 }

@@ -15,6 +15,7 @@ pub struct RawConfig {
     pub advisories: Option<RawAdvisories>,
     pub freshness: Option<RawFreshness>,
     pub verify: Option<RawVerify>,
+    pub enforce: Option<RawEnforce>,
 }
 
 #[derive(Debug, Default)]
@@ -82,6 +83,16 @@ pub struct RawVerify {
     pub tooling: Option<Spanned<String>>,
 }
 
+#[derive(Debug, Default)]
+pub struct RawEnforce {
+    pub mode: Option<Spanned<String>>,
+    pub fail: Option<Spanned<String>>,
+    pub first_party: Option<Vec<Spanned<String>>>,
+    pub listed: Option<Spanned<bool>>,
+    pub bans: Option<Spanned<bool>>,
+    pub integrity: Option<Spanned<bool>>,
+}
+
 /// Reads the whole document; shape errors go to `errors`, the rest is returned.
 pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
     let Some(mut th) = table(value, errors) else {
@@ -94,6 +105,7 @@ pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
         advisories: section(&mut th, "advisories", errors, advisories),
         freshness: section(&mut th, "freshness", errors, freshness),
         verify: section(&mut th, "verify", errors, verify),
+        enforce: section(&mut th, "enforce", errors, enforce),
     };
     finish(th, errors);
     config
@@ -262,6 +274,20 @@ fn verify(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawVerify> {
     let mut th = table(value, errors)?;
     let raw = RawVerify {
         tooling: th.optional_s("tooling"),
+    };
+    finish(th, errors);
+    Some(raw)
+}
+
+fn enforce(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawEnforce> {
+    let mut th = table(value, errors)?;
+    let raw = RawEnforce {
+        mode: th.optional_s("mode"),
+        fail: th.optional_s("fail"),
+        first_party: th.optional("first-party"),
+        listed: th.optional_s("listed"),
+        bans: th.optional_s("bans"),
+        integrity: th.optional_s("integrity"),
     };
     finish(th, errors);
     Some(raw)

@@ -107,3 +107,44 @@ fn source_spans_cover_the_value_at_an_origin() {
     assert!(source.span(99, 1).is_none());
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn enforce_section_keeps_each_setting_and_its_line() {
+    use crate::policy::{EnforceMode, EnforceRule, FailPolicy};
+    let text = "[enforce]\nmode = \"enforce\"\nfail = \"closed\"\nfirst-party = [\"src\"]\nintegrity = false\n";
+    let config = parse("runbom.toml", text).expect("valid");
+    let enforce = &config.enforce;
+    assert_eq!(
+        enforce.mode.as_ref().map(|m| (m.value, m.origin.line)),
+        Some((EnforceMode::Enforce, 2))
+    );
+    assert_eq!(
+        enforce.fail.as_ref().map(|f| f.value),
+        Some(FailPolicy::Closed)
+    );
+    assert_eq!(enforce.first_party[0].value, "src");
+    assert_eq!(enforce.rules.len(), 1);
+    assert_eq!(enforce.rules[0].0, EnforceRule::Integrity);
+    assert_eq!(
+        (enforce.rules[0].1.value, enforce.rules[0].1.origin.line),
+        (false, 5)
+    );
+}
+
+#[test]
+fn enforce_section_bad_values_point_at_them() {
+    let text = "[enforce]\nmode = \"strict\"\nfail = \"shut\"\nlisted = \"yes\"\n";
+    let err = parse("runbom.toml", text).expect_err("invalid");
+    let rendered = err.render();
+    assert_eq!(err.len(), 3, "{rendered}");
+    assert!(
+        rendered.contains("`strict` is not an enforcement mode"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("runbom.toml:2:9"), "{rendered}");
+    assert!(
+        rendered.contains("`shut` is not a failure policy"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("runbom.toml:4:"), "{rendered}");
+}

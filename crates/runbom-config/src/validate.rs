@@ -9,8 +9,9 @@ use runbom_model::PackageName;
 use toml_span::Spanned;
 
 use crate::policy::{
-    Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Freshness, Level, LicenseException,
-    Licenses, Located, MinimumVersion, Origin, Severity, Verify, Versions,
+    Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Enforce, EnforceMode, EnforceRule,
+    FailPolicy, Freshness, Level, LicenseException, Licenses, Located, MinimumVersion, Origin,
+    Severity, Verify, Versions,
 };
 use crate::raw::RawConfig;
 
@@ -190,6 +191,62 @@ impl Checker<'_> {
         }
     }
 
+    /// `[enforce]`: the mode, the fail policy, first-party directories and the rules.
+    fn enforce(&mut self, raw: crate::raw::RawEnforce) -> Enforce {
+        let mode = raw.mode.as_ref().and_then(|m| {
+            let mode = match m.value.as_str() {
+                "monitor" => EnforceMode::Monitor,
+                "enforce" => EnforceMode::Enforce,
+                other => {
+                    self.error(
+                        "bad-value",
+                        format!("`{other}` is not an enforcement mode"),
+                        m.span,
+                        "expected `monitor` or `enforce`".to_owned(),
+                    );
+                    return None;
+                }
+            };
+            Some(self.located(mode, m.span))
+        });
+        let fail = raw.fail.as_ref().and_then(|f| {
+            let fail = match f.value.as_str() {
+                "open" => FailPolicy::Open,
+                "closed" => FailPolicy::Closed,
+                other => {
+                    self.error(
+                        "bad-value",
+                        format!("`{other}` is not a failure policy"),
+                        f.span,
+                        "expected `open` or `closed`".to_owned(),
+                    );
+                    return None;
+                }
+            };
+            Some(self.located(fail, f.span))
+        });
+        let first_party = raw
+            .first_party
+            .unwrap_or_default()
+            .iter()
+            .map(|d| self.located(d.value.clone(), d.span))
+            .collect();
+        let rules = [
+            (EnforceRule::Listed, raw.listed),
+            (EnforceRule::Bans, raw.bans),
+            (EnforceRule::Integrity, raw.integrity),
+        ]
+        .into_iter()
+        .filter_map(|(rule, on)| on.map(|on| (rule, self.located(on.value, on.span))))
+        .collect();
+        Enforce {
+            mode,
+            fail,
+            first_party,
+            rules,
+        }
+    }
+
     fn located_u32(&self, raw: &Spanned<u32>) -> Located<u32> {
         self.located(raw.value, raw.span)
     }
@@ -323,6 +380,10 @@ pub fn validate(text: &str, raw: RawConfig) -> Result<Config, Vec<Diagnostic<()>
         config.verify = Verify {
             strict_tooling: v.tooling.as_ref().and_then(|t| c.tooling(t)),
         };
+    }
+
+    if let Some(e) = raw.enforce {
+        config.enforce = c.enforce(e);
     }
 
     if c.diagnostics.is_empty() {

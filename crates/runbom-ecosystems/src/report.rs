@@ -85,6 +85,8 @@ impl ReportContext {
             unowned_modules: observed.unowned_modules,
             hook_errors: observed.hook_errors,
             attached: None,
+            enforcement: Vec::new(),
+            refusals: Vec::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod advisory;
 mod ecosystem;
+pub mod enforce;
 pub mod expected;
 pub mod integrity;
 pub mod inventory;

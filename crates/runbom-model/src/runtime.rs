@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::enforce::{EnforcementState, Refusal};
 use crate::{Ecosystem, Language, PackageName};
 
 /// The `schema` value of every runtime report this version writes.
@@ -70,6 +71,13 @@ pub struct RuntimeReport {
     /// than observed by a hook inside it: what was read and what could not be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attached: Option<Attached>,
+    /// How enforcement went in each process that had an enforcement table (or was told to, and
+    /// could not load it, or had it turned off by the break-glass variable); empty without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enforcement: Vec<EnforcementState>,
+    /// Imports refused (or, in monitor mode, that would have been), in the order they happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
 }
 
 /// How a report of a live process read from outside was made: by whom, from where, and what of

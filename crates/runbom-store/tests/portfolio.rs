@@ -72,6 +72,8 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             unowned_modules: vec![],
             hook_errors: 0,
             attached: None,
+            enforcement: Vec::new(),
+            refusals: Vec::new(),
         },
         1_000,
     )

@@ -331,6 +331,8 @@ pub struct RunArgs {
     pub interval: u64,
     #[command(flatten)]
     pub sender: SenderArgs,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
     /// The command to run, after `--`.
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -399,6 +401,30 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
+/// Enforcement at import time (docs/enforce.md): the expected inventory, and what of
+/// `runbom.toml` applies.
+#[derive(Debug, Args)]
+pub struct EnforceArgs {
+    /// Refuse imports of what this expected inventory (any format runbom reads: a lockfile,
+    /// `pip freeze` output, an SBOM) does not list, at the listed versions, of banned
+    /// distributions and of files whose content differs from RECORD.
+    #[arg(long, value_name = "EXPECTED")]
+    pub enforce: Option<PathBuf>,
+    /// `enforce` refuses, `monitor` only reports what would be refused (default: `[enforce]
+    /// mode` of runbom.toml, else `enforce`).
+    #[arg(long, value_enum, requires = "enforce")]
+    pub mode: Option<EnforceModeArg>,
+    /// The project configuration: `[enforce]` and `[bans]` (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE", requires = "enforce")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnforceModeArg {
+    Monitor,
+    Enforce,
+}
+
 /// Where runtime reports are sent besides any file: a runbom server, through a spool on disk.
 #[derive(Debug, Args)]
 pub struct SenderArgs {
@@ -453,6 +479,8 @@ pub struct HookInstallArgs {
     /// The spool root for reports the server has not taken yet (`RUNBOM_SPOOL` overrides it).
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
 }
 
 #[derive(Debug, Args)]

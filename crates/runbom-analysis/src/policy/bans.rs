@@ -3,30 +3,42 @@
 use std::str::FromStr;
 
 use pep440_rs::Version;
-use runbom_config::policy::Bans;
-use runbom_model::Ecosystem;
+use runbom_config::policy::{Ban, Bans, Origin};
+use runbom_model::{Ecosystem, PackageName};
 
 use super::{Code, Component, Finding, Severity};
+
+/// The bans of `policy` that hold for `name` at `version`, each with what it bans (`every
+/// version`, ``versions `<3` ``) and where it was written. A version range holds for PyPI only.
+pub fn bans_of<'a>(
+    policy: &'a Bans,
+    ecosystem: Ecosystem,
+    name: &str,
+    version: Option<&str>,
+) -> impl Iterator<Item = (&'a Ban, String, Origin)> + 'a {
+    let name = PackageName::pypi(name);
+    let version = version.and_then(|v| Version::from_str(v).ok());
+    policy
+        .deny
+        .iter()
+        .filter(move |b| b.name.value == name.as_str())
+        .filter_map(move |ban| match &ban.versions {
+            None => Some((ban, "every version".to_owned(), ban.name.origin)),
+            Some(range) => (ecosystem == Ecosystem::PyPi
+                && version.as_ref().is_some_and(|v| range.value.contains(v)))
+            .then(|| (ban, format!("versions `{}`", range.value), range.origin)),
+        })
+}
 
 pub(super) fn check(policy: &Bans, component: &Component) -> Vec<Finding> {
     let name = component.policy_name();
     let mut findings = Vec::new();
-    for ban in policy.deny.iter().filter(|b| b.name.value == name.as_str()) {
-        let (which, origin) = match &ban.versions {
-            None => ("every version".to_owned(), ban.name.origin),
-            Some(range) => {
-                let in_range = component.ecosystem == Ecosystem::PyPi
-                    && component
-                        .version
-                        .as_deref()
-                        .and_then(|v| Version::from_str(v).ok())
-                        .is_some_and(|v| range.value.contains(&v));
-                if !in_range {
-                    continue;
-                }
-                (format!("versions `{}`", range.value), range.origin)
-            }
-        };
+    for (ban, which, origin) in bans_of(
+        policy,
+        component.ecosystem,
+        name.as_str(),
+        component.version.as_deref(),
+    ) {
         let reason = ban
             .reason
             .as_deref()

@@ -20,6 +20,7 @@ use runbom_model::{Ecosystem, PackageName};
 use serde::Serialize;
 
 pub use advisories::active_ignore;
+pub use bans::bans_of;
 pub use freshness::{newest, published};
 
 use crate::licenses::ResolvedLicense;

@@ -59,6 +59,8 @@ fn report(distributions: Vec<DistributionUse>) -> RuntimeReport {
         unowned_modules: vec![],
         hook_errors: 0,
         attached: None,
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 

@@ -109,6 +109,8 @@ fn report(distributions: Vec<DistributionUse>, unowned: Vec<LoadedModule>) -> Ru
         unowned_modules: unowned,
         hook_errors: 0,
         attached: None,
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! runtime hook that records which modules a live interpreter imports.
 
 pub mod attach;
+pub mod enforce;
 pub mod environment;
 pub mod hash_cache;
 pub mod integrity;

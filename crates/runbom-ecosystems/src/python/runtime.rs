@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use runbom_model::enforce::{EnforceMode, EnforceRule, EnforcementState, Refusal};
 use runbom_model::inventory::{
     FileIndex, InstalledDistribution, Interpreter, Inventory, normalize_path,
 };
@@ -111,6 +112,26 @@ impl Session {
                 is_observation_name(&name) || name.starts_with('u')
             })
         })
+    }
+
+    /// Whether some process wrote an event to send at once (a refused import: `n<pid>`) since
+    /// the last call; the markers are removed.
+    pub fn take_news(&self) -> bool {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return false;
+        };
+        let mut news = false;
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let is_news = name
+                .to_str()
+                .and_then(|n| n.strip_prefix('n'))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+            if is_news && fs::remove_file(entry.path()).is_ok() {
+                news = true;
+            }
+        }
+        news
     }
 
     /// Maps every process against `python`'s inventory, whatever it ran in.
@@ -326,6 +347,41 @@ pub struct Observation {
     pub errors: u64,
     /// `(module name, __file__)`.
     pub modules: Vec<(String, Option<PathBuf>)>,
+    /// How enforcement went, when the process was given an enforcement table.
+    #[serde(default)]
+    pub enforcement: Option<HookEnforcement>,
+    /// Imports refused (or that would have been, in monitor mode), in order.
+    #[serde(default)]
+    pub refusals: Vec<HookRefusal>,
+}
+
+/// The hook's word on enforcement in one process (see `runbom_model::enforce`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HookEnforcement {
+    pub mode: EnforceMode,
+    pub state: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One refusal as the hook wrote it (`at` in seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HookRefusal {
+    pub at: f64,
+    pub module: String,
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub distribution: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    pub rule: EnforceRule,
+    pub why: String,
+    #[serde(default)]
+    pub config_line: usize,
+    #[serde(default)]
+    pub importer: Option<String>,
+    pub enforced: bool,
 }
 
 /// An observation file that could not be read; the other processes are still reported.
@@ -474,7 +530,10 @@ pub fn build_report(
     context: ReportContext,
     hashes: &HashCache,
 ) -> RuntimeReport {
-    context.report(observe(processes, fallback, hashes))
+    let mut report = context.report(observe(processes, fallback, hashes));
+    let observations: Vec<&Observation> = processes.iter().map(|(o, _)| *o).collect();
+    add_enforcement(&mut report, &observations);
+    report
 }
 
 /// What [`build_report`] reports of the processes: each one's modules mapped against the
@@ -561,6 +620,38 @@ pub fn observe(
         unowned_modules: loaded_modules(unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
     }
+}
+
+/// Each process's enforcement state and refusals, the refusals in the order they happened.
+fn add_enforcement(report: &mut RuntimeReport, observations: &[&Observation]) {
+    for observation in observations {
+        if let Some(e) = &observation.enforcement {
+            report.enforcement.push(EnforcementState {
+                pid: observation.pid,
+                mode: e.mode,
+                state: e.state.clone(),
+                message: e.message.clone(),
+            });
+        }
+        report
+            .refusals
+            .extend(observation.refusals.iter().map(|r| Refusal {
+                pid: observation.pid,
+                at: rfc3339(r.at),
+                module: r.module.clone(),
+                file: r.file.clone(),
+                distribution: r.distribution.clone(),
+                version: r.version.clone(),
+                rule: r.rule,
+                why: r.why.clone(),
+                config_line: r.config_line,
+                importer: r.importer.clone(),
+                enforced: r.enforced,
+            }));
+    }
+    report
+        .refusals
+        .sort_by(|a, b| a.at.cmp(&b.at).then(a.pid.cmp(&b.pid)));
 }
 
 type ModuleKey = (String, Option<PathBuf>);

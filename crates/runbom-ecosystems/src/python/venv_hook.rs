@@ -11,6 +11,8 @@ use super::runtime::HOOK_SOURCE;
 const MODULE: &str = "_runbom_hook.py";
 const PTH: &str = "_runbom_hook.pth";
 const CONFIG: &str = "_runbom_hook.cfg";
+/// The enforcement table `runbom hook install --enforce` writes beside the hook.
+pub const ENFORCE_TABLE: &str = "_runbom_enforce.tsv";
 
 /// Errors installing or removing the hook.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,10 @@ pub struct HookSettings {
     pub token: Option<String>,
     /// The spool root of reports the server has not taken yet (absolute).
     pub spool: Option<PathBuf>,
+    /// The enforcement table (written beforehand, see [`ENFORCE_TABLE`]) and the fail policy
+    /// (`open`, `closed`) that applies when it cannot be loaded.
+    pub enforce_table: Option<PathBuf>,
+    pub enforce_fail: Option<String>,
 }
 
 /// The site-packages directory of a virtualenv (`lib/python3.X/site-packages`).
@@ -86,12 +92,18 @@ pub fn install(venv: &Path, settings: &HookSettings) -> Result<Vec<PathBuf>, Ven
         settings.report_dir.display()
     );
     let spool = settings.spool.as_ref().map(|p| p.display().to_string());
+    let table = settings
+        .enforce_table
+        .as_ref()
+        .map(|p| p.display().to_string());
     for (key, value) in [
         ("app", &settings.app),
         ("environment", &settings.environment),
         ("server", &settings.server),
         ("token", &settings.token),
         ("spool", &spool),
+        ("enforce_table", &table),
+        ("enforce_fail", &settings.enforce_fail),
     ] {
         if let Some(value) = value {
             config.push_str(&format!("{key}={value}\n"));
@@ -119,7 +131,12 @@ pub fn install(venv: &Path, settings: &HookSettings) -> Result<Vec<PathBuf>, Ven
 /// Removes what [`install`] wrote (and the hook's compiled bytecode); returns the files removed.
 pub fn uninstall(venv: &Path) -> Result<Vec<PathBuf>, VenvHookError> {
     let site = site_packages(venv)?;
-    let mut targets = vec![site.join(PTH), site.join(MODULE), site.join(CONFIG)];
+    let mut targets = vec![
+        site.join(PTH),
+        site.join(MODULE),
+        site.join(CONFIG),
+        site.join(ENFORCE_TABLE),
+    ];
     if let Ok(entries) = fs::read_dir(site.join("__pycache__")) {
         targets.extend(
             entries
@@ -157,6 +174,8 @@ mod tests {
             server: Some("http://runbom:8080".into()),
             token: Some("runbom_app_x".into()),
             spool: None,
+            enforce_table: None,
+            enforce_fail: None,
         };
         let written = install(venv.path(), &settings).unwrap();
         assert_eq!(written.len(), 3);

@@ -11,6 +11,7 @@ mod components;
 mod config;
 mod db;
 mod demo;
+mod enforce;
 mod expected;
 mod hook;
 mod inventory;

@@ -234,6 +234,44 @@ pub fn write_summary(out: &mut impl Write, report: &RuntimeReport) -> std::io::R
     if report.hook_errors > 0 {
         writeln!(out, "hook errors (swallowed): {}", report.hook_errors)?;
     }
+    write_enforcement(out, report)
+}
+
+/// Enforcement that was off or failed, and the imports refused (or that would have been).
+fn write_enforcement(out: &mut impl Write, report: &RuntimeReport) -> std::io::Result<()> {
+    let mut said = std::collections::BTreeSet::new();
+    for state in report.enforcement.iter().filter(|s| s.state != "active") {
+        let line = format!(
+            "enforcement {}: {}",
+            state.state,
+            state.message.as_deref().unwrap_or("")
+        );
+        if said.insert(line.clone()) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    for (enforced, word) in [(true, "refused"), (false, "would refuse")] {
+        let mut names: Vec<String> = report
+            .refusals
+            .iter()
+            .filter(|r| r.enforced == enforced)
+            .map(|r| match &r.distribution {
+                Some(dist) => format!("{} ({dist}, {})", r.module, r.rule),
+                None => format!("{} ({})", r.module, r.rule),
+            })
+            .collect();
+        names.dedup();
+        if !names.is_empty() {
+            let shown: Vec<&str> = names.iter().map(String::as_str).collect();
+            writeln!(
+                out,
+                "{word}: {} import{}{}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                preview(&shown)
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runbom_ecosystems::hook::read_observations;
@@ -25,8 +25,9 @@ use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
 
-use crate::cli::RunArgs;
+use crate::cli::{EnforceArgs, RunArgs};
 use crate::commands::ExitStatus;
+use crate::commands::enforce::{PreparedTable, prepare};
 use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
 };
@@ -70,7 +71,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             (module.language() == Language::Python).then(|| path.clone())
         })
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let ahead = (artefact.is_none() || args.python.is_some())
+    let enforced = match &args.enforce.enforce {
+        Some(expected) => {
+            let prepared = prepare_enforcement(&args.enforce, expected, &assumed, &mut session);
+            match prepared {
+                Ok(prepared) => Some(prepared),
+                Err(err) => {
+                    let _ = session.remove();
+                    return Err(err);
+                }
+            }
+        }
+        None => None,
+    };
+    let ahead = (enforced.is_none() && (artefact.is_none() || args.python.is_some()))
         .then(|| read_inventory_ahead(assumed.clone()));
     let hooks = install_hooks(session.dir());
     let command = chosen
@@ -85,6 +99,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .env("PYTHONPATH", python_path(&hook_dir))
         .env("RUNBOM_SESSION_DIR", session.dir())
         .env("RUNBOM_RUN", "1")
+        .envs(enforced.iter().flat_map(|table| table.env()))
         .spawn()
     {
         Ok(child) => child,
@@ -128,17 +143,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         artefact,
         hooks,
     };
+    // With enforcement, a refusal is reported as soon as its process says so (`n<pid>`).
+    let news_tick = enforced.as_ref().map(|_| Duration::from_millis(100));
+    let interval = (args.interval > 0).then(|| Duration::from_secs(args.interval));
+    let mut next_periodic = interval.map(|i| Instant::now() + i);
     let status = loop {
-        let next = match args.interval {
-            0 => wait
+        let until_periodic = next_periodic.map(|p| p.saturating_duration_since(Instant::now()));
+        let next = match (news_tick, until_periodic) {
+            (None, None) => wait
                 .recv()
                 .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            seconds => wait.recv_timeout(Duration::from_secs(seconds)),
+            (Some(tick), Some(left)) => wait.recv_timeout(tick.min(left)),
+            (Some(d), None) | (None, Some(d)) => wait.recv_timeout(d),
         };
         match next {
             Ok(status) => break status.context("waiting for the command")?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(err) = reporter.report(false, None) {
+                let periodic = next_periodic.is_some_and(|p| Instant::now() >= p);
+                if periodic {
+                    next_periodic = interval.map(|i| Instant::now() + i);
+                }
+                if (periodic || reporter.session.take_news())
+                    && let Err(err) = reporter.report(false, None)
+                {
                     eprintln!("runbom: warning: periodic report: {err:#}");
                 }
             }
@@ -171,6 +198,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     }
     let _ = reporter.session.remove();
     Ok(ExitStatus::Child(u8::try_from(code).unwrap_or(u8::MAX)))
+}
+
+/// Reads the interpreter's inventory now (the table needs it before the program starts; the
+/// report reuses it) and writes the enforcement table into the session.
+fn prepare_enforcement(
+    args: &EnforceArgs,
+    expected: &Path,
+    python: &Path,
+    session: &mut Session,
+) -> anyhow::Result<PreparedTable> {
+    let interpreter = query_interpreter(python)
+        .with_context(|| format!("cannot enforce: cannot ask `{}`", python.display()))?;
+    let inventory = read_inventory(&interpreter, &[]);
+    let table = prepare(
+        args,
+        expected,
+        &inventory,
+        &session.dir().join("enforce.tsv"),
+    )?;
+    eprintln!("{}", table.describe(expected));
+    session.add_inventory(inventory);
+    Ok(table)
 }
 
 /// Builds each report of the session and hands it to every sink.

@@ -240,6 +240,9 @@ pub fn read_observation(
         builtin_names: table.sys.builtin_names.into_iter().collect(),
         exited: false,
         errors: table.errors,
+        // Enforcement lives in the hook; a process read from outside says nothing of it.
+        enforcement: None,
+        refusals: Vec::new(),
         modules: table
             .modules
             .into_iter()

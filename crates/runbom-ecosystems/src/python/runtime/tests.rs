@@ -72,6 +72,8 @@ fn observation(pid: u32, ppid: u32, modules: Vec<(&str, Option<PathBuf>)>) -> Ob
             .into_iter()
             .map(|(n, f)| (n.to_owned(), f))
             .collect(),
+        enforcement: None,
+        refusals: Vec::new(),
     }
 }
 

@@ -1,0 +1,115 @@
+//! The enforcement table for `runbom run --enforce` and `runbom hook install --enforce`: the
+//! expected inventory, `runbom.toml` and the interpreter's installed inventory made into the table
+//! the hook loads (`runbom_ecosystems::python::enforce`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use runbom_analysis::enforce::{ConfigPlace, plan};
+use runbom_ecosystems::python::cache_root;
+use runbom_ecosystems::python::enforce::{TableSummary, write_table};
+use runbom_ecosystems::python::hash_cache::HashCache;
+use runbom_model::enforce::{EnforceMode, FailPolicy};
+use runbom_model::inventory::Inventory;
+
+use crate::cli::{EnforceArgs, EnforceModeArg};
+use crate::commands::config::load_project_config;
+
+/// A table written, and what the hook must know besides it.
+pub struct PreparedTable {
+    pub path: PathBuf,
+    pub fail: FailPolicy,
+    pub mode: EnforceMode,
+    pub summary: TableSummary,
+}
+
+impl PreparedTable {
+    /// The variables that tell a hooked process where its table is and what to do without it.
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            (
+                runbom_ecosystems::python::enforce::TABLE_ENV,
+                self.path.display().to_string(),
+            ),
+            ("RUNBOM_ENFORCE_FAIL", fail_word(self.fail).to_owned()),
+        ]
+    }
+
+    /// One line for the user: what is enforced, and files already changed.
+    pub fn describe(&self, expected: &Path) -> String {
+        let mode = match self.mode {
+            EnforceMode::Enforce => "enforcing",
+            EnforceMode::Monitor => "monitoring",
+        };
+        let mut line = format!(
+            "runbom: {mode} `{}`: {} distributions, {} refused, {} files",
+            expected.display(),
+            self.summary.distributions,
+            self.summary.refused,
+            self.summary.files
+        );
+        if !self.summary.changed.is_empty() {
+            line.push_str(&format!(
+                "; {} already differ from RECORD (e.g. `{}`)",
+                self.summary.changed.len(),
+                self.summary.changed[0].display()
+            ));
+        }
+        line
+    }
+}
+
+pub fn fail_word(fail: FailPolicy) -> &'static str {
+    match fail {
+        FailPolicy::Open => "open",
+        FailPolicy::Closed => "closed",
+    }
+}
+
+/// Reads `args.enforce` and the config, and writes the table for `inventory` to `path`.
+pub fn prepare(
+    args: &EnforceArgs,
+    expected: &Path,
+    inventory: &Inventory,
+    path: &Path,
+) -> anyhow::Result<PreparedTable> {
+    let expected_inventory = runbom_sources::read_expected(expected).with_context(|| {
+        format!(
+            "cannot read the expected inventory `{}`",
+            expected.display()
+        )
+    })?;
+    let config = load_project_config(args.config.as_deref())?.unwrap_or_default();
+    let config_path = args
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("runbom.toml")).filter(|p| p.is_file()));
+    let config_dir = config_path
+        .as_deref()
+        .and_then(|p| std::path::absolute(p).ok())
+        .and_then(|p| p.parent().map(Path::to_owned))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let name = config_path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "runbom.toml".to_owned());
+    let place = ConfigPlace {
+        name: &name,
+        dir: &config_dir,
+    };
+    let mode = args.mode.map(|m| match m {
+        EnforceModeArg::Monitor => EnforceMode::Monitor,
+        EnforceModeArg::Enforce => EnforceMode::Enforce,
+    });
+    let plan = plan(&expected_inventory, inventory, &config, Some(place), mode);
+    let hashes = HashCache::open(cache_root().as_deref());
+    let summary = write_table(path, &plan, inventory, &hashes)?;
+    hashes.save();
+    Ok(PreparedTable {
+        path: path.to_owned(),
+        fail: plan.fail,
+        mode: plan.mode,
+        summary,
+    })
+}
