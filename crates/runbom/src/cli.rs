@@ -669,6 +669,11 @@ pub struct InventoryArgs {
     /// as `go version -m` prints it (table) or as `runbom.go-inventory/v1` (JSON).
     #[arg(value_name = "PATH", conflicts_with_all = ["python", "paths"])]
     pub binaries: Vec<PathBuf>,
+    /// Inventory the gems of this Ruby's `Gem.path` instead (default `ruby`): default gems and
+    /// Debian's `rubygems-integration` directories included (JSON: `runbom.ruby-inventory/v1`).
+    #[arg(long, value_name = "RUBY", num_args = 0..=1, default_missing_value = "ruby",
+          conflicts_with_all = ["binaries", "python", "paths"])]
+    pub ruby: Option<PathBuf>,
     /// The Python interpreter to inventory.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,

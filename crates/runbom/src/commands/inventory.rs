@@ -3,6 +3,7 @@
 //! (`go_inventory`).
 
 mod go;
+mod ruby;
 
 use std::io::Write;
 
@@ -15,6 +16,9 @@ use crate::commands::ExitStatus;
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     if !args.binaries.is_empty() {
         return go::run(&args.binaries, args.format);
+    }
+    if let Some(interpreter) = &args.ruby {
+        return ruby::run(interpreter, args.format);
     }
     let interpreter = query_interpreter(&args.python)?;
     // The table shows no files but still reports a malformed RECORD: RECORD is checked either
@@ -255,7 +259,7 @@ pub fn write_table(out: &mut impl Write, inventory: &Inventory) -> anyhow::Resul
 }
 
 /// A reader that went away (`| head`) is not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(super) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     let broken = Some(std::io::ErrorKind::BrokenPipe);
     err.downcast_ref::<std::io::Error>()
         .map(std::io::Error::kind)

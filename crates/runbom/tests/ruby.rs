@@ -1,0 +1,425 @@
+//! Ruby end to end, on Debian's real gems (`ruby-sinatra`, `ruby-rack`, `ruby-webrick`, `rake`,
+//! which `scripts/test` installs): `runbom inventory --ruby` against `gem list`, and
+//! `runbom run` of a Sinatra app, a Rack app served by WEBrick answering a request to itself,
+//! and a gem executable (`rake`), each held against an oracle the program itself writes at exit
+//! (`Gem.loaded_specs`, `$LOADED_FEATURES`); and a hook that cannot write, or a program under
+//! `--enable-frozen-string-literal`, leaves the program's output and exit status as they were.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use serde_json::Value;
+
+mod common;
+
+use common::runbom;
+
+/// Whether Ruby and Debian's gems are here; the test says why it is skipped when not.
+fn ruby_with_gems() -> bool {
+    let found = Process::new("ruby")
+        .args([
+            "-e",
+            "require 'sinatra/base'; require 'rack'; require 'webrick'",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!(
+            "skipped: no ruby with ruby-sinatra, ruby-rack and ruby-webrick (scripts/test installs them)"
+        );
+    }
+    found
+}
+
+/// An oracle loaded after the hook (`RUBYOPT=-r…`): at exit, before the hook's last write, it
+/// dumps `Gem.loaded_specs` (`name version`) and the absolute `$LOADED_FEATURES`.
+const ORACLE: &str = r#"
+at_exit do
+  File.open(ENV.fetch('ORACLE_OUT'), 'w') do |f|
+    Gem.loaded_specs.each_value { |s| f.puts "gem #{s.name} #{s.version}" }
+    $LOADED_FEATURES.each { |p| f.puts "file #{p}" if p.start_with?('/') }
+  end
+end
+"#;
+
+const SINATRA_APP: &str = r#"
+require 'sinatra/base'
+require 'rack/mock'
+
+class Hello < Sinatra::Base
+  get('/hello/:name') { "hello #{params[:name]}" }
+end
+
+puts Rack::MockRequest.new(Hello).get('/hello/ruby').body
+"#;
+
+const RACK_APP: &str = r#"
+require 'rack'
+require 'rack/handler/webrick'
+require 'net/http'
+
+app = Rack::Builder.new do
+  use Rack::ContentLength
+  run ->(_env) { [200, { 'content-type' => 'text/plain' }, ['rack ok']] }
+end
+server = nil
+thread = Thread.new do
+  Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: 0,
+                             Logger: WEBrick::Log.new(File::NULL), AccessLog: []) { |s| server = s }
+end
+sleep 0.01 until server && server.status == :Running
+port = server.listeners.first.addr[1]
+puts Net::HTTP.get(URI("http://127.0.0.1:#{port}/"))
+server.shutdown
+thread.join
+"#;
+
+struct Oracle {
+    gems: BTreeSet<String>,
+    files: BTreeSet<PathBuf>,
+}
+
+fn read_oracle(path: &Path) -> Oracle {
+    let text = std::fs::read_to_string(path).expect("the program wrote its oracle");
+    let mut oracle = Oracle {
+        gems: BTreeSet::new(),
+        files: BTreeSet::new(),
+    };
+    for line in text.lines() {
+        if let Some(gem) = line.strip_prefix("gem ") {
+            oracle.gems.insert(gem.to_owned());
+        } else if let Some(file) = line.strip_prefix("file ") {
+            oracle.files.insert(file.into());
+        }
+    }
+    oracle
+}
+
+/// Runs `command` under `runbom run --report` in `dir` with the oracle loaded; returns the
+/// program's stdout, the report and the oracle.
+fn run_observed(dir: &Path, command: &[&str]) -> (String, Value, Oracle) {
+    let oracle_rb = dir.join("oracle.rb");
+    std::fs::write(&oracle_rb, ORACLE).expect("present");
+    let report = dir.join("report.json");
+    let oracle_out = dir.join("oracle.txt");
+    let out = runbom()
+        .current_dir(dir)
+        .env("RUBYOPT", format!("-r{}", oracle_rb.display()))
+        .env("ORACLE_OUT", &oracle_out)
+        .arg("run")
+        .arg("--report")
+        .arg(&report)
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("present");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{command:?}: {stderr}");
+    assert!(!stderr.contains("ruby hook disabled"), "{stderr}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("present")).expect("present");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        report,
+        read_oracle(&oracle_out),
+    )
+}
+
+/// `name version` of every gem the report lists as loaded.
+fn loaded_gems(report: &Value) -> BTreeSet<String> {
+    report["distributions"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|d| !d["modules"].as_array().expect("present").is_empty())
+        .map(|d| {
+            assert_eq!(d["ecosystem"], "RubyGems");
+            assert!(d["purl"].as_str().expect("present").starts_with("pkg:gem/"));
+            format!(
+                "{} {}",
+                d["name"].as_str().expect("present"),
+                d["version"].as_str().expect("present")
+            )
+        })
+        .collect()
+}
+
+/// Every file of the report: those of gems, and unowned ones.
+fn reported_files(report: &Value) -> BTreeSet<PathBuf> {
+    let gems = report["distributions"].as_array().expect("present").iter();
+    gems.flat_map(|d| d["modules"].as_array().expect("present").iter())
+        .chain(report["unowned_modules"].as_array().expect("present"))
+        .filter_map(|m| m["file"].as_str().map(PathBuf::from))
+        .collect()
+}
+
+/// The oracle's files that are in a gem's directory (`…/gems/<name>-<version>/…`).
+fn gem_dir_files(oracle: &Oracle) -> BTreeSet<PathBuf> {
+    oracle
+        .files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("/gems/"))
+        .cloned()
+        .collect()
+}
+
+fn assert_matches_oracle(report: &Value, oracle: &Oracle, must_load: &[&str]) {
+    assert_eq!(report["interpreter"]["language"], "ruby");
+    let loaded = loaded_gems(report);
+    assert_eq!(
+        loaded, oracle.gems,
+        "loaded gems: runbom vs Gem.loaded_specs"
+    );
+    for gem in must_load {
+        assert!(
+            loaded.iter().any(|g| g.starts_with(&format!("{gem} "))),
+            "{gem} in {loaded:?}"
+        );
+    }
+    let files = reported_files(report);
+    let missing: Vec<PathBuf> = gem_dir_files(oracle)
+        .into_iter()
+        .filter(|f| !files.contains(f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "gem files not in the report: {missing:?}"
+    );
+}
+
+#[test]
+fn a_sinatra_app_loads_what_its_oracle_says() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    let (stdout, report, oracle) = run_observed(dir.path(), &["ruby", "app.rb"]);
+    assert_eq!(stdout, "hello ruby\n");
+    assert_matches_oracle(
+        &report,
+        &oracle,
+        &["sinatra", "rack", "rack-protection", "mustermann", "tilt"],
+    );
+    assert_eq!(report["exit_code"], 0);
+    let unowned: Vec<&str> = report["unowned_modules"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|m| m["name"].as_str().expect("present"))
+        .collect();
+    assert_eq!(
+        unowned.len(),
+        1,
+        "only the oracle is first-party: {unowned:?}"
+    );
+    assert!(unowned[0].ends_with("oracle"), "{unowned:?}");
+}
+
+#[test]
+fn a_rack_app_served_by_webrick_answers_itself_and_loads_what_its_oracle_says() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("rack_app.rb"), RACK_APP).expect("present");
+    let (stdout, report, oracle) = run_observed(dir.path(), &["ruby3.1", "rack_app.rb"]);
+    assert_eq!(stdout, "rack ok\n");
+    assert_matches_oracle(&report, &oracle, &["rack", "webrick", "net-http"]);
+}
+
+#[test]
+fn a_gem_executable_is_observed_through_its_shebang() {
+    if !ruby_with_gems() || which("rake").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(
+        dir.path().join("Rakefile"),
+        "require 'set'\ntask(:hello) { puts Set[1, 2].size }\n",
+    )
+    .expect("present");
+    let (stdout, report, oracle) = run_observed(dir.path(), &["rake", "hello"]);
+    assert_eq!(stdout, "2\n");
+    assert_matches_oracle(&report, &oracle, &["rake", "set"]);
+    let argv = report["processes"][0]["argv"].as_array().expect("present");
+    assert!(
+        argv[0].as_str().expect("present").ends_with("rake"),
+        "{argv:?}"
+    );
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// The program's stdout and exit code, bare and under the hook in `env`.
+fn bare_and_hooked(
+    dir: &Path,
+    script: &str,
+    env: &[(&str, &str)],
+) -> [(String, Option<i32>, String); 2] {
+    let hook_dir = dir.join("hook");
+    std::fs::create_dir_all(&hook_dir).expect("present");
+    let hook = hook_dir.join(runbom_ecosystems::ruby::HOOK_FILE_NAME);
+    std::fs::write(&hook, runbom_ecosystems::ruby::HOOK_SOURCE).expect("present");
+    let run = |hooked: bool| {
+        let mut command = Process::new("ruby");
+        command.current_dir(dir).args(["-e", script]);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        if hooked {
+            let user = env
+                .iter()
+                .find(|(n, _)| *n == "RUBYOPT")
+                .map(|(_, v)| *v)
+                .unwrap_or("");
+            command.env("RUBYOPT", format!("-r{} {user}", hook.display()));
+        }
+        let out = command.output().expect("present");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    [run(false), run(true)]
+}
+
+const BUSY: &str = r#"
+require 'set'
+s = +"frozen? "
+s << 'no'
+puts s, Set[3].to_a.inspect
+at_exit { puts "bye #{$!.class}" }
+exit 3
+"#;
+
+#[test]
+fn a_hook_that_cannot_write_says_one_line_and_the_program_runs_as_bare() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    let missing = dir.path().join("no/such/session");
+    let [bare, hooked] = bare_and_hooked(
+        dir.path(),
+        BUSY,
+        &[("RUNBOM_SESSION_DIR", missing.to_str().expect("present"))],
+    );
+    assert_eq!(bare.0, "frozen? no\n[3]\nbye SystemExit\n");
+    assert_eq!((&hooked.0, hooked.1), (&bare.0, bare.1));
+    assert_eq!(bare.1, Some(3));
+    let lines: Vec<&str> = hooked.2.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("runbom: ruby hook disabled: Errno::ENOENT"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn frozen_string_literals_change_nothing() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    let session = dir.path().join("session");
+    std::fs::create_dir_all(&session).expect("present");
+    let [bare, hooked] = bare_and_hooked(
+        dir.path(),
+        BUSY,
+        &[
+            ("RUBYOPT", "--enable-frozen-string-literal"),
+            ("RUNBOM_SESSION_DIR", session.to_str().expect("present")),
+        ],
+    );
+    assert_eq!(hooked, bare);
+    let written: Vec<PathBuf> = std::fs::read_dir(&session)
+        .expect("present")
+        .map(|e| e.expect("present").path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let observation: Value =
+        serde_json::from_slice(&std::fs::read(&written[0]).expect("present")).expect("present");
+    assert_eq!(observation["exited"], true);
+    assert!(
+        observation["packages"]
+            .as_array()
+            .expect("present")
+            .iter()
+            .any(|p| p["name"] == "set")
+    );
+}
+
+/// `gem list` is the peer of `runbom inventory --ruby`: the same gems, the same versions.
+#[test]
+fn the_inventory_is_what_gem_list_says() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let Ok(gem_list) = Process::new("gem").args(["list", "--local"]).output() else {
+        eprintln!("skipped: no `gem`");
+        return;
+    };
+    let mut expected = BTreeSet::new();
+    for line in String::from_utf8_lossy(&gem_list.stdout).lines() {
+        let Some((name, versions)) = line.split_once(" (") else {
+            continue;
+        };
+        for version in versions.trim_end_matches(')').split(", ") {
+            let version = version.trim_start_matches("default: ");
+            let version = version.split(' ').next().unwrap_or(version);
+            expected.insert(format!("{name} {version}"));
+        }
+    }
+    let out = runbom()
+        .args(["inventory", "--ruby", "--format", "json"])
+        .output()
+        .expect("present");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inventory: Value = serde_json::from_slice(&out.stdout).expect("present");
+    assert_eq!(inventory["schema"], "runbom.ruby-inventory/v1");
+    let found: BTreeSet<String> = inventory["gems"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {}",
+                g["name"].as_str().expect("present"),
+                g["version"].as_str().expect("present")
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    let rack = inventory["gems"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .find(|g| g["name"] == "rack")
+        .expect("present");
+    assert_eq!(rack["licenses"], serde_json::json!(["MIT"]));
+    let table = runbom()
+        .args(["inventory", "--ruby"])
+        .output()
+        .expect("present");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.lines().nth(1).expect("present").starts_with("NAME "),
+        "{table}"
+    );
+    let listed = inventory["gems"].as_array().expect("present").len();
+    assert!(
+        table.contains(&format!("{listed} gems, 0 problems")),
+        "{table}"
+    );
+}
