@@ -209,12 +209,66 @@ fn a_sinatra_app_loads_what_its_oracle_says() {
         .iter()
         .map(|m| m["name"].as_str().expect("present"))
         .collect();
+    assert_eq!(unowned.len(), 2, "the app and the oracle: {unowned:?}");
+    assert!(unowned.contains(&"__main__"), "{unowned:?}");
+    assert!(unowned.iter().any(|m| m.ends_with("/oracle")), "{unowned:?}");
+
+    // The app's lockfile, as Bundler wrote it for Debian's gems: clean (notes only), and a
+    // drift once it pins another rack.
+    let lock = dir.path().join("Gemfile.lock");
+    std::fs::copy(lockfile("sinatra.Gemfile.lock"), &lock).expect("present");
+    let report_path = dir.path().join("report.json");
+    let verify = |lock: &Path| {
+        runbom()
+            .arg("verify")
+            .arg("--expected")
+            .arg(lock)
+            .arg("--runtime")
+            .arg(&report_path)
+            .args(["--format", "json"])
+            .output()
+            .expect("present")
+    };
+    let clean = verify(&lock);
     assert_eq!(
-        unowned.len(),
-        1,
-        "only the oracle is first-party: {unowned:?}"
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
     );
-    assert!(unowned[0].ends_with("oracle"), "{unowned:?}");
+    let findings: Value = serde_json::from_slice(&clean.stdout).expect("present");
+    let failing: Vec<&Value> = findings["findings"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|f| f["level"] != "note")
+        .collect();
+    assert!(failing.is_empty(), "{failing:?}");
+    let text = std::fs::read_to_string(&lock).expect("present");
+    let drifted = dir.path().join("drifted.Gemfile.lock");
+    std::fs::write(
+        &drifted,
+        text.replace("    rack (2.2.22)", "    rack (2.2.21)"),
+    )
+    .expect("present");
+    let drift = verify(&drifted);
+    assert_eq!(drift.status.code(), Some(1));
+    let findings: Value = serde_json::from_slice(&drift.stdout).expect("present");
+    let failing: Vec<String> = findings["findings"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|f| f["level"] != "note")
+        .map(|f| format!("{} {} {}", f["code"], f["subject"], f["version"]))
+        .collect();
+    assert_eq!(failing, ["\"drift\" \"rack\" \"2.2.22\""]);
+}
+
+/// A lockfile of `runbom-sources/testdata/gemfile-lock`.
+fn lockfile(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../runbom-sources/testdata/gemfile-lock")
+        .join(name)
 }
 
 #[test]

@@ -24,6 +24,12 @@ module RunbomHook
   WATCH = 3
 
   @dir = ENV['RUNBOM_SESSION_DIR']
+  # The program's own script, as `__main__` (the directory of first-party code), when it is one.
+  @main = begin
+    File.file?($PROGRAM_NAME) ? File.expand_path($PROGRAM_NAME) : nil
+  rescue Exception # rubocop:disable Lint/RescueException
+    nil
+  end
   @started = Process.clock_gettime(Process::CLOCK_REALTIME)
   @pid = Process.pid
   @errors = 0
@@ -95,6 +101,10 @@ module RunbomHook
       out << ',"exited":' << (exited ? 'true' : 'false')
       out << ',"files":['
       first = true
+      if @main
+        out << '{"name":"__main__","path":' << str(@main) << '}'
+        first = false
+      end
       features.each do |feature|
         feature = feature.to_s
         next if feature == HOOK_FILE
