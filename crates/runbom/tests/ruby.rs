@@ -211,7 +211,10 @@ fn a_sinatra_app_loads_what_its_oracle_says() {
         .collect();
     assert_eq!(unowned.len(), 2, "the app and the oracle: {unowned:?}");
     assert!(unowned.contains(&"__main__"), "{unowned:?}");
-    assert!(unowned.iter().any(|m| m.ends_with("/oracle")), "{unowned:?}");
+    assert!(
+        unowned.iter().any(|m| m.ends_with("/oracle")),
+        "{unowned:?}"
+    );
 
     // The app's lockfile, as Bundler wrote it for Debian's gems: clean (notes only), and a
     // drift once it pins another rack.
@@ -475,5 +478,139 @@ fn the_inventory_is_what_gem_list_says() {
     assert!(
         table.contains(&format!("{listed} gems, 0 problems")),
         "{table}"
+    );
+}
+
+/// bundler-audit's rule over the same ruby-advisory-db files, in Ruby itself: a gem's version is
+/// vulnerable unless a `patched_versions` or `unaffected_versions` requirement holds for it
+/// (`Gem::Requirement`). Reads `name version` lines on stdin, prints `name version file-stem`.
+const RUBYSEC_ORACLE: &str = r##"
+require 'yaml'
+require 'date'
+installed = Hash.new { |h, k| h[k] = [] }
+STDIN.each_line { |line| name, version = line.split; installed[name] << version }
+Dir[File.join(ARGV[0], 'gems', '*', '*.yml')].sort.each do |file|
+  advisory = YAML.safe_load(File.read(file), permitted_classes: [Date])
+  safe = Array(advisory['patched_versions']) + Array(advisory['unaffected_versions'])
+  installed.fetch(advisory['gem'], []).each do |version|
+    next if safe.any? { |r| Gem::Requirement.new(*r.split(/,\s*/)).satisfied_by?(Gem::Version.new(version)) }
+    puts "#{advisory['gem']} #{version} #{File.basename(file, '.yml')}"
+  end
+end
+"##;
+
+#[test]
+fn audit_of_a_sinatra_app_is_what_gem_requirement_says_of_the_same_rubysec_files() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    let (_, report, _) = run_observed(dir.path(), &["ruby", "app.rb"]);
+    let loaded = loaded_gems(&report);
+    assert!(
+        loaded.contains("rack 2.2.22"),
+        "Debian's ruby-rack: {loaded:?}"
+    );
+
+    let zip_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../runbom-sources/testdata/advisories/ruby-advisory-db.zip");
+    let db = dir.path().join("advisories.db");
+    let import = runbom()
+        .args(["db", "import"])
+        .arg(&zip_path)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .expect("present");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let audit = runbom()
+        .arg("audit")
+        .arg("--runtime")
+        .arg(dir.path().join("report.json"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--format", "json"])
+        .output()
+        .expect("present");
+    assert_eq!(
+        audit.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let audit: Value = serde_json::from_slice(&audit.stdout).expect("present");
+    let mut found = BTreeSet::new();
+    for finding in audit["findings"].as_array().expect("present") {
+        let package = &finding["package"];
+        assert_eq!(package["ecosystem"], "RubyGems");
+        let name = package["name"].as_str().expect("present");
+        let version = package["version"].as_str().expect("present");
+        let used = finding["runtime"]["use"].as_str().expect("present");
+        let is_loaded = loaded.contains(&format!("{name} {version}"));
+        assert_eq!(used == "loaded", is_loaded, "{name} {version}: {used}");
+        let prefix = format!("RUBYSEC-{name}-");
+        let ids =
+            std::iter::once(&finding["id"]).chain(finding["aliases"].as_array().expect("present"));
+        for id in ids.filter_map(Value::as_str) {
+            if let Some(stem) = id.strip_prefix(&prefix) {
+                found.insert(format!("{name} {version} {stem}"));
+            }
+        }
+    }
+
+    // The oracle reads the same files, unpacked.
+    let unpacked = dir.path().join("ruby-advisory-db");
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&zip_path).expect("present")).expect("present");
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).expect("present");
+        let Some(name) = entry.enclosed_name() else {
+            continue;
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let target = unpacked.join(name);
+        std::fs::create_dir_all(target.parent().expect("present")).expect("present");
+        let mut out = std::fs::File::create(&target).expect("present");
+        std::io::copy(&mut entry, &mut out).expect("present");
+    }
+    let mut oracle = Process::new("ruby")
+        .args(["-e", RUBYSEC_ORACLE])
+        .arg(&unpacked)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("present");
+    {
+        use std::io::Write;
+        let mut stdin = oracle.stdin.take().expect("present");
+        for gem in report["distributions"].as_array().expect("present") {
+            let (name, version) = (&gem["name"], &gem["version"]);
+            let (name, version) = (
+                name.as_str().expect("present"),
+                version.as_str().expect("present"),
+            );
+            writeln!(stdin, "{name} {version}").expect("present");
+        }
+    }
+    let oracle = oracle.wait_with_output().expect("present");
+    assert!(oracle.status.success());
+    let expected: BTreeSet<String> = String::from_utf8_lossy(&oracle.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        expected.iter().any(|a| a.starts_with("rack 2.2.22 ")),
+        "{expected:?}"
+    );
+    assert_eq!(
+        found, expected,
+        "runbom audit vs Gem::Requirement over the same files"
     );
 }
