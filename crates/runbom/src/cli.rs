@@ -363,8 +363,12 @@ pub enum HookCommand {
 #[derive(Debug, Args)]
 pub struct HookInstallArgs {
     /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
-    #[arg(long)]
-    pub venv: PathBuf,
+    #[arg(long, required_unless_present = "ruby", conflicts_with = "ruby")]
+    pub venv: Option<PathBuf>,
+    /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` and `DIR/runbom.env`
+    /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`) and prints the lines that load it from a systemd unit.
+    #[arg(long, value_name = "DIR")]
+    pub ruby: Option<PathBuf>,
     /// The application name recorded in reports (`RUNBOM_APP` overrides it at run time).
     #[arg(long)]
     pub app: Option<String>,

@@ -614,3 +614,112 @@ fn audit_of_a_sinatra_app_is_what_gem_requirement_says_of_the_same_rubysec_files
         "runbom audit vs Gem::Requirement over the same files"
     );
 }
+
+#[test]
+fn an_sbom_of_a_ruby_run_lists_its_loaded_gems_as_pkg_gem() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    let (_, report, _) = run_observed(dir.path(), &["ruby", "app.rb"]);
+    let sbom = runbom()
+        .arg("sbom")
+        .arg("--runtime")
+        .arg(dir.path().join("report.json"))
+        .args(["--format", "cyclonedx-json"])
+        .output()
+        .expect("present");
+    assert!(
+        sbom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sbom.stderr)
+    );
+    let sbom: Value = serde_json::from_slice(&sbom.stdout).expect("present");
+    let purls: BTreeSet<String> = sbom["components"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter_map(|c| c["purl"].as_str().map(str::to_owned))
+        .collect();
+    let loaded: BTreeSet<String> = report["distributions"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|d| !d["modules"].as_array().expect("present").is_empty())
+        .map(|d| d["purl"].as_str().expect("present").to_owned())
+        .collect();
+    assert_eq!(purls, loaded);
+    assert!(purls.contains("pkg:gem/rack@2.2.22"), "{purls:?}");
+}
+
+#[test]
+fn an_installed_ruby_hook_is_flushed_into_a_report_of_its_gems() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    let hook_dir = dir.path().join("hook");
+    let install = runbom()
+        .args(["hook", "install", "--app", "shop", "--ruby"])
+        .arg(&hook_dir)
+        .env_remove("RUBYOPT")
+        .output()
+        .expect("present");
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let unit = String::from_utf8_lossy(&install.stdout).into_owned();
+    assert!(
+        unit.contains(&format!(
+            "EnvironmentFile={}",
+            hook_dir.join("runbom.env").display()
+        )),
+        "{unit}"
+    );
+    let flush_line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStopPost="))
+        .expect("a flush line");
+    // The service, started with the environment file's variables, as systemd would.
+    let env = std::fs::read_to_string(hook_dir.join("runbom.env")).expect("present");
+    let mut service = Process::new("ruby");
+    service.current_dir(dir.path()).arg("app.rb");
+    for line in env.lines() {
+        let (name, value) = line.split_once('=').expect("NAME=value");
+        service.env(name, value);
+    }
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    let out = service.output().expect("present");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello ruby\n");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Then ExecStopPost.
+    let words: Vec<&str> = flush_line.split_whitespace().collect();
+    let flush = runbom().args(&words[1..]).output().expect("present");
+    assert!(
+        flush.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flush.stderr)
+    );
+    let reports: Vec<PathBuf> = std::fs::read_dir(hook_dir.join("reports"))
+        .expect("present")
+        .map(|e| e.expect("present").path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&reports[0]).expect("present")).expect("present");
+    assert_eq!(report["app"], "shop");
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["interpreter"]["language"], "ruby");
+    let loaded = loaded_gems(&report);
+    assert!(
+        loaded.contains("sinatra 3.0.5") && loaded.contains("rack 2.2.22"),
+        "{loaded:?}"
+    );
+}

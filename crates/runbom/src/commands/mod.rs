@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod demo;
 mod hook;
+mod hook_languages;
 mod inventory;
 mod keygen;
 mod outdated;

@@ -124,6 +124,8 @@ module RunbomHook
       end
       out << '],"search_path":' << list($LOAD_PATH)
       out << ',"errors":' << @errors.to_s << "}\n"
+      # A session directory removed by the last `runbom hook flush` is made again (one level).
+      Dir.mkdir(@dir, 0o755) unless File.directory?(@dir)
       path = File.join(@dir, "ruby-#{@pid}.json")
       temporary = File.join(@dir, ".ruby-#{@pid}.json.tmp")
       File.open(temporary, 'wb', 0o644) { |f| f.write(out) }
