@@ -697,12 +697,13 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The expected inventory: CycloneDX (JSON/XML), SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml, told apart by content whatever the file's name.
+    /// poetry.lock, Pipfile.lock, pylock.toml, go.mod or Gemfile.lock, told apart by content
+    /// whatever the file's name.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
     /// Read the expected inventory as this format instead of telling it by content
     /// (cyclonedx/json, cyclonedx/xml, spdx/json, python/uv-lock, python/poetry-lock,
-    /// python/pipfile-lock, python/pylock, python/requirements).
+    /// python/pipfile-lock, python/pylock, python/requirements, go/go-mod, ruby/gemfile-lock).
     #[arg(long, value_name = "FORMAT")]
     pub expected_format: Option<String>,
     /// Runtime reports written by `runbom run` (repeatable).
