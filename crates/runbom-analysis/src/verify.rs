@@ -288,7 +288,14 @@ pub fn verify(
                         .iter()
                         .any(|c| accepts(key.0, &c.version, version))
                     {
-                        findings.push(drift(&key.1, version, seen, applicable[0]));
+                        let mut finding = drift(&key.1, version, seen, applicable[0]);
+                        if key.0 == Ecosystem::RubyGems && !seen.running && !options.strict_tooling
+                        {
+                            // Another version in the shared `Gem.path` than the one the bundle
+                            // locks, not loaded: Bundler loads the locked one.
+                            finding.level = Level::Note;
+                        }
+                        findings.push(finding);
                     }
                 }
             }

@@ -2,7 +2,8 @@
 //! sources (the `specs:` entries, four spaces in), each at its locked version; a platform gem's
 //! entry carries its platform after the version (`nokogiri (1.15.0-x86_64-linux)`), which goes
 //! into the PURL's `platform` qualifier, as Bundler splits it: the version is what comes before
-//! the first `-`. `PLATFORMS`, `DEPENDENCIES`, `RUBY VERSION` and `BUNDLED WITH` pin no gem.
+//! the first `-`. `BUNDLED WITH` pins `bundler` (the program runs under it with `bundle exec`);
+//! `PLATFORMS`, `DEPENDENCIES` and `RUBY VERSION` pin no gem.
 //!
 //! Trap: a lockfile left half-merged (`<<<<<<<`, `=======`, `>>>>>>>`) still looks like one; it is
 //! an error naming the line of the first marker, never read as if whole.
@@ -80,7 +81,8 @@ impl InventoryReader for GemfileLock {
                 in_specs = false;
                 continue;
             }
-            let Some(current) = section.filter(|s| SOURCES.contains(s)) else {
+            let Some(current) = section.filter(|s| SOURCES.contains(s) || *s == BUNDLED_WITH)
+            else {
                 continue;
             };
             match indent {
@@ -90,6 +92,24 @@ impl InventoryReader for GemfileLock {
                     if let Some(url) = entry.strip_prefix("remote: ") {
                         remote = Some(url.to_owned());
                     }
+                }
+                3 if current_bundled_with(section) => {
+                    let version = text.trim_start();
+                    components.push(ExpectedComponent {
+                        ecosystem: Some(Ecosystem::RubyGems),
+                        raw_name: "bundler".to_owned(),
+                        name: PackageName::new(Ecosystem::RubyGems, "bundler"),
+                        purl: Some(purl("bundler", version, "")),
+                        version: ExpectedVersion::Exact(version.to_owned()),
+                        hashes: Vec::new(),
+                        licenses: Vec::new(),
+                        marker: None,
+                        location: SourceLocation {
+                            file: file.clone(),
+                            line: Some(line),
+                            path: Some("BUNDLED WITH".to_owned()),
+                        },
+                    });
                 }
                 4 if in_specs => {
                     let (name, version, platform) =
@@ -138,6 +158,12 @@ impl InventoryReader for GemfileLock {
             components,
         })
     }
+}
+
+const BUNDLED_WITH: &str = "BUNDLED WITH";
+
+fn current_bundled_with(section: Option<&str>) -> bool {
+    section == Some(BUNDLED_WITH)
 }
 
 /// `rack (2.2.22)` -> (`rack`, `2.2.22`, ``); `nokogiri (1.15.0-x86_64-linux)` ->
@@ -203,6 +229,7 @@ mod tests {
                 "ruby2_keywords 0.0.5 pkg:gem/ruby2_keywords@0.0.5 line 25 GEM https://rubygems.org/",
                 "sinatra 3.0.5 pkg:gem/sinatra@3.0.5 line 26 GEM https://rubygems.org/",
                 "tilt 2.0.11 pkg:gem/tilt@2.0.11 line 31 GEM https://rubygems.org/",
+                "bundler 2.3.15 pkg:gem/bundler@2.3.15 line 46 BUNDLED WITH",
             ]
         );
     }

@@ -723,3 +723,75 @@ fn an_installed_ruby_hook_is_flushed_into_a_report_of_its_gems() {
         "{loaded:?}"
     );
 }
+
+#[test]
+fn bundle_exec_of_a_sinatra_app_is_its_oracle_and_verifies_clean_against_its_lockfile() {
+    if !ruby_with_gems() || which("bundle").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    std::fs::write(
+        dir.path().join("Gemfile"),
+        "source 'https://rubygems.org'\ngem 'sinatra'\n",
+    )
+    .expect("present");
+    let lock = dir.path().join("Gemfile.lock");
+    std::fs::copy(lockfile("sinatra.Gemfile.lock"), &lock).expect("present");
+    let (stdout, report, oracle) = run_observed(dir.path(), &["bundle", "exec", "ruby", "app.rb"]);
+    assert_eq!(stdout, "hello ruby\n");
+    // Under Bundler, `Gem.loaded_specs` is the bundle: default gems whose files load from Ruby's
+    // own library (`set`, `uri` …) are not activated, but their code ran, so runbom lists them
+    // loaded. Everything else is exactly the oracle's.
+    let loaded = loaded_gems(&report);
+    let default_gems: BTreeSet<String> = report["distributions"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|d| {
+            d["location"]
+                .as_str()
+                .is_some_and(|l| l.contains("/specifications/default/"))
+        })
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["name"].as_str().expect("present"),
+                d["version"].as_str().expect("present")
+            )
+        })
+        .collect();
+    let activated_or_default: BTreeSet<String> = loaded
+        .iter()
+        .filter(|g| oracle.gems.contains(*g) || default_gems.contains(*g))
+        .cloned()
+        .collect();
+    assert_eq!(
+        activated_or_default, loaded,
+        "only default gems beyond the bundle"
+    );
+    assert!(
+        oracle.gems.is_subset(&loaded),
+        "{:?} within {loaded:?}",
+        oracle.gems
+    );
+    assert!(loaded.contains("bundler 2.3.15") && loaded.contains("sinatra 3.0.5"));
+    let verify = runbom()
+        .arg("verify")
+        .arg("--expected")
+        .arg(&lock)
+        .arg("--runtime")
+        .arg(dir.path().join("report.json"))
+        .args(["--format", "json"])
+        .output()
+        .expect("present");
+    let findings: Value = serde_json::from_slice(&verify.stdout).expect("present");
+    let failing: Vec<&Value> = findings["findings"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .filter(|f| f["level"] != "note")
+        .collect();
+    assert!(failing.is_empty(), "{failing:?}");
+    assert_eq!(verify.status.code(), Some(0));
+}
