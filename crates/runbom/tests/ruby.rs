@@ -795,3 +795,66 @@ fn bundle_exec_of_a_sinatra_app_is_its_oracle_and_verifies_clean_against_its_loc
     assert!(failing.is_empty(), "{failing:?}");
     assert_eq!(verify.status.code(), Some(0));
 }
+
+#[test]
+fn policy_check_of_a_ruby_run_reads_each_gems_licences_from_its_gemspec() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(dir.path().join("app.rb"), SINATRA_APP).expect("present");
+    run_observed(dir.path(), &["ruby", "app.rb"]);
+    std::fs::write(
+        dir.path().join("runbom.toml"),
+        "[licenses]\nallow = [\"MIT\", \"BSD-2-Clause\", \"Ruby\", \"BSD-3-Clause\", \"Apache-2.0\"]\n\
+         unknown = \"allow\"\n[bans]\ndeny = [\"tilt\"]\n",
+    )
+    .expect("present");
+    let out = runbom()
+        .current_dir(dir.path())
+        .args([
+            "policy",
+            "check",
+            "--runtime",
+            "report.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("present");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check: Value = serde_json::from_slice(&out.stdout).expect("present");
+    let findings: Vec<String> = check["findings"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|f| {
+            let c = &f["component"];
+            format!(
+                "{} {} {}",
+                f["code"].as_str().expect("present"),
+                c["ecosystem"].as_str().expect("present"),
+                c["name"].as_str().expect("present")
+            )
+        })
+        .collect();
+    assert_eq!(findings, ["package-banned RubyGems tilt"]);
+    let licence_of = |name: &str| {
+        check["components"]
+            .as_array()
+            .expect("present")
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["license"]["spdx"].clone())
+    };
+    assert_eq!(licence_of("rack"), Some(Value::from("MIT")));
+    assert_eq!(
+        licence_of("uri"),
+        Some(Value::from("(Ruby OR BSD-2-Clause)"))
+    );
+}
