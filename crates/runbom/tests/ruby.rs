@@ -651,6 +651,13 @@ fn an_sbom_of_a_ruby_run_lists_its_loaded_gems_as_pkg_gem() {
         .collect();
     assert_eq!(purls, loaded);
     assert!(purls.contains("pkg:gem/rack@2.2.22"), "{purls:?}");
+    let rack = sbom["components"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .find(|c| c["purl"] == "pkg:gem/rack@2.2.22")
+        .expect("rack");
+    assert!(rack["licenses"].to_string().contains("MIT"), "{rack}");
 }
 
 #[test]
