@@ -865,3 +865,73 @@ fn policy_check_of_a_ruby_run_reads_each_gems_licences_from_its_gemspec() {
         Some(Value::from("(Ruby OR BSD-2-Clause)"))
     );
 }
+
+/// `rackup` (Debian's, a gem executable) serving a Rack app under `runbom run`: it answers a
+/// request, then stops on a SIGTERM sent to runbom (forwarded to it), and its report is its
+/// oracle's.
+#[test]
+fn rackup_serves_a_request_stops_on_sigterm_and_loads_what_its_oracle_says() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    if !ruby_with_gems() || which("rackup").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    std::fs::write(
+        dir.path().join("config.ru"),
+        "run ->(_env) { [200, { 'content-type' => 'text/plain' }, ['from rackup']] }\n",
+    )
+    .expect("present");
+    let oracle_rb = dir.path().join("oracle.rb");
+    std::fs::write(&oracle_rb, ORACLE).expect("present");
+    let report = dir.path().join("report.json");
+    let oracle_out = dir.path().join("oracle.txt");
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("runbom"))
+        .current_dir(dir.path())
+        .env("RUBYOPT", format!("-r{}", oracle_rb.display()))
+        .env("ORACLE_OUT", &oracle_out)
+        .arg("run")
+        .arg("--report")
+        .arg(&report)
+        .args(["--", "rackup", "-p", "0", "-o", "127.0.0.1", "config.ru"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("present");
+    let mut stderr = BufReader::new(child.stderr.take().expect("present"));
+    let mut port = None;
+    let mut line = String::new();
+    while port.is_none() && stderr.read_line(&mut line).expect("present") > 0 {
+        port = line
+            .split("port=")
+            .nth(1)
+            .and_then(|p| p.trim().parse::<u16>().ok());
+        line.clear();
+    }
+    let port = port.expect("WEBrick says its port");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("present");
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("present");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("present");
+    assert!(answer.ends_with("from rackup"), "{answer}");
+    let killed = Process::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("present");
+    assert!(killed.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("present");
+    child.wait().expect("present");
+    assert!(!rest.contains("ruby hook disabled"), "{rest}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("present")).expect("present");
+    let oracle = read_oracle(&oracle_out);
+    assert_matches_oracle(&report, &oracle, &["rack", "webrick"]);
+    let argv = report["processes"][0]["argv"].as_array().expect("present");
+    assert!(
+        argv[0].as_str().expect("present").ends_with("rackup"),
+        "{argv:?}"
+    );
+}
