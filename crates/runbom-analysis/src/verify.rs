@@ -86,7 +86,7 @@ impl FindingCode {
                 "An installed file differs from its RECORD (or the archive from the lockfile's hash), or a file no RECORD lists sits inside a distribution."
             }
             FindingCode::Tooling => {
-                "Installer tooling (pip, setuptools, wheel, distribute) is installed but not listed, as `pip freeze` leaves it out; a note unless strict."
+                "Installer tooling (pip, setuptools, wheel, distribute) or a Ruby default gem is installed but not listed, as `pip freeze` and Bundler leave it out; a note unless strict."
             }
             FindingCode::ModifiedBuild => {
                 "A binary was built from a source tree with uncommitted changes (Go's `vcs.modified=true`): what runs is no commit's code."
@@ -254,6 +254,8 @@ struct ObservedDistribution {
     purl: Option<String>,
     modules: BTreeSet<String>,
     running: bool,
+    /// A Ruby default gem (see `DistributionUse::is_default_gem`).
+    default_gem: bool,
     evidence: BTreeSet<String>,
 }
 
@@ -291,7 +293,14 @@ pub fn verify(
                         .iter()
                         .any(|c| accepts(key.0, &c.version, version))
                     {
-                        findings.push(drift(&key.1, version, seen, applicable[0]));
+                        let mut finding = drift(&key.1, version, seen, applicable[0]);
+                        if key.0 == Ecosystem::RubyGems && !seen.running && !options.strict_tooling
+                        {
+                            // Another version in the shared `Gem.path` than the one the bundle
+                            // locks, not loaded: Bundler loads the locked one.
+                            finding.level = Level::Note;
+                        }
+                        findings.push(finding);
                     }
                 }
             }
@@ -364,6 +373,7 @@ fn observed_distributions(observed: &Observations<'_>) -> ObservedByKey {
                 .or_default();
             seen.purl.get_or_insert_with(|| dist.purl.clone());
             seen.running |= dist.loaded();
+            seen.default_gem |= dist.is_default_gem();
             seen.modules
                 .extend(dist.modules.iter().map(|m| m.name.clone()));
             seen.evidence.insert(format!("report {}", report.report_id));
@@ -546,8 +556,24 @@ fn unexpected(
             seen,
         );
     }
+    if !strict_tooling && *ecosystem == Ecosystem::RubyGems && seen.default_gem {
+        let message = format!(
+            "`{name}` {version} is a default gem shipped with Ruby, which `{}` lists only when \
+             a Gemfile asks for it (strict: `--strict-tooling`)",
+            expected.source
+        );
+        return with_observation(
+            Finding::new(FindingCode::Tooling, Level::Note, name.as_str(), message),
+            version,
+            seen,
+        );
+    }
     let (level, what) = if seen.running {
         (Level::Error, "is running")
+    } else if !strict_tooling && *ecosystem == Ecosystem::RubyGems {
+        // A gem of the interpreter's shared `Gem.path` that the program did not load: Bundler
+        // would not let it load one outside the bundle.
+        (Level::Note, "is installed for the interpreter (not loaded)")
     } else {
         (Level::Warning, "is installed")
     };

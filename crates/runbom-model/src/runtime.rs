@@ -183,6 +183,17 @@ impl DistributionUse {
     pub fn loaded(&self) -> bool {
         !self.modules.is_empty()
     }
+
+    /// A Ruby default gem: shipped with the interpreter, its code in Ruby's own library, its
+    /// location the specification under `specifications/default/`. Bundler lists one in
+    /// `Gemfile.lock` only when a Gemfile asks for it.
+    pub fn is_default_gem(&self) -> bool {
+        self.ecosystem == Ecosystem::RubyGems
+            && self
+                .location
+                .parent()
+                .is_some_and(|dir| dir.ends_with("specifications/default"))
+    }
 }
 
 /// The code linked into a binary whose file is what runs (Go): every function, named as

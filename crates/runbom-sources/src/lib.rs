@@ -8,6 +8,7 @@ pub mod attestation;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
+mod gemfile_lock;
 mod go_mod;
 pub mod index;
 mod locked;
@@ -54,6 +55,7 @@ pub static READERS: &[&dyn InventoryReader] = &[
     &pipfile_lock::PipfileLock,
     &pylock::Pylock,
     &go_mod::GoMod,
+    &gemfile_lock::GemfileLock,
     &requirements::Requirements,
 ];
 

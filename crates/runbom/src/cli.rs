@@ -459,8 +459,12 @@ pub enum HookCommand {
 #[derive(Debug, Args)]
 pub struct HookInstallArgs {
     /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
-    #[arg(long)]
-    pub venv: PathBuf,
+    #[arg(long, required_unless_present = "ruby", conflicts_with = "ruby")]
+    pub venv: Option<PathBuf>,
+    /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` and `DIR/runbom.env`
+    /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`) and prints the lines that load it from a systemd unit.
+    #[arg(long, value_name = "DIR")]
+    pub ruby: Option<PathBuf>,
     /// The application name recorded in reports (`RUNBOM_APP` overrides it at run time).
     #[arg(long)]
     pub app: Option<String>,
@@ -772,6 +776,11 @@ pub struct InventoryArgs {
     #[arg(long, value_name = "PERL", num_args = 0..=1, default_missing_value = "perl",
           conflicts_with_all = ["python", "paths", "binaries"])]
     pub perl: Option<PathBuf>,
+    /// Inventory the gems of this Ruby's `Gem.path` instead (default `ruby`): default gems and
+    /// Debian's `rubygems-integration` directories included (JSON: `runbom.ruby-inventory/v1`).
+    #[arg(long, value_name = "RUBY", num_args = 0..=1, default_missing_value = "ruby",
+          conflicts_with_all = ["binaries", "python", "paths"])]
+    pub ruby: Option<PathBuf>,
     /// The Python interpreter to inventory.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,
@@ -802,12 +811,12 @@ pub enum Format {
 pub struct VerifyArgs {
     /// The expected inventory: an SBOM (CycloneDX JSON/XML, SPDX 2.3 JSON) or a lockfile of a
     /// language runbom reads (requirements.txt, uv.lock, poetry.lock, Pipfile.lock, pylock.toml,
-    /// go.mod, …), told apart by content whatever the file's name; docs/reference/verify.md
+    /// go.mod, Gemfile.lock, …), told apart by content whatever the file's name; docs/reference/verify.md
     /// lists every format.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
     /// Read the expected inventory as this format instead of telling it by content (e.g.
-    /// cyclonedx/json, spdx/json, python/requirements, go/go-mod; an unknown name lists them).
+    /// cyclonedx/json, spdx/json, python/requirements, go/go-mod, ruby/gemfile-lock; an unknown name lists them).
     #[arg(long, value_name = "FORMAT")]
     pub expected_format: Option<String>,
     /// Runtime reports written by `runbom run` (repeatable).

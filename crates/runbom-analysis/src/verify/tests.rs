@@ -642,3 +642,75 @@ fn a_binary_built_from_a_modified_checkout_is_a_finding() {
     );
     assert!(finding.level.fails());
 }
+
+/// A Ruby report against its `Gemfile.lock`: default gems are `tooling` notes, loaded or not; an
+/// unlisted gem of the shared `Gem.path` that did not load is an `unexpected` note; one that
+/// loaded is an `unexpected` error; `--strict-tooling` makes the notes warnings and errors again.
+#[test]
+fn ruby_default_gems_and_unloaded_system_gems_are_notes() {
+    let gem = |name: &str, version: &str, location: &str, loaded: bool| {
+        let mut d = dist(name, version, Vec::new());
+        d.ecosystem = Ecosystem::RubyGems;
+        d.normalized_name = PackageName::new(Ecosystem::RubyGems, name);
+        d.purl = format!("pkg:gem/{name}@{version}");
+        d.location = PathBuf::from(location);
+        if loaded {
+            d.modules = vec![module(name, &format!("{location}/lib/{name}.rb"), None)];
+        }
+        d
+    };
+    let mut lock = exact("rack", "2.2.22", 3);
+    lock.ecosystem = Some(Ecosystem::RubyGems);
+    lock.name = PackageName::new(Ecosystem::RubyGems, "rack");
+    let expected = expected(vec![lock]);
+    let mut ruby = report(
+        vec![
+            gem("rack", "2.2.22", "/g/gems/rack-2.2.22", true),
+            gem(
+                "set",
+                "1.0.2",
+                "/g/specifications/default/set-1.0.2.gemspec",
+                true,
+            ),
+            gem("debug", "1.4.0", "/g/gems/debug-1.4.0", false),
+            gem("tilt", "2.0.11", "/g/gems/tilt-2.0.11", true),
+        ],
+        vec![main_module()],
+    );
+    ruby.interpreter.language = Language::Ruby;
+    let reports = [ruby];
+    let findings = run(&expected, &reports);
+    let got: Vec<(FindingCode, &str, Level)> = findings
+        .iter()
+        .map(|f| (f.code, f.subject.as_str(), f.level))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (FindingCode::Unexpected, "debug", Level::Note),
+            (FindingCode::Unexpected, "tilt", Level::Error),
+            (FindingCode::Tooling, "set", Level::Note),
+        ]
+    );
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let strict = VerifyOptions {
+        strict_tooling: true,
+        ..VerifyOptions::default()
+    };
+    let strict_findings = verify(&expected, &observed, &strict);
+    let levels: Vec<(&str, Level)> = strict_findings
+        .iter()
+        .map(|f| (f.subject.as_str(), f.level))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("debug", Level::Warning),
+            ("set", Level::Error),
+            ("tilt", Level::Error)
+        ]
+    );
+}

@@ -288,6 +288,27 @@ fn installed(
     }
 }
 
+/// The gemspec of the gem a runtime report locates at `location` (its gem directory
+/// `<dir>/gems/<full name>`, or a default gem's specification itself).
+pub fn gemspec_path(location: &Path) -> Option<PathBuf> {
+    if location.extension().is_some_and(|e| e == "gemspec") {
+        return Some(location.to_owned());
+    }
+    let gems = location.parent()?;
+    let base = gems.parent()?;
+    let mut file = location.file_name()?.to_owned();
+    file.push(".gemspec");
+    Some(base.join("specifications").join(file))
+}
+
+/// The licences the gemspec of the gem at `location` declares (any one of them applies, as
+/// RubyGems means a list), when it can be read.
+pub fn declared_licenses(location: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read(gemspec_path(location)?).ok()?;
+    let (spec, _) = gemspec::parse(&String::from_utf8_lossy(&text)).ok()?;
+    Some(spec.licenses)
+}
+
 /// Where a default gem's listed file is: `lib/uri.rb` (or `date.rb`) in `rubylibdir`, a C
 /// extension's `ext/cgi/escape/extconf.rb` as `cgi/escape.so` in `rubyarchdir`; executables and
 /// other build files are nowhere.
@@ -408,6 +429,22 @@ mod tests {
                 "empty-1.gemspec:1: no `name`: not a gemspec RubyGems wrote",
             ]
         );
+    }
+
+    #[test]
+    fn a_reports_location_leads_to_its_gemspec() {
+        assert_eq!(
+            gemspec_path(Path::new("/g/gems/rack-2.2.22")),
+            Some("/g/specifications/rack-2.2.22.gemspec".into())
+        );
+        let default = Path::new("/g/specifications/default/uri-0.11.0.gemspec");
+        assert_eq!(gemspec_path(default), Some(default.to_owned()));
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ruby/testdata");
+        assert_eq!(
+            declared_licenses(&fixtures.join("uri-0.11.0.gemspec")),
+            Some(vec!["Ruby".to_owned(), "BSD-2-Clause".to_owned()])
+        );
+        assert_eq!(declared_licenses(Path::new("/no/gems/x-1")), None);
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::program::Program;
 use crate::report::Observed;
 
 pub use inventory::{
-    GemInventory, InstalledGem, RubyInterpreter, query_interpreter, read_inventory,
+    GemInventory, InstalledGem, RubyInterpreter, declared_licenses, query_interpreter,
+    read_inventory,
 };
 
 /// The hook's source, written into the session at run time.

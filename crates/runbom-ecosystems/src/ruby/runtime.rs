@@ -157,6 +157,9 @@ impl<'a> Owners<'a> {
 /// The feature's require name: its path under the longest search-path entry that holds it,
 /// without `.rb`/`.so` (`/gems/rack-2.2/lib/rack/request.rb` -> `rack/request`).
 fn feature_name(feature: &str, search_path: &[PathBuf]) -> String {
+    if feature == "__main__" {
+        return feature.to_owned();
+    }
     let path = Path::new(feature);
     let relative = search_path
         .iter()
@@ -264,7 +267,13 @@ fn map(observations: &[HookObservation], inventory: &GemInventory) -> Observed {
             normalized_name: PackageName::new(Ecosystem::RubyGems, &gem.name),
             version: gem.version.clone(),
             purl: purl(&gem.name, &gem.version, &gem.platform),
-            location: gem.gem_dir.clone(),
+            // A default gem's code is in Ruby's own library: it is where its specification is
+            // (which is how verify knows it from the report alone).
+            location: if gem.default {
+                gem.spec_path.clone()
+            } else {
+                gem.gem_dir.clone()
+            },
             size: gem.size,
             requires_dist: Vec::new(),
             modules: modules.remove(&index).map(to_modules).unwrap_or_default(),
@@ -391,6 +400,10 @@ mod tests {
             executable: "/usr/bin/ruby3.1".into(),
             version: "3.1.2".into(),
             files: vec![
+                LoadedFile {
+                    name: "__main__".into(),
+                    path: Some("/srv/app/main.rb".into()),
+                },
                 file("enumerator.so"),
                 file("/usr/lib/ruby/3.1.0/set.rb"),
                 file("/usr/lib/ruby/3.1.0/uri.rb"),
@@ -437,10 +450,14 @@ mod tests {
             ]
         );
         assert_eq!(observed.stdlib_modules, ["enumerator", "set"]);
-        assert_eq!(observed.unowned_modules.len(), 1);
-        assert_eq!(observed.unowned_modules[0].name, "app/app");
+        let unowned: Vec<&str> = observed
+            .unowned_modules
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(unowned, ["__main__", "app/app"]);
         assert_eq!(observed.interpreter.language, Language::Ruby);
-        assert_eq!(observed.processes[0].modules_loaded, 5);
+        assert_eq!(observed.processes[0].modules_loaded, 6);
     }
 
     #[test]

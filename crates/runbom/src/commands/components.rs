@@ -10,7 +10,7 @@ use runbom_analysis::licenses::{ResolvedLicense, resolve, resolve_declared};
 use runbom_analysis::policy::{Component, Releases};
 use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
 use runbom_model::inventory::{Interpreter, Inventory};
-use runbom_model::runtime::RuntimeReport;
+use runbom_model::runtime::{DistributionUse, RuntimeReport};
 use runbom_model::{Ecosystem, PackageName};
 use runbom_sources::index::{IndexClient, IndexError, IndexSettings, releases_of_all};
 
@@ -71,6 +71,10 @@ pub fn gather(inputs: &Inputs<'_>) -> anyhow::Result<Gathered> {
         };
         let metadata = inventory.as_ref().or(own.as_ref());
         for dist in &report.distributions {
+            if dist.ecosystem == Ecosystem::RubyGems {
+                add(&mut gathered.components, gem(dist));
+                continue;
+            }
             let license = metadata
                 .and_then(|i| {
                     i.active().find(|d| {
@@ -132,6 +136,24 @@ fn installed(
         version: Some(version.to_owned()),
         license,
         loaded,
+    }
+}
+
+/// A gem of a runtime report, its licences from its gemspec where it is installed (a list in a
+/// gemspec means any one of them: `OR`).
+fn gem(dist: &DistributionUse) -> Component {
+    let declared = runbom_ecosystems::ruby::declared_licenses(&dist.location).unwrap_or_default();
+    let license = match declared.as_slice() {
+        [] => resolve(&Default::default()),
+        licenses => resolve_declared(&[licenses.join(" OR ")]),
+    };
+    Component {
+        ecosystem: Ecosystem::RubyGems,
+        name: dist.name.clone(),
+        normalized: dist.normalized_name.clone(),
+        version: Some(dist.version.clone()),
+        license,
+        loaded: Some(dist.loaded()),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod go;
 mod perl;
+mod ruby;
 mod tcl;
 
 use std::io::Write;
@@ -24,6 +25,9 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     }
     if let Some(tclsh) = &args.tclsh {
         return tcl::run(tclsh, args.format);
+    }
+    if let Some(interpreter) = &args.ruby {
+        return ruby::run(interpreter, args.format);
     }
     let interpreter = query_interpreter(&args.python)?;
     // The table shows no files but still reports a malformed RECORD: RECORD is checked either
@@ -264,7 +268,7 @@ pub fn write_table(out: &mut impl Write, inventory: &Inventory) -> anyhow::Resul
 }
 
 /// A reader that went away (`| head`) is not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(super) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     let broken = Some(std::io::ErrorKind::BrokenPipe);
     err.downcast_ref::<std::io::Error>()
         .map(std::io::Error::kind)

@@ -14,6 +14,7 @@ mod demo;
 mod enforce;
 mod expected;
 mod hook;
+mod hook_languages;
 mod inventory;
 mod keygen;
 mod outdated;

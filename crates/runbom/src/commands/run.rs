@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use runbom_ecosystems::hook::read_observations;
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
 use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
@@ -28,6 +27,7 @@ use signal_hook::low_level::siginfo::Cause;
 use crate::cli::{EnforceArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::enforce::{PreparedTable, prepare};
+use crate::commands::hook_languages::{merged_report, observed_by_hooks};
 use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
 };
@@ -315,57 +315,20 @@ impl Reporter {
         let context = stamp(&self.base, self.sequence, complete, exit_code);
         // What the artefact and the hook languages observed; Python's session comes first when
         // it observed anything (a Go program that started Python has both in its report).
-        let mut others: Vec<Observed> = self
+        let hooks = self.hooks.iter().map(|h| (h.language, h.hook));
+        let others: Vec<Observed> = self
             .artefact
             .iter()
             .map(|run| run.observed(complete))
-            .chain(self.observed_by_hooks())
+            .chain(observed_by_hooks(self.session.dir(), hooks))
             .collect();
-        let mut report = if self.session.observed_any() || others.is_empty() {
-            let (report, problems) = self.session.report(&self.python, context)?;
-            for problem in problems {
-                warn(&problem.path, &problem.message);
-            }
-            report
-        } else {
-            context.report(others.remove(0))
-        };
-        for observed in others {
-            observed.add_to(&mut report);
-        }
+        let report = merged_report(&mut self.session, &self.python, context, others)?;
         self.sequence += 1;
         for sink in &mut self.sinks {
             sink.deliver(&report)?;
         }
         Ok(report)
     }
-}
-
-impl Reporter {
-    /// What each hook language's processes loaded so far, for those of which any ran.
-    fn observed_by_hooks(&self) -> Vec<Observed> {
-        let mut observed = Vec::new();
-        for installed in &self.hooks {
-            let (observations, problems) =
-                read_observations(self.session.dir(), installed.language);
-            for problem in &problems {
-                warn(&problem.path, &problem.message);
-            }
-            if observations.is_empty() {
-                continue;
-            }
-            let (seen, problems) = installed.hook.observe(&observations);
-            for problem in &problems {
-                warn(&problem.path, &problem.message);
-            }
-            observed.push(seen);
-        }
-        observed
-    }
-}
-
-fn warn(path: &Path, message: &str) {
-    eprintln!("runbom: warning: {}: {message}", path.display());
 }
 
 /// Reads the installed inventory while the command runs, so the report is ready soon after exit.

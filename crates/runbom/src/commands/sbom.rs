@@ -31,9 +31,11 @@ pub(crate) fn build(reports: &[RuntimeReport], python: Option<&Path>) -> anyhow:
         Some(python) => vec![read_inventory(&query_interpreter(python)?, &[])],
         None => reports.iter().map(report_inventory).collect(),
     };
+    let mut facts = facts(&inventories);
+    add_gem_facts(reports, &mut facts);
     Ok(runtime_sbom(
         reports,
-        &facts(&inventories),
+        &facts,
         Tool::runbom(env!("CARGO_PKG_VERSION")),
     )?)
 }
@@ -56,6 +58,36 @@ fn facts(inventories: &[Inventory]) -> Facts {
             });
     }
     facts
+}
+
+/// The licences of the reports' gems, from their gemspecs where they are installed (a list in a
+/// gemspec means any one of them: `OR`).
+fn add_gem_facts(reports: &[RuntimeReport], facts: &mut Facts) {
+    let gems = reports
+        .iter()
+        .flat_map(|r| &r.distributions)
+        .filter(|d| d.ecosystem == runbom_model::Ecosystem::RubyGems && d.loaded());
+    for gem in gems {
+        let Some(licenses) = runbom_ecosystems::ruby::declared_licenses(&gem.location) else {
+            continue;
+        };
+        if licenses.is_empty() {
+            continue;
+        }
+        facts
+            .entry((
+                Ecosystem::RubyGems,
+                gem.normalized_name.clone(),
+                gem.version.clone(),
+            ))
+            .or_insert_with(|| DistributionFacts {
+                license: runbom_model::inventory::LicenseSources {
+                    expression: Some(licenses.join(" OR ")),
+                    ..Default::default()
+                },
+                archive_hashes: Vec::new(),
+            });
+    }
 }
 
 /// Writes `text` to `path`, or to stdout without one.

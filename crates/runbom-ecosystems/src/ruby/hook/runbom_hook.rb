@@ -24,6 +24,12 @@ module RunbomHook
   WATCH = 3
 
   @dir = ENV['RUNBOM_SESSION_DIR']
+  # The program's own script, as `__main__` (the directory of first-party code), when it is one.
+  @main = begin
+    File.file?($PROGRAM_NAME) ? File.expand_path($PROGRAM_NAME) : nil
+  rescue Exception # rubocop:disable Lint/RescueException
+    nil
+  end
   @started = Process.clock_gettime(Process::CLOCK_REALTIME)
   @pid = Process.pid
   @errors = 0
@@ -95,6 +101,10 @@ module RunbomHook
       out << ',"exited":' << (exited ? 'true' : 'false')
       out << ',"files":['
       first = true
+      if @main
+        out << '{"name":"__main__","path":' << str(@main) << '}'
+        first = false
+      end
       features.each do |feature|
         feature = feature.to_s
         next if feature == HOOK_FILE
@@ -114,6 +124,8 @@ module RunbomHook
       end
       out << '],"search_path":' << list($LOAD_PATH)
       out << ',"errors":' << @errors.to_s << "}\n"
+      # A session directory removed by the last `runbom hook flush` is made again (one level).
+      Dir.mkdir(@dir, 0o755) unless File.directory?(@dir)
       path = File.join(@dir, "ruby-#{@pid}.json")
       temporary = File.join(@dir, ".ruby-#{@pid}.json.tmp")
       File.open(temporary, 'wb', 0o644) { |f| f.write(out) }

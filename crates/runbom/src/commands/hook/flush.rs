@@ -1,7 +1,9 @@
 //! `runbom hook flush --session DIR`: started (detached) by an installed hook at its periodic
 //! flush and at exit; builds the session's report, writes it to `<report dir>/<session>.json` and,
 //! with `--server` (`RUNBOM_SERVER`), sends it there (spooled while the server is unreachable).
-//! Flushes of one session run one at a time (a lock file), numbering reports 0, 1, 2 ….
+//! Flushes of one session run one at a time (a lock file), numbering reports 0, 1, 2 …. What the
+//! hook languages' processes observed in the same directory (`ruby-<pid>.json` of a hook installed
+//! with `runbom hook install --ruby`) is in the same report.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use runbom_ecosystems::python::runtime::Session;
 
 use crate::cli::HookFlushArgs;
 use crate::commands::ExitStatus;
+use crate::commands::hook_languages::{hook_languages, merged_report, observed_by_hooks};
 use crate::commands::report_sink::{FileSink, ReportSink, ServerSink, base_context, stamp};
 
 pub fn run(args: &HookFlushArgs) -> anyhow::Result<ExitStatus> {
@@ -24,7 +27,8 @@ pub fn run(args: &HookFlushArgs) -> anyhow::Result<ExitStatus> {
     let mut session = Session::open(&args.session);
     let base = base_context(args.app.clone(), args.environment.clone(), Vec::new());
     let context = stamp(&base, sequence, args.complete, None);
-    let (report, _problems) = session.report(Path::new("python3"), context)?;
+    let others = observed_by_hooks(&args.session, hook_languages());
+    let report = merged_report(&mut session, Path::new("python3"), context, others)?;
     let path = args.report_dir.join(format!("{}.json", session.id()));
     FileSink::new(path).deliver(&report)?;
     match ServerSink::from_args(&args.sender) {
