@@ -5,6 +5,7 @@
 
 pub mod advisories;
 pub mod attestation;
+mod cpanfile_snapshot;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
@@ -54,6 +55,7 @@ pub static READERS: &[&dyn InventoryReader] = &[
     &pipfile_lock::PipfileLock,
     &pylock::Pylock,
     &go_mod::GoMod,
+    &cpanfile_snapshot::CpanfileSnapshot,
     &requirements::Requirements,
 ];
 

@@ -115,10 +115,17 @@ fn loaded_in_report(report: &Path) -> (Value, BTreeSet<String>) {
     (report, loaded)
 }
 
-fn assert_same_as_oracle(program: &str, args: &[&str], needs: &str, expect_loaded: &[&str]) {
+/// Runs `program` under `runbom run`, holds its report against its own `%INC`, and gives the
+/// directory holding the report (`report.json`) and the report.
+fn assert_same_as_oracle(
+    program: &str,
+    args: &[&str],
+    needs: &str,
+    expect_loaded: &[&str],
+) -> Option<(tempfile::TempDir, Value)> {
     if !has_module(needs) {
         eprintln!("skipped: {needs} is not installed");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
@@ -154,17 +161,69 @@ fn assert_same_as_oracle(program: &str, args: &[&str], needs: &str, expect_loade
         stdlib.contains(&"strict") && stdlib.contains(&"warnings"),
         "{stdlib:?}"
     );
+    Some((dir, report))
 }
 
+/// A `cpanfile.snapshot` (Carton) of what is installed (the report lists every installed
+/// distribution, loaded or not): `verify` is clean against it; one pin changed is a drift naming
+/// the snapshot's line.
 #[test]
-fn a_mojolicious_app_loads_what_its_own_inc_says() {
-    assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"]);
+fn a_mojolicious_app_loads_what_its_own_inc_says_and_verifies_against_its_snapshot() {
+    let Some((dir, report)) =
+        assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"])
+    else {
+        return;
+    };
+    let mut snapshot = String::from("# carton snapshot format: version 1.0\nDISTRIBUTIONS\n");
+    for dist in report["distributions"].as_array().expect("distributions") {
+        let (name, version) = (
+            dist["name"].as_str().unwrap(),
+            dist["version"].as_str().unwrap(),
+        );
+        snapshot.push_str(&format!(
+            "  {name}-{version}\n    pathname: X/XX/XXX/{name}-{version}.tar.gz\n    provides:\n      {} {version}\n",
+            name.replace('-', "::")
+        ));
+    }
+    let verify = |snapshot_text: &str| {
+        let path = dir.path().join("cpanfile.snapshot");
+        std::fs::write(&path, snapshot_text).expect("snapshot");
+        runbom()
+            .args(["verify", "--expected"])
+            .arg(&path)
+            .arg("--runtime")
+            .arg(dir.path().join("report.json"))
+            .output()
+            .expect("verify")
+    };
+    let clean = verify(&snapshot);
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    assert_eq!(clean.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(" error "), "{stdout}");
+    let mojo = report["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Mojolicious")
+        .expect("Mojolicious");
+    let pinned = format!("  Mojolicious-{}\n", mojo["version"].as_str().unwrap());
+    let drifted = verify(&snapshot.replace(&pinned, "  Mojolicious-1.0\n"));
+    let stdout = String::from_utf8_lossy(&drifted.stdout);
+    assert_eq!(drifted.status.code(), Some(1), "{stdout}");
+    let drift: Vec<&str> = stdout.lines().filter(|l| l.starts_with("drift ")).collect();
+    assert_eq!(drift.len(), 1, "{stdout}");
+    assert!(
+        drift[0].contains("Mojolicious")
+            && drift[0].contains("==1.0 (")
+            && drift[0].contains("cpanfile.snapshot:"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn an_lwp_script_loads_what_its_own_inc_says() {
     let page = fixture("page.html");
-    assert_same_as_oracle(
+    let _ = assert_same_as_oracle(
         "lwp_app.pl",
         &[page.to_str().expect("utf-8")],
         "HTML::TreeBuilder",
