@@ -289,3 +289,83 @@ fn programs_that_die_exit_or_run_tainted_are_undisturbed() {
         }
     }
 }
+
+/// The app's report with Mojolicious at 9.30, audited against CPANSA (an extract of CPAN::Audit's
+/// database): the same advisories `cpan-audit dist Mojolicious 9.30` finds, when it is installed.
+#[test]
+fn an_old_mojolicious_is_audited_against_cpansa_as_cpan_audit_finds() {
+    let Some((dir, mut report)) =
+        assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"])
+    else {
+        return;
+    };
+    for dist in report["distributions"]
+        .as_array_mut()
+        .expect("distributions")
+    {
+        if dist["name"] == "Mojolicious" {
+            dist["version"] = Value::from("9.30");
+        }
+    }
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, serde_json::to_vec(&report).expect("json")).expect("write");
+    let db = dir.path().join("advisories.db");
+    let extract = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../runbom-sources/testdata/cpansa/cpansa-extract.json");
+    let import = runbom()
+        .args(["db", "import", "--db"])
+        .arg(&db)
+        .arg(&extract)
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let audit = runbom()
+        .args(["audit", "--format", "json", "--db"])
+        .arg(&db)
+        .arg("--runtime")
+        .arg(&old)
+        .output()
+        .expect("audit");
+    assert_eq!(
+        audit.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let text = String::from_utf8_lossy(&audit.stdout);
+    let found: BTreeSet<String> = text
+        .match_indices("CPANSA-")
+        .map(|(at, _)| {
+            text[at..]
+                .split(|c: char| c == '"' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from(["CPANSA-Mojolicious-2022-03".to_owned()]),
+        "{text}"
+    );
+    let peer = std::process::Command::new("cpan-audit")
+        .args(["--json", "dist", "Mojolicious", "9.30"])
+        .output();
+    if let Ok(peer) = peer.map_err(drop).and_then(|o| {
+        let answered = o.status.success() || !o.stdout.is_empty();
+        answered.then_some(o).ok_or(())
+    }) {
+        let peer: Value = serde_json::from_slice(&peer.stdout).expect("cpan-audit json");
+        let ids: BTreeSet<String> = peer["dists"]["Mojolicious"]["advisories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(found, ids, "runbom and cpan-audit");
+    }
+}

@@ -159,7 +159,7 @@ fn cpansa_records(
             cpansa::dump_db_pm(Path::new("perl"), path).and_then(|json| cpansa::read(&file, &json)),
         );
     }
-    let mut head = [0u8; 16];
+    let mut head = [0u8; 64];
     let read = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .ok()?;

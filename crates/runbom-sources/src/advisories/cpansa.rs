@@ -39,8 +39,17 @@ pub const NAME: &str = "cpansa/json";
 
 /// Whether `contents` is CPAN::Audit's database as JSON (its two top-level tables).
 pub fn detect(contents: &[u8]) -> bool {
-    let start = contents.iter().position(|b| !b.is_ascii_whitespace());
-    start.is_some_and(|at| contents[at..].starts_with(b"{\"dists\""))
+    let skip = |bytes: &[u8]| -> usize {
+        bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(bytes.len())
+    };
+    let rest = &contents[skip(contents)..];
+    let Some(rest) = rest.strip_prefix(b"{") else {
+        return false;
+    };
+    rest[skip(rest)..].starts_with(b"\"dists\"")
 }
 
 /// Whether `path` names CPAN::Audit's database module (`…/CPAN/Audit/DB.pm`).

@@ -32,6 +32,7 @@ fn by_id<'a>(advisories: &'a [Advisory], id: &str) -> &'a Advisory {
 fn detects_the_dump_and_names_db_pm() {
     assert!(detect(b"{\"dists\":{}}"));
     assert!(detect(b"  {\"dists\" : 1"));
+    assert!(detect(b"{\n   \"dists\" : {"));
     assert!(!detect(b"{\"id\": \"GHSA-x\"}"));
     assert!(is_db_pm(Path::new("/usr/share/perl5/CPAN/Audit/DB.pm")));
     assert!(!is_db_pm(Path::new("/usr/share/perl5/CPAN/Audit.pm")));
