@@ -223,12 +223,33 @@ fn a_mojolicious_app_loads_what_its_own_inc_says_and_verifies_against_its_snapsh
 #[test]
 fn an_lwp_script_loads_what_its_own_inc_says() {
     let page = fixture("page.html");
-    let _ = assert_same_as_oracle(
+    let Some((dir, _)) = assert_same_as_oracle(
         "lwp_app.pl",
         &[page.to_str().expect("utf-8")],
         "HTML::TreeBuilder",
         &["libwww-perl", "HTML-Tree", "URI", "HTTP-Message"],
+    ) else {
+        return;
+    };
+    // The SBOM of the run lists its loaded CPAN distributions as `pkg:cpan` components.
+    let sbom = runbom()
+        .args(["sbom", "--runtime"])
+        .arg(dir.path().join("report.json"))
+        .output()
+        .expect("sbom");
+    assert!(
+        sbom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sbom.stderr)
     );
+    let text = String::from_utf8_lossy(&sbom.stdout);
+    for purl in [
+        "pkg:cpan/libwww-perl@",
+        "pkg:cpan/HTML-Tree@",
+        "pkg:cpan/URI@",
+    ] {
+        assert!(text.contains(purl), "{purl} not in the SBOM");
+    }
 }
 
 /// Each program gives under `runbom run` the stdout, stderr and status it gives bare (runbom's
