@@ -5,6 +5,7 @@
 
 pub mod advisories;
 pub mod attestation;
+mod cpanfile_snapshot;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod error;
@@ -56,6 +57,7 @@ pub static READERS: &[&dyn InventoryReader] = &[
     &pylock::Pylock,
     &go_mod::GoMod,
     &gemfile_lock::GemfileLock,
+    &cpanfile_snapshot::CpanfileSnapshot,
     &requirements::Requirements,
 ];
 

@@ -115,10 +115,17 @@ fn loaded_in_report(report: &Path) -> (Value, BTreeSet<String>) {
     (report, loaded)
 }
 
-fn assert_same_as_oracle(program: &str, args: &[&str], needs: &str, expect_loaded: &[&str]) {
+/// Runs `program` under `runbom run`, holds its report against its own `%INC`, and gives the
+/// directory holding the report (`report.json`) and the report.
+fn assert_same_as_oracle(
+    program: &str,
+    args: &[&str],
+    needs: &str,
+    expect_loaded: &[&str],
+) -> Option<(tempfile::TempDir, Value)> {
     if !has_module(needs) {
         eprintln!("skipped: {needs} is not installed");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
@@ -154,22 +161,95 @@ fn assert_same_as_oracle(program: &str, args: &[&str], needs: &str, expect_loade
         stdlib.contains(&"strict") && stdlib.contains(&"warnings"),
         "{stdlib:?}"
     );
+    Some((dir, report))
 }
 
+/// A `cpanfile.snapshot` (Carton) of what is installed (the report lists every installed
+/// distribution, loaded or not): `verify` is clean against it; one pin changed is a drift naming
+/// the snapshot's line.
 #[test]
-fn a_mojolicious_app_loads_what_its_own_inc_says() {
-    assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"]);
+fn a_mojolicious_app_loads_what_its_own_inc_says_and_verifies_against_its_snapshot() {
+    let Some((dir, report)) =
+        assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"])
+    else {
+        return;
+    };
+    let mut snapshot = String::from("# carton snapshot format: version 1.0\nDISTRIBUTIONS\n");
+    for dist in report["distributions"].as_array().expect("distributions") {
+        let (name, version) = (
+            dist["name"].as_str().unwrap(),
+            dist["version"].as_str().unwrap(),
+        );
+        snapshot.push_str(&format!(
+            "  {name}-{version}\n    pathname: X/XX/XXX/{name}-{version}.tar.gz\n    provides:\n      {} {version}\n",
+            name.replace('-', "::")
+        ));
+    }
+    let verify = |snapshot_text: &str| {
+        let path = dir.path().join("cpanfile.snapshot");
+        std::fs::write(&path, snapshot_text).expect("snapshot");
+        runbom()
+            .args(["verify", "--expected"])
+            .arg(&path)
+            .arg("--runtime")
+            .arg(dir.path().join("report.json"))
+            .output()
+            .expect("verify")
+    };
+    let clean = verify(&snapshot);
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    assert_eq!(clean.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(" error "), "{stdout}");
+    let mojo = report["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Mojolicious")
+        .expect("Mojolicious");
+    let pinned = format!("  Mojolicious-{}\n", mojo["version"].as_str().unwrap());
+    let drifted = verify(&snapshot.replace(&pinned, "  Mojolicious-1.0\n"));
+    let stdout = String::from_utf8_lossy(&drifted.stdout);
+    assert_eq!(drifted.status.code(), Some(1), "{stdout}");
+    let drift: Vec<&str> = stdout.lines().filter(|l| l.starts_with("drift ")).collect();
+    assert_eq!(drift.len(), 1, "{stdout}");
+    assert!(
+        drift[0].contains("Mojolicious")
+            && drift[0].contains("==1.0 (")
+            && drift[0].contains("cpanfile.snapshot:"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn an_lwp_script_loads_what_its_own_inc_says() {
     let page = fixture("page.html");
-    assert_same_as_oracle(
+    let Some((dir, _)) = assert_same_as_oracle(
         "lwp_app.pl",
         &[page.to_str().expect("utf-8")],
         "HTML::TreeBuilder",
         &["libwww-perl", "HTML-Tree", "URI", "HTTP-Message"],
+    ) else {
+        return;
+    };
+    // The SBOM of the run lists its loaded CPAN distributions as `pkg:cpan` components.
+    let sbom = runbom()
+        .args(["sbom", "--runtime"])
+        .arg(dir.path().join("report.json"))
+        .output()
+        .expect("sbom");
+    assert!(
+        sbom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sbom.stderr)
     );
+    let text = String::from_utf8_lossy(&sbom.stdout);
+    for purl in [
+        "pkg:cpan/libwww-perl@",
+        "pkg:cpan/HTML-Tree@",
+        "pkg:cpan/URI@",
+    ] {
+        assert!(text.contains(purl), "{purl} not in the SBOM");
+    }
 }
 
 /// Each program gives under `runbom run` the stdout, stderr and status it gives bare (runbom's
@@ -228,5 +308,85 @@ fn programs_that_die_exit_or_run_tainted_are_undisturbed() {
                 "a tainted perl ignores PERL5OPT and runs bare: {stderr}"
             );
         }
+    }
+}
+
+/// The app's report with Mojolicious at 9.30, audited against CPANSA (an extract of CPAN::Audit's
+/// database): the same advisories `cpan-audit dist Mojolicious 9.30` finds, when it is installed.
+#[test]
+fn an_old_mojolicious_is_audited_against_cpansa_as_cpan_audit_finds() {
+    let Some((dir, mut report)) =
+        assert_same_as_oracle("mojo_app.pl", &[], "Mojolicious::Lite", &["Mojolicious"])
+    else {
+        return;
+    };
+    for dist in report["distributions"]
+        .as_array_mut()
+        .expect("distributions")
+    {
+        if dist["name"] == "Mojolicious" {
+            dist["version"] = Value::from("9.30");
+        }
+    }
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, serde_json::to_vec(&report).expect("json")).expect("write");
+    let db = dir.path().join("advisories.db");
+    let extract = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../runbom-sources/testdata/cpansa/cpansa-extract.json");
+    let import = runbom()
+        .args(["db", "import", "--db"])
+        .arg(&db)
+        .arg(&extract)
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let audit = runbom()
+        .args(["audit", "--format", "json", "--db"])
+        .arg(&db)
+        .arg("--runtime")
+        .arg(&old)
+        .output()
+        .expect("audit");
+    assert_eq!(
+        audit.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let text = String::from_utf8_lossy(&audit.stdout);
+    let found: BTreeSet<String> = text
+        .match_indices("CPANSA-")
+        .map(|(at, _)| {
+            text[at..]
+                .split(|c: char| c == '"' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from(["CPANSA-Mojolicious-2022-03".to_owned()]),
+        "{text}"
+    );
+    let peer = std::process::Command::new("cpan-audit")
+        .args(["--json", "dist", "Mojolicious", "9.30"])
+        .output();
+    if let Ok(peer) = peer.map_err(drop).and_then(|o| {
+        let answered = o.status.success() || !o.stdout.is_empty();
+        answered.then_some(o).ok_or(())
+    }) {
+        let peer: Value = serde_json::from_slice(&peer.stdout).expect("cpan-audit json");
+        let ids: BTreeSet<String> = peer["dists"]["Mojolicious"]["advisories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(found, ids, "runbom and cpan-audit");
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use runbom_model::Advisory;
 use zip::ZipArchive;
 
-use super::{AdvisoryError, is_candidate, read_one};
+use super::{AdvisoryError, cpansa, is_candidate, read_one};
 
 /// One input still to read.
 enum Pending {
@@ -17,6 +17,8 @@ enum Pending {
     Zip(ZipInput),
     /// An input that failed before any record could be read.
     Broken(AdvisoryError),
+    /// Records of one file that holds many (CPAN::Audit's CPANSA database), already read.
+    Records(VecDeque<Result<Advisory, AdvisoryError>>),
 }
 
 struct ZipInput {
@@ -80,6 +82,7 @@ impl AdvisoryStream {
     fn push(&mut self, pending: Pending) {
         self.files += match &pending {
             Pending::Zip(zip) => zip.entries.len(),
+            Pending::Records(records) => records.len(),
             _ => 1,
         };
         self.pending.push_back(pending);
@@ -106,6 +109,11 @@ impl AdvisoryStream {
                     file: path.display().to_string(),
                     source,
                 })),
+            }
+        } else if let Some(records) = cpansa_records(path) {
+            match records {
+                Ok(records) => self.push(Pending::Records(records.into())),
+                Err(error) => self.push(Pending::Broken(error)),
             }
         } else {
             self.push(Pending::File(path.to_path_buf()));
@@ -138,6 +146,34 @@ impl AdvisoryStream {
             entries: entries.into(),
         }));
     }
+}
+
+/// The records of a file named on the command line that is CPAN::Audit's database (its
+/// `CPAN/Audit/DB.pm`, dumped by `perl`, or that dump as JSON); `None` for any other file.
+fn cpansa_records(
+    path: &Path,
+) -> Option<Result<Vec<Result<Advisory, AdvisoryError>>, AdvisoryError>> {
+    let file = path.display().to_string();
+    if cpansa::is_db_pm(path) {
+        return Some(
+            cpansa::dump_db_pm(Path::new("perl"), path).and_then(|json| cpansa::read(&file, &json)),
+        );
+    }
+    let mut head = [0u8; 64];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .ok()?;
+    if !cpansa::detect(&head[..read]) {
+        return None;
+    }
+    Some(
+        std::fs::read(path)
+            .map_err(|source| AdvisoryError::Io {
+                file: file.clone(),
+                source,
+            })
+            .and_then(|bytes| cpansa::read(&file, &bytes)),
+    )
 }
 
 fn is_zip(path: &Path) -> bool {
@@ -208,11 +244,17 @@ impl Iterator for AdvisoryStream {
                         self.pending.pop_front();
                     }
                 },
+                Pending::Records(records) => match records.pop_front() {
+                    Some(record) => return Some(record),
+                    None => {
+                        self.pending.pop_front();
+                    }
+                },
                 _ => {
                     return match self.pending.pop_front()? {
                         Pending::File(path) => Some(read_file(&path)),
                         Pending::Broken(error) => Some(Err(error)),
-                        Pending::Zip(_) => continue,
+                        Pending::Zip(_) | Pending::Records(_) => continue,
                     };
                 }
             }

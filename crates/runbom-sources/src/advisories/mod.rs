@@ -11,6 +11,7 @@
 //!   reported; hidden directories (`.git`, `.github`) are not walked.
 
 mod archive;
+pub mod cpansa;
 pub mod download;
 mod osv_json;
 mod osv_yaml;
@@ -42,7 +43,7 @@ pub enum AdvisoryError {
     #[error("`{file}`: {message}")]
     Invalid { file: String, message: String },
     #[error(
-        "`{file}` is not an advisory format runbom reads (OSV JSON, OSV YAML, ruby-advisory-db YAML)"
+        "`{file}` is not an advisory format runbom reads (OSV JSON, OSV YAML, ruby-advisory-db YAML, CPAN::Audit's CPANSA database)"
     )]
     UnknownFormat { file: String },
 }
