@@ -281,11 +281,16 @@ pub fn verify(
             ),
             Some(entries) => {
                 let applicable = applicable(entries, options.environment);
-                for (version, seen) in versions {
-                    if !applicable
+                let accepted = |version: &str| {
+                    applicable
                         .iter()
                         .any(|c| accepts(key.0, &c.version, version))
-                    {
+                };
+                // Where versions sit side by side (Tcl's `md5` 1.4.5 beside 2.0.8), one that is
+                // only installed is no drift while an expected one is there too.
+                let any_accepted = versions.keys().any(|v| accepted(v));
+                for (version, seen) in versions {
+                    if !accepted(version) && (seen.running || !any_accepted) {
                         findings.push(drift(&key.1, version, seen, applicable[0]));
                     }
                 }
@@ -536,6 +541,8 @@ fn unexpected(
     }
     let (level, what) = if seen.running {
         (Level::Error, "is running")
+    } else if ecosystem.installs_in_bundles() {
+        (Level::Note, "is installed (never loaded)")
     } else {
         (Level::Warning, "is installed")
     };

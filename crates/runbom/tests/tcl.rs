@@ -166,9 +166,8 @@ fn a_tcllib_script_loads_what_its_own_dump_says_and_runs_as_bare() {
     assert!(files.contains(&"json.tcl"), "{files:?}");
     let unowned = report["unowned_modules"].as_array().expect("unowned");
     assert!(
-        unowned
-            .iter()
-            .any(|m| m["name"].as_str().is_some_and(|n| n.ends_with("/app.tcl"))),
+        unowned.iter().any(|m| m["name"] == "__main__"
+            && m["file"].as_str().is_some_and(|f| f.ends_with("/app.tcl"))),
         "{unowned:?}"
     );
     let process = &report["processes"][0];
@@ -344,4 +343,83 @@ fn inventory_lists_what_tclsh_finds_and_names_a_broken_index() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a Tcl shell"));
+}
+
+/// There is no Tcl lockfile: the expected inventory is an SBOM, here runbom's own of the run,
+/// then the same with `json` at another version.
+#[test]
+fn verify_holds_a_tcl_run_against_its_sbom_clean_and_drifted() {
+    let Some(tclsh) = tcllib() else { return };
+    let tclsh = tclsh.to_str().expect("utf-8");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.tcl"), APP).expect("written");
+    let (_, report) = hooked(dir.path(), &[tclsh, "app.tcl", "a", "b"]);
+    let json_version = report["distributions"]
+        .as_array()
+        .expect("distributions")
+        .iter()
+        .find(|d| d["name"] == "json")
+        .and_then(|d| d["version"].as_str())
+        .expect("json")
+        .to_owned();
+    let report_path = dir.path().join("report.json");
+    for format in ["cyclonedx-json", "spdx-json"] {
+        let sbom = dir.path().join(format!("{format}.json"));
+        let out = runbom()
+            .args(["sbom", "--format", format, "--runtime"])
+            .arg(&report_path)
+            .arg("-o")
+            .arg(&sbom)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&sbom).expect("sbom");
+        assert!(text.contains(&format!("pkg:generic/tcl/json@{json_version}")));
+        let verify = |expected: &Path| {
+            runbom()
+                .args(["verify", "--format", "json", "--expected"])
+                .arg(expected)
+                .arg("--runtime")
+                .arg(&report_path)
+                .output()
+                .expect("runs")
+        };
+        let out = verify(&sbom);
+        let findings: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let codes = |findings: &Value, level: &str| -> Vec<String> {
+            findings["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter(|f| f["level"] == level)
+                .map(|f| format!("{} {}", f["code"], f["subject"]).replace('"', ""))
+                .collect()
+        };
+        assert_eq!(out.status.code(), Some(0), "{format}: {findings}");
+        assert!(codes(&findings, "error").is_empty(), "{format}");
+        // The rest of tcllib is installed but not in the SBOM of what ran: a note each.
+        assert!(codes(&findings, "warning").is_empty(), "{format}");
+        let notes = codes(&findings, "note");
+        assert!(
+            notes.iter().all(|c| c.starts_with("unexpected ")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().any(|c| c == "unexpected aes"), "{notes:?}");
+
+        let drifted = dir.path().join(format!("drifted-{format}.json"));
+        std::fs::write(
+            &drifted,
+            text.replace(&format!("json@{json_version}"), "json@0.9")
+                .replace(&format!("\"{json_version}\""), "\"0.9\""),
+        )
+        .expect("written");
+        let out = verify(&drifted);
+        let findings: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert_eq!(codes(&findings, "error"), ["drift json"], "{format}");
+    }
 }

@@ -53,7 +53,10 @@ proc ::runbom::start {} {
     set file [file join $dir tcl-[pid].json]
     set started [clock milliseconds]
     variable last_write $started
-    ::runbom::saw_file $::runbom::script
+    # The program's own script is named as Python names it, so that its directory is
+    # first-party code.
+    variable files
+    dict set files [file normalize $::runbom::script] __main__
     # What the interpreter provides before any script runs (Tcl, TclOO, zlib, tcl::tommath; Tk
     # in wish).
     variable packages

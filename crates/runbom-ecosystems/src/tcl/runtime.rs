@@ -176,8 +176,13 @@ pub fn map(
                 }
                 None if owner_of.contains_key(file.name.as_str()) => {}
                 None => {
+                    let name = if file.name == "__main__" {
+                        file.name.clone()
+                    } else {
+                        path.to_string_lossy().into_owned()
+                    };
                     unowned
-                        .entry((path.to_string_lossy().into_owned(), Some(path.clone())))
+                        .entry((name, Some(path.clone())))
                         .or_default()
                         .insert(pid);
                 }
@@ -353,7 +358,8 @@ mod tests {
             started: 1.0,
             exited: true,
             files: vec![
-                file("", "/app/app.tcl"),
+                file("__main__", "/app/app.tcl"),
+                file("", "/app/helper.tcl"),
                 file("json", "/tcl/lib8.6/package.tcl"),
                 file("json", "/tcllib/json/json.tcl"),
                 file("mine", "/app/lib/mine.tcl"),
@@ -393,7 +399,7 @@ mod tests {
             .iter()
             .map(|m| m.name.as_str())
             .collect();
-        assert_eq!(unowned, ["/app/app.tcl", "mine"]);
+        assert_eq!(unowned, ["/app/helper.tcl", "__main__", "mine"]);
         assert_eq!(observed.interpreter.language, Language::Tcl);
         assert_eq!(observed.processes[0].pid, 7);
     }
