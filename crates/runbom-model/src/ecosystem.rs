@@ -55,6 +55,12 @@ impl Ecosystem {
         matches!(self, Ecosystem::Tcl)
     }
 
+    /// Whether any advisory database covers this ecosystem's packages (OSV, RubySec, CPANSA …):
+    /// none does for Tcl, so that auditing Tcl says so rather than finding nothing.
+    pub fn has_advisory_source(self) -> bool {
+        !matches!(self, Ecosystem::Tcl)
+    }
+
     /// The package-URL type (`pkg:<type>/…`) of this ecosystem.
     pub fn purl_type(self) -> &'static str {
         match self {

@@ -423,3 +423,43 @@ fn verify_holds_a_tcl_run_against_its_sbom_clean_and_drifted() {
         assert_eq!(codes(&findings, "error"), ["drift json"], "{format}");
     }
 }
+
+/// No advisory database covers Tcl packages: audit says so, in text and JSON, even with an empty
+/// advisory store, rather than "0 vulnerabilities".
+#[test]
+fn audit_of_a_tcl_run_says_no_advisory_source_covers_tcl() {
+    let Some(tclsh) = tcllib() else { return };
+    let tclsh = tclsh.to_str().expect("utf-8");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.tcl"), APP).expect("written");
+    let (_, report) = hooked(dir.path(), &[tclsh, "app.tcl"]);
+    let installed = report["distributions"].as_array().expect("d").len();
+    let db = dir.path().join("advisories.db");
+    let audit = |format: &str| {
+        runbom()
+            .args(["audit", "--format", format, "--db"])
+            .arg(&db)
+            .arg("--runtime")
+            .arg(dir.path().join("report.json"))
+            .output()
+            .expect("runs")
+    };
+    let out = audit("table");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "not audited: no advisory source covers Tcl ({installed} components)"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("clean"), "{text}");
+    let out = audit("json");
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["not_covered"],
+        serde_json::json!([{"ecosystem": "Tcl", "components": installed,
+            "reason": "no advisory source covers Tcl"}])
+    );
+}
