@@ -463,3 +463,137 @@ fn audit_of_a_tcl_run_says_no_advisory_source_covers_tcl() {
             "reason": "no advisory source covers Tcl"}])
     );
 }
+
+/// `runbom unused` and `runbom policy check` work on a Tcl report through the seam: the packages
+/// never loaded are listed, and a ban and a minimum version hold Tcl components (each in the `Tcl`
+/// ecosystem, compared by Tcl's version rules).
+#[test]
+fn unused_and_policy_on_a_tcl_report() {
+    let Some(tclsh) = tcllib() else { return };
+    let tclsh = tclsh.to_str().expect("utf-8");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.tcl"), APP).expect("written");
+    let (_, report) = hooked(dir.path(), &[tclsh, "app.tcl"]);
+    let report_path = dir.path().join("report.json");
+    let out = runbom()
+        .args(["unused", "--format", "json", "--runtime"])
+        .arg(&report_path)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unused = String::from_utf8_lossy(&out.stdout);
+    let loaded = loaded(&report);
+    assert!(
+        unused.contains("\"aes\""),
+        "aes is installed, never loaded: {unused}"
+    );
+    assert!(
+        !unused.contains("\"struct::list\""),
+        "struct::list was loaded"
+    );
+    assert!(loaded.iter().any(|p| p.starts_with("struct::list ")));
+
+    let config = dir.path().join("runbom.toml");
+    std::fs::write(
+        &config,
+        "[bans]\ndeny = [{ name = \"base64\", reason = \"use binary encode\" }]\n\
+         [versions]\nminimum = [{ name = \"json\", version = \"1.10\" }]\n",
+    )
+    .expect("written");
+    let out = runbom()
+        .args([
+            "policy",
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--runtime")
+        .arg(&report_path)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let codes: BTreeSet<String> = checked["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_owned())
+        .collect();
+    // `license-unknown` too: tcllib's indexes carry no licence.
+    for code in ["package-banned", "version-below-minimum", "license-unknown"] {
+        assert!(codes.contains(code), "{codes:?}");
+    }
+    let json = checked["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "json")
+        .expect("json");
+    assert_eq!(json["ecosystem"], "Tcl");
+    assert_eq!(json["loaded"], true);
+}
+
+/// `runbom hook install --tcl DIR`: a wrapper of tclsh that a service starts its scripts with;
+/// each run leaves a report in the report directory, and the script runs as bare.
+#[test]
+fn hook_install_writes_a_tclsh_wrapper_that_reports_each_run() {
+    let Some(_) = tcllib() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wrappers = dir.path().join("bin");
+    let reports = dir.path().join("reports");
+    let out = runbom()
+        .args(["hook", "install", "--tcl"])
+        .arg(&wrappers)
+        .args(["--tclsh", "tclsh8.6", "--app", "it's-tcl", "--report-dir"])
+        .arg(&reports)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wrapper = wrappers.join("tclsh8.6");
+    std::fs::write(
+        dir.path().join("app.tcl"),
+        "package require json\nputs \"$argv0 $argv [info script]\"\nexit 6\n",
+    )
+    .expect("written");
+    let wrapper = wrapper.to_str().expect("utf-8");
+    let plain = bare(dir.path(), &["tclsh8.6", "app.tcl", "x"]);
+    let out = bare(dir.path(), &[wrapper, "app.tcl", "x"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.stdout, plain.stdout);
+    let written: Vec<_> = std::fs::read_dir(&reports)
+        .expect("report dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&written[0]).expect("report")).expect("json");
+    assert_eq!(report["app"], "it's-tcl");
+    assert_eq!(report["exit_code"], 6);
+    assert!(loaded(&report).iter().any(|p| p.starts_with("json ")));
+
+    let out = runbom()
+        .args(["hook", "install", "--tcl"])
+        .arg(&wrappers)
+        .args(["--tclsh", "python3"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a Tcl shell"));
+}

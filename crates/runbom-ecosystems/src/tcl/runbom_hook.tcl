@@ -136,14 +136,20 @@ proc ::runbom::flush_later {} {
     ::runbom::flush
 }
 
+# Also run by tclsh itself when the script ends (`exit 0`), and by wish when its window closes.
 proc ::runbom::on_exit {args} {
     variable exited 1
     variable pending
-    if {$pending ne {}} {
-        catch {after cancel $pending}
-        set pending {}
+    variable errors
+    if {[catch {
+        if {$pending ne {}} {
+            after cancel $pending
+            set pending {}
+        }
+        ::runbom::flush
+    }]} {
+        incr errors
     }
-    ::runbom::flush
 }
 
 proc ::runbom::flush {} {

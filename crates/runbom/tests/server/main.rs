@@ -10,6 +10,7 @@ mod demo;
 mod feed;
 mod harness;
 mod reporting;
+mod tcl;
 
 use std::io::Write;
 use std::time::Duration;

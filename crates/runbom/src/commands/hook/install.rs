@@ -1,4 +1,5 @@
-//! `runbom hook install --venv DIR`: enable the runtime hook in a virtualenv.
+//! `runbom hook install --venv DIR`: enable the runtime hook in a virtualenv (`--tcl DIR`: see
+//! `hook::tcl`).
 
 use anyhow::Context;
 use runbom_ecosystems::python::venv_hook::{HookSettings, install};
@@ -7,12 +8,19 @@ use crate::cli::HookInstallArgs;
 use crate::commands::ExitStatus;
 
 pub fn run(args: &HookInstallArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(dir) = &args.tcl {
+        return super::tcl::install(dir, args);
+    }
+    let venv = args
+        .venv
+        .as_ref()
+        .context("`--venv DIR` or `--tcl DIR` is needed")?;
     let runbom = std::env::current_exe().context("cannot find the runbom binary's own path")?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let report_dir = cwd.join(
         args.report_dir
             .clone()
-            .unwrap_or_else(|| args.venv.join("runbom-reports")),
+            .unwrap_or_else(|| venv.join("runbom-reports")),
     );
     let settings = HookSettings {
         runbom,
@@ -23,7 +31,7 @@ pub fn run(args: &HookInstallArgs) -> anyhow::Result<ExitStatus> {
         token: args.token.clone(),
         spool: args.spool.as_ref().map(|spool| cwd.join(spool)),
     };
-    let written = install(&args.venv, &settings)?;
+    let written = install(venv, &settings)?;
     for path in written {
         eprintln!("wrote {}", path.display());
     }
