@@ -288,11 +288,18 @@ pub fn verify(
             ),
             Some(entries) => {
                 let applicable = applicable(entries, options.environment);
-                for (version, seen) in versions {
-                    if !applicable
+                let accepted = |version: &str| {
+                    applicable
                         .iter()
                         .any(|c| accepts(key.0, &c.version, version))
-                    {
+                };
+                // Where versions sit side by side (Tcl's `md5` 1.4.5 beside 2.0.8), one that is
+                // only installed is no drift while an expected one is there too; Ruby's shared
+                // `Gem.path` keeps it as a note (below).
+                let any_accepted = versions.keys().any(|v| accepted(v));
+                for (version, seen) in versions {
+                    let reported = seen.running || !any_accepted || key.0 == Ecosystem::RubyGems;
+                    if !accepted(version) && reported {
                         let mut finding = drift(&key.1, version, seen, applicable[0]);
                         if key.0 == Ecosystem::RubyGems && !seen.running && !options.strict_tooling
                         {
@@ -570,6 +577,8 @@ fn unexpected(
     }
     let (level, what) = if seen.running {
         (Level::Error, "is running")
+    } else if ecosystem.installs_in_bundles() {
+        (Level::Note, "is installed (never loaded)")
     } else if !strict_tooling && *ecosystem == Ecosystem::RubyGems {
         // A gem of the interpreter's shared `Gem.path` that the program did not load: Bundler
         // would not let it load one outside the bundle.

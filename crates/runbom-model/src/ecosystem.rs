@@ -48,6 +48,19 @@ impl Ecosystem {
         }
     }
 
+    /// Whether one installed unit holds many packages side by side (Debian's `tcllib` is some
+    /// 450 Tcl packages, several at two versions), so that a package installed but never loaded
+    /// says little about what was meant to ship.
+    pub fn installs_in_bundles(self) -> bool {
+        matches!(self, Ecosystem::Tcl)
+    }
+
+    /// Whether any advisory database covers this ecosystem's packages (OSV, RubySec, CPANSA …):
+    /// none does for Tcl, so that auditing Tcl says so rather than finding nothing.
+    pub fn has_advisory_source(self) -> bool {
+        !matches!(self, Ecosystem::Tcl)
+    }
+
     /// The package-URL type (`pkg:<type>/…`) of this ecosystem.
     pub fn purl_type(self) -> &'static str {
         match self {

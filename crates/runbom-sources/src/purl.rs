@@ -13,9 +13,12 @@ pub(crate) fn parse(purl: &str) -> Option<(Option<Ecosystem>, String, Option<Str
         "npm" => Some(Ecosystem::Npm),
         "cargo" => Some(Ecosystem::CratesIo),
         "cpan" => Some(Ecosystem::Cpan),
+        // Tcl has no PURL type yet: runbom writes `pkg:generic/tcl/NAME@VERSION`.
+        "generic" if parsed.namespace() == Some("tcl") => Some(Ecosystem::Tcl),
         _ => None,
     };
     let name = match parsed.namespace() {
+        Some(_) if ecosystem == Some(Ecosystem::Tcl) => parsed.name().to_owned(),
         Some(ns) if ecosystem != Some(Ecosystem::PyPi) => format!("{ns}/{}", parsed.name()),
         _ => parsed.name().to_owned(),
     };
@@ -36,5 +39,23 @@ pub(crate) fn normalise(ecosystem: Option<Ecosystem>, raw: &str) -> PackageName 
     match ecosystem {
         Some(e) => PackageName::new(e, raw),
         None => PackageName::new(Ecosystem::Go, raw),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generic_purl_in_the_tcl_namespace_is_tcl() {
+        assert_eq!(
+            parse("pkg:generic/tcl/struct::list@1.8.5"),
+            Some((
+                Some(Ecosystem::Tcl),
+                "struct::list".to_owned(),
+                Some("1.8.5".to_owned())
+            ))
+        );
+        assert_eq!(parse("pkg:generic/openssl@3").map(|p| p.0), Some(None));
     }
 }

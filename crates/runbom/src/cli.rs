@@ -448,7 +448,8 @@ pub struct SenderArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Enable the hook in a virtualenv: `_runbom_hook.py` and a `.pth` file in its site-packages.
+    /// Enable the hook in a virtualenv: `_runbom_hook.py` and a `.pth` file in its site-packages;
+    /// with `--tcl DIR`, a wrapper of the Tcl shell that runs scripts under `runbom run`.
     Install(HookInstallArgs),
     /// Remove exactly what `runbom hook install` wrote.
     Uninstall(HookUninstallArgs),
@@ -459,12 +460,19 @@ pub enum HookCommand {
 #[derive(Debug, Args)]
 pub struct HookInstallArgs {
     /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
-    #[arg(long, required_unless_present = "ruby", conflicts_with = "ruby")]
+    #[arg(long, required_unless_present_any = ["ruby", "tcl"], conflicts_with_all = ["ruby", "tcl"])]
     pub venv: Option<PathBuf>,
     /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` and `DIR/runbom.env`
     /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`) and prints the lines that load it from a systemd unit.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "tcl")]
     pub ruby: Option<PathBuf>,
+    /// Instead, write a wrapper of the Tcl shell into this directory (`DIR/tclsh8.6` …) that
+    /// runs every script under `runbom run`: start a service's scripts with it.
+    #[arg(long, value_name = "DIR", conflicts_with = "venv")]
+    pub tcl: Option<PathBuf>,
+    /// The Tcl shell the `--tcl` wrapper runs (found on `PATH` now, kept as an absolute path).
+    #[arg(long, value_name = "TCLSH", default_value = "tclsh")]
+    pub tclsh: PathBuf,
     /// The application name recorded in reports (`RUNBOM_APP` overrides it at run time).
     #[arg(long)]
     pub app: Option<String>,

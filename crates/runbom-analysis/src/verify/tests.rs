@@ -714,3 +714,47 @@ fn ruby_default_gems_and_unloaded_system_gems_are_notes() {
         ]
     );
 }
+
+/// Tcl packages sit side by side (tcllib installs `md5` 1.4.5 beside 2.0.8, and some 450 others):
+/// the expected version running is clean, another only installed is no drift, and a package
+/// installed but never loaded is a note, not a warning.
+#[test]
+fn tcl_packages_installed_side_by_side_are_no_drift_and_unloaded_ones_a_note() {
+    let tcl = |name: &str, version: &str, loaded: bool| {
+        let mut d = dist(name, version, Vec::new());
+        d.ecosystem = Ecosystem::Tcl;
+        d.normalized_name = PackageName::new(Ecosystem::Tcl, name);
+        d.purl = format!("pkg:generic/tcl/{name}@{version}");
+        if loaded {
+            d.modules = vec![module("md5x.tcl", "/tcllib/md5/md5x.tcl", None)];
+        }
+        d
+    };
+    let mut md5 = exact("md5", "2.0.8", 1);
+    md5.ecosystem = Some(Ecosystem::Tcl);
+    md5.name = PackageName::new(Ecosystem::Tcl, "md5");
+    let expected = expected(vec![md5]);
+    let mut report = report(
+        vec![
+            tcl("md5", "2.0.8", true),
+            tcl("md5", "1.4.5", false),
+            tcl("aes", "1.2.1", false),
+        ],
+        vec![main_module()],
+    );
+    report.interpreter.language = Language::Tcl;
+    let findings = run(&expected, std::slice::from_ref(&report));
+    assert_eq!(codes(&findings), [(FindingCode::Unexpected, "aes")]);
+    assert_eq!(findings[0].level, Level::Note);
+
+    report.distributions[0].modules.clear();
+    report.distributions[1].modules = vec![module("md5.tcl", "/tcllib/md5/md5.tcl", None)];
+    let findings = run(&expected, &[report]);
+    assert_eq!(
+        codes(&findings),
+        [
+            (FindingCode::Unexpected, "aes"),
+            (FindingCode::Drift, "md5")
+        ]
+    );
+}

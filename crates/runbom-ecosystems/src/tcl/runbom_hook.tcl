@@ -1,9 +1,10 @@
 # runbom's Tcl hook. `runbom run -- tclsh app.tcl a b` runs `tclsh runbom_hook.tcl app.tcl a b`:
 # this file sets argv0, argv, argc and [info script] as tclsh would have for app.tcl, watches
-# `package require` / `package provide` (name and version), `source` and `load` with execution
-# traces (which follow a command that the program renames), sources app.tcl, and writes what it
-# saw as `tcl-<pid>.json` in RUNBOM_SESSION_DIR (written whole, then renamed into place) on
-# change, at most once a second, and when the program exits. Standard Tcl 8.5+ only. Any
+# `source` and `load` with execution traces (which follow a command that the program renames),
+# sources app.tcl, and writes what it saw as `tcl-<pid>.json` in RUNBOM_SESSION_DIR (written
+# whole, then renamed into place) on change, at most once a second, and when the program exits.
+# The packages are those `package present` knows at each write: `package` itself is not traced,
+# as Tcl's package search calls it tens of thousands of times. Standard Tcl 8.5+ only. Any
 # failure of its own is one line on stderr, and the program runs as it would bare.
 
 namespace eval ::runbom {
@@ -14,8 +15,6 @@ namespace eval ::runbom {
     variable file {}
     variable started 0
     variable errors 0
-    variable requiring {}
-    variable packages [dict create]
     variable files [dict create]
     variable dirty 0
     variable last_write 0
@@ -53,16 +52,10 @@ proc ::runbom::start {} {
     set file [file join $dir tcl-[pid].json]
     set started [clock milliseconds]
     variable last_write $started
-    ::runbom::saw_file $::runbom::script
-    # What the interpreter provides before any script runs (Tcl, TclOO, zlib, tcl::tommath; Tk
-    # in wish).
-    variable packages
-    foreach name [package names] {
-        if {![catch {package present $name} version]} {
-            dict set packages $name $version
-        }
-    }
-    trace add execution ::package {enter leave} ::runbom::on_package
+    # The program's own script is named as Python names it, so that its directory is
+    # first-party code.
+    variable files
+    dict set files [file normalize $::runbom::script] __main__
     trace add execution ::source leave ::runbom::on_source
     trace add execution ::load leave ::runbom::on_load
     trace add execution ::exit enter ::runbom::on_exit
@@ -72,7 +65,6 @@ proc ::runbom::start {} {
 proc ::runbom::stop {} {
     variable observed
     set observed 0
-    catch {trace remove execution ::package {enter leave} ::runbom::on_package}
     catch {trace remove execution ::source leave ::runbom::on_source}
     catch {trace remove execution ::load leave ::runbom::on_load}
     catch {trace remove execution ::exit enter ::runbom::on_exit}
@@ -80,45 +72,6 @@ proc ::runbom::stop {} {
 
 proc ::runbom::say {message} {
     catch {puts stderr "runbom: tcl hook: $message; the program runs unobserved"}
-}
-
-# `package require ?-exact? NAME ?VERSION...?` and `package provide NAME VERSION`.
-proc ::runbom::on_package {command args} {
-    variable requiring
-    variable errors
-    if {[catch {
-        set op [lindex $args end]
-        set sub [lindex $command 1]
-        if {$sub eq "require"} {
-            set name [lindex $command 2]
-            if {$name eq "-exact"} {
-                set name [lindex $command 3]
-            }
-            if {$op eq "enter"} {
-                lappend requiring $name
-            } else {
-                set requiring [lrange $requiring 0 end-1]
-                if {[lindex $args 0] == 0} {
-                    ::runbom::saw_package $name [lindex $args 1]
-                }
-            }
-        } elseif {$sub eq "provide" && $op eq "leave" && [llength $command] == 4
-                  && [lindex $args 0] == 0} {
-            ::runbom::saw_package [lindex $command 2] [lindex $command 3]
-        }
-    }]} {
-        incr errors
-    }
-}
-
-proc ::runbom::saw_package {name version} {
-    variable packages
-    if {$name eq {} || ([dict exists $packages $name]
-                        && [dict get $packages $name] eq $version)} {
-        return
-    }
-    dict set packages $name $version
-    ::runbom::changed
 }
 
 # `source ?-encoding NAME? FILE`; the pkgIndex.tcl files Tcl's package search reads are not the
@@ -158,12 +111,11 @@ proc ::runbom::on_load {command code result op} {
 
 proc ::runbom::saw_file {path} {
     variable files
-    variable requiring
     set path [file normalize $path]
     if {[dict exists $files $path]} {
         return
     }
-    dict set files $path [lindex $requiring end]
+    dict set files $path {}
     ::runbom::changed
 }
 
@@ -184,14 +136,20 @@ proc ::runbom::flush_later {} {
     ::runbom::flush
 }
 
+# Also run by tclsh itself when the script ends (`exit 0`), and by wish when its window closes.
 proc ::runbom::on_exit {args} {
     variable exited 1
     variable pending
-    if {$pending ne {}} {
-        catch {after cancel $pending}
-        set pending {}
+    variable errors
+    if {[catch {
+        if {$pending ne {}} {
+            after cancel $pending
+            set pending {}
+        }
+        ::runbom::flush
+    }]} {
+        incr errors
     }
-    ::runbom::flush
 }
 
 proc ::runbom::flush {} {
@@ -221,6 +179,9 @@ proc ::runbom::json {text} {
             }
         }
     }
+    if {![regexp {[\x00-\x1f\\"]} $text]} {
+        return "\"$text\""
+    }
     return "\"[string map $escapes $text]\""
 }
 
@@ -242,7 +203,6 @@ proc ::runbom::write {} {
     variable started
     variable exited
     variable errors
-    variable packages
     variable files
     set argv [list [::runbom::json $::argv0]]
     foreach arg $::argv {
@@ -253,7 +213,12 @@ proc ::runbom::write {} {
         lappend loaded "\{\"name\": [::runbom::json $name], \"path\": [::runbom::json $path]\}"
     }
     set provided {}
-    dict for {name version} $packages {
+    foreach name [package names] {
+        # `package provide NAME` is the version provided, or empty: no error to catch.
+        set version [package provide $name]
+        if {$version eq {}} {
+            continue
+        }
         lappend provided "\{\"name\": [::runbom::json $name], \"version\": [::runbom::json $version]\}"
     }
     set search {}

@@ -1,9 +1,9 @@
-//! What a run's Tcl processes loaded, as components: each package a process required (name and
-//! version, as `package require` returned it) is the installed package of that name and version
-//! found along the interpreter's paths; Tcl itself and the packages under its library are the
+//! What a run's Tcl processes loaded, as components: each package a process had present (name
+//! and version, as `package provide` said when the hook wrote) is the installed package of that
+//! name and version found along the interpreter's paths; Tcl itself and the packages under its library are the
 //! standard library; a package or file found nowhere (the program's own script, a package it
-//! provides itself) is unowned. The files a package's `package require` sourced or loaded are
-//! its loaded units.
+//! provides itself) is unowned, the program's own script as `__main__`. The files a process
+//! sourced or loaded are the units of the package they belong to (see [`owner`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -122,7 +122,8 @@ pub fn map(
     let mut processes = Vec::new();
     for observation in observations {
         let pid = observation.pid;
-        let mut owner_of: HashMap<&str, Option<usize>> = HashMap::new();
+        // The installed packages this process had present, by index.
+        let mut present: BTreeSet<usize> = BTreeSet::new();
         for package in &observation.packages {
             let found = by_key
                 .get(&(package.name.as_str(), package.version.as_str()))
@@ -131,20 +132,14 @@ pub fn map(
                 || found.is_some_and(|at| installed[at].stdlib)
             {
                 stdlib.insert(package.name.clone());
-                owner_of.insert(&package.name, None);
             } else if let Some(at) = found {
-                owner_of.insert(&package.name, Some(at));
+                present.insert(at);
             } else {
-                let file = observation
-                    .files
-                    .iter()
-                    .find(|f| f.name == package.name)
-                    .and_then(|f| f.path.clone());
+                // Provided by the program itself, or from a place runbom did not search.
                 unowned
-                    .entry((package.name.clone(), file))
+                    .entry((package.name.clone(), None))
                     .or_default()
                     .insert(pid);
-                owner_of.insert(&package.name, None);
             }
         }
         let mut with_files = BTreeSet::new();
@@ -154,15 +149,9 @@ pub fn map(
                 stdlib.insert(library_name(path, &tcl.library, library.as_deref()));
                 continue;
             }
-            let owner = owner_of
-                .get(file.name.as_str())
-                .copied()
-                .flatten()
-                .or_else(|| {
-                    (0..installed.len()).find(|&at| installed[at].files.iter().any(|f| f == path))
-                });
-            match owner {
+            match owner(path, &present, &installed) {
                 Some(at) => {
+                    present.insert(at);
                     let name = path
                         .strip_prefix(&installed[at].location)
                         .unwrap_or(path)
@@ -174,18 +163,22 @@ pub fn map(
                         .insert(pid);
                     with_files.insert(at);
                 }
-                None if owner_of.contains_key(file.name.as_str()) => {}
                 None => {
+                    let name = if file.name == "__main__" {
+                        file.name.clone()
+                    } else {
+                        path.to_string_lossy().into_owned()
+                    };
                     unowned
-                        .entry((path.to_string_lossy().into_owned(), Some(path.clone())))
+                        .entry((name, Some(path.clone())))
                         .or_default()
                         .insert(pid);
                 }
             }
         }
-        // A package required but none of whose files were seen (provided by a library loaded
-        // earlier) is still loaded: it is listed by its name.
-        for at in owner_of.values().copied().flatten() {
+        // A package present none of whose files were seen (provided by a library loaded before,
+        // or by a file another package sourced) is still loaded: it is listed by its name.
+        for &at in &present {
             if !with_files.contains(&at) {
                 modules[at]
                     .entry((installed[at].name.clone(), None))
@@ -243,6 +236,31 @@ pub fn map(
             .collect(),
         hook_errors: observations.iter().map(|o| o.errors).sum(),
     }
+}
+
+/// The installed package a loaded file belongs to: a present package whose index names it, else
+/// the present package installed deepest above it (`json/json_tcl.tcl`, which `json.tcl`
+/// sources, is `json`'s; the first listed of several in one directory), else any package whose
+/// index names it (a file the program sourced itself).
+fn owner(path: &Path, present: &BTreeSet<usize>, installed: &[&TclPackage]) -> Option<usize> {
+    let names = |at: &usize| installed[*at].files.iter().any(|f| f == path);
+    present
+        .iter()
+        .copied()
+        .find(|at| names(at))
+        .or_else(|| {
+            present
+                .iter()
+                .copied()
+                .filter(|&at| path.starts_with(&installed[at].location))
+                .max_by_key(|&at| {
+                    (
+                        installed[at].location.components().count(),
+                        std::cmp::Reverse(at),
+                    )
+                })
+        })
+        .or_else(|| (0..installed.len()).find(|at| names(at)))
 }
 
 /// A file of Tcl's library by its path there (`package.tcl`, `tcl8/http-2.9.8.tm`).
@@ -317,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_required_packages_to_installed_ones() {
+    fn maps_present_packages_and_their_files_to_installed_ones() {
         let tcl = TclInterpreter {
             executable: PathBuf::from("/usr/bin/tclsh8.6"),
             version: "8.6.13".into(),
@@ -353,10 +371,12 @@ mod tests {
             started: 1.0,
             exited: true,
             files: vec![
-                file("", "/app/app.tcl"),
-                file("json", "/tcl/lib8.6/package.tcl"),
-                file("json", "/tcllib/json/json.tcl"),
-                file("mine", "/app/lib/mine.tcl"),
+                file("__main__", "/app/app.tcl"),
+                file("", "/app/helper.tcl"),
+                file("", "/tcl/lib8.6/package.tcl"),
+                file("", "/tcllib/json/json.tcl"),
+                file("", "/tcllib/json/json_tcl.tcl"),
+                file("", "/app/lib/mine.tcl"),
             ],
             packages: vec![
                 active("Tcl", "8.6.13"),
@@ -381,7 +401,7 @@ mod tests {
         assert_eq!(
             loaded,
             [
-                "json 1.3.4 json.tcl",
+                "json 1.3.4 json.tcl,json_tcl.tcl",
                 "json::write 1.0.4 json::write",
                 "md5 1.4.5 md5"
             ]
@@ -393,7 +413,10 @@ mod tests {
             .iter()
             .map(|m| m.name.as_str())
             .collect();
-        assert_eq!(unowned, ["/app/app.tcl", "mine"]);
+        assert_eq!(
+            unowned,
+            ["/app/helper.tcl", "/app/lib/mine.tcl", "__main__", "mine"]
+        );
         assert_eq!(observed.interpreter.language, Language::Tcl);
         assert_eq!(observed.processes[0].pid, 7);
     }

@@ -82,10 +82,13 @@ pub fn gather(inputs: &Inputs<'_>) -> anyhow::Result<Gathered> {
                     })
                 })
                 .map_or_else(|| resolve(&Default::default()), |d| resolve(&d.license));
-            add(
-                &mut gathered.components,
-                installed(&dist.name, &dist.version, license, Some(dist.loaded())),
-            );
+            // Each component in its own ecosystem (a Tcl or Go report's are not PyPI's).
+            let component = Component {
+                ecosystem: dist.ecosystem,
+                normalized: dist.normalized_name.clone(),
+                ..installed(&dist.name, &dist.version, license, Some(dist.loaded()))
+            };
+            add(&mut gathered.components, component);
         }
     }
     for path in inputs.expected {

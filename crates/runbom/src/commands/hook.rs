@@ -3,4 +3,5 @@
 
 pub mod flush;
 pub mod install;
+pub mod tcl;
 pub mod uninstall;

@@ -312,7 +312,12 @@ impl Reporter {
         if let Some(inventory) = self.ahead.take().and_then(|h| h.join().ok()).flatten() {
             self.session.add_inventory(inventory);
         }
-        let context = stamp(&self.base, self.sequence, complete, exit_code);
+        let mut context = stamp(&self.base, self.sequence, complete, exit_code);
+        // A report no Python process is in (a Tcl script, a Go binary) still has the session's
+        // id: a server refuses a report without one.
+        if context.session_id.is_empty() {
+            context.session_id = self.session.id().to_owned();
+        }
         // What the artefact and the hook languages observed; Python's session comes first when
         // it observed anything (a Go program that started Python has both in its report).
         let hooks = self.hooks.iter().map(|h| (h.language, h.hook));

@@ -11,6 +11,7 @@ mod feed;
 mod harness;
 mod reporting;
 mod ruby;
+mod tcl;
 
 use std::io::Write;
 use std::time::Duration;

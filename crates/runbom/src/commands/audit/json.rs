@@ -1,5 +1,6 @@
 //! `runbom audit --format json`: `runbom.audit/v1`, the ranked findings as `runbom-analysis`
-//! defines them, plus what could not be checked and the summary counts.
+//! defines them, plus what could not be checked (`not_covered`: ecosystems no advisory source covers, such as
+//! Tcl) and the summary counts.
 
 use std::io::Write;
 
@@ -14,6 +15,17 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
         .expired_ignores
         .iter()
         .map(|i| json!({"id": i.id, "reason": i.reason, "expires": i.expires}))
+        .collect();
+    let uncovered: Vec<_> = outcome
+        .uncovered
+        .iter()
+        .map(|(ecosystem, components)| {
+            json!({
+                "ecosystem": ecosystem,
+                "components": components,
+                "reason": format!("no advisory source covers {ecosystem}"),
+            })
+        })
         .collect();
     let document = json!({
         "schema": SCHEMA,
@@ -30,6 +42,7 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
         "unchecked": outcome.unchecked,
         "unpinned": outcome.unpinned,
         "expired_ignores": expired,
+        "not_covered": uncovered,
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)?;

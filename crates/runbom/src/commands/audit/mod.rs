@@ -7,6 +7,7 @@ mod json;
 mod sarif;
 mod table;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use runbom_analysis::vulns::{
 use runbom_config::Config;
 use runbom_config::policy::{Date, Severity as ConfigSeverity};
 use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
+use runbom_model::Ecosystem;
 use runbom_model::inventory::Interpreter;
 use runbom_store::StoredAdvisory;
 
@@ -47,6 +49,9 @@ pub struct AuditOutcome {
     pub expired_ignores: Vec<Ignore>,
     /// The `--fail-on` level, if any.
     pub fail_on: Option<SeverityLevel>,
+    /// Ecosystems no advisory source covers (Tcl), with how many components of each could not
+    /// be audited for that reason.
+    pub uncovered: Vec<(Ecosystem, usize)>,
 }
 
 impl AuditOutcome {
@@ -76,7 +81,19 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let config = load_project_config(args.config.as_deref())?;
     let mut gathered = gather(args)?;
     let (runtime, store) = open_store(&args.store)?;
-    if runtime.block_on(store.sources())?.is_empty() {
+    let mut uncovered: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for component in &gathered.components {
+        if !component.ecosystem.has_advisory_source() {
+            *uncovered.entry(component.ecosystem).or_default() += 1;
+        }
+    }
+    // Components of ecosystems no advisory source covers need no store to be told so.
+    let needs_store = gathered.components.is_empty()
+        || gathered
+            .components
+            .iter()
+            .any(|c| c.ecosystem.has_advisory_source());
+    if needs_store && runtime.block_on(store.sources())?.is_empty() {
         anyhow::bail!(
             "the advisory store is empty: run `runbom db update` or `runbom db import PATH` first"
         );
@@ -119,6 +136,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         below_threshold,
         expired_ignores,
         fail_on,
+        uncovered: uncovered.into_iter().collect(),
     };
     let mut out = std::io::BufWriter::new(anstream::stdout().lock());
     match args.format {

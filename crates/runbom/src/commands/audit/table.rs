@@ -94,6 +94,18 @@ pub fn write(out: &mut impl Write, outcome: &AuditOutcome) -> anyhow::Result<()>
             outcome.unpinned.join(", ")
         )?;
     }
+    for (ecosystem, components) in &outcome.uncovered {
+        let noun = if *components == 1 {
+            "component"
+        } else {
+            "components"
+        };
+        writeln!(
+            out,
+            "not audited: no advisory source covers {ecosystem} ({components} {noun}); \
+             no vulnerability can be known of them"
+        )?;
+    }
     writeln!(out, "{}", summary(outcome, &open, ignored.len()))?;
     Ok(())
 }
@@ -206,11 +218,21 @@ fn summary(outcome: &AuditOutcome, open: &[&Finding], ignored: usize) -> String 
     } else {
         format!("; {}", extras.join(", "))
     };
-    if open.is_empty() {
+    let not_covered: usize = outcome.uncovered.iter().map(|(_, n)| n).sum();
+    if open.is_empty() && not_covered > 0 && not_covered == outcome.components {
         return format!(
-            "clean: no known vulnerability in {} components{extras}",
+            "not audited: none of the {} components is covered by an advisory source{extras}",
             outcome.components
         );
+    }
+    if open.is_empty() {
+        let audited = outcome.components - not_covered;
+        let uncovered = if not_covered > 0 {
+            format!(" ({not_covered} more not covered by any advisory source)")
+        } else {
+            String::new()
+        };
+        return format!("clean: no known vulnerability in {audited} components{uncovered}{extras}");
     }
     let count = |rank: u8| open.iter().filter(|f| f.runtime_rank() == rank).count();
     let mut levels: Vec<String> = SeverityLevel::ALL

@@ -1,6 +1,7 @@
 //! `runbom hook install --venv DIR`: enable the runtime hook in a virtualenv; `--ruby DIR`: write
 //! the Ruby hook into DIR and say how a service's environment loads it (`RUBYOPT`), and how its
-//! report is built when it stops (`runbom hook flush`).
+//! report is built when it stops (`runbom hook flush`); `--tcl DIR`: see
+//! `hook::tcl`.
 
 use std::fs;
 use std::path::Path;
@@ -16,13 +17,16 @@ use crate::commands::ExitStatus;
 use crate::commands::enforce::{PreparedTable, fail_word, prepare};
 
 pub fn run(args: &HookInstallArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(dir) = &args.tcl {
+        return super::tcl::install(dir, args);
+    }
     let runbom = std::env::current_exe().context("cannot find the runbom binary's own path")?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let (Some(venv), None) = (&args.venv, &args.ruby) else {
         let dir = cwd.join(
             args.ruby
                 .as_deref()
-                .context("`--venv` or `--ruby` is needed")?,
+                .context("`--venv`, `--ruby` or `--tcl` is needed")?,
         );
         return ruby(&runbom, &dir, &cwd, args);
     };
