@@ -42,14 +42,28 @@ pub struct ScanCounts {
 pub struct Agent {
     base: ReportContext,
     known: HashMap<(u32, u64), Known>,
+    only: Vec<std::path::PathBuf>,
 }
 
 impl Agent {
-    pub fn new(base: ReportContext) -> Self {
+    /// An agent reporting in `base`, only processes under `only` when it is not empty.
+    pub fn new(base: ReportContext, only: Vec<std::path::PathBuf>) -> Self {
         Self {
             base,
             known: HashMap::new(),
+            only,
         }
+    }
+
+    fn wanted(&self, process: &LiveProcess) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|dir| {
+                process.executable.starts_with(dir)
+                    || process
+                        .argv
+                        .first()
+                        .is_some_and(|argv0| std::path::Path::new(argv0).starts_with(dir))
+            })
     }
 
     /// Scans every process once; each report to send is handed to `deliver`.
@@ -82,6 +96,10 @@ impl Agent {
                     continue;
                 }
             };
+            if !self.wanted(&process) {
+                self.known.insert(key, Known::Ignored);
+                continue;
+            }
             let fingerprint = process.maps_fingerprint();
             let sequence = match self.known.get(&key) {
                 Some(Known::Reported {
@@ -154,11 +172,10 @@ pub fn run(args: &AgentArgs) -> anyhow::Result<ExitStatus> {
     let Some(mut sink) = ServerSink::from_args(&args.sender)? else {
         anyhow::bail!("`runbom agent` needs `--server URL` and `--token TOKEN` to report to");
     };
-    let mut agent = Agent::new(base_context(
-        args.app.clone(),
-        args.environment.clone(),
-        Vec::new(),
-    ));
+    let mut agent = Agent::new(
+        base_context(args.app.clone(), args.environment.clone(), Vec::new()),
+        args.only.clone(),
+    );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone())?;
