@@ -81,11 +81,21 @@ impl Agent {
             };
             let key = (pid, started);
             alive.insert(key);
-            if let Some(Known::Ignored) = self.known.get(&key) {
-                continue;
+            match self.known.get(&key) {
+                Some(Known::Ignored) => continue,
+                // Seen and reported: read again only when what it maps changed.
+                Some(Known::Reported { fingerprint, .. })
+                    if process::read_maps(pid)
+                        .is_ok_and(|maps| process::fingerprint(&maps) == *fingerprint) =>
+                {
+                    continue;
+                }
+                _ => {}
             }
             let process = match LiveProcess::read(pid) {
                 Ok(process) => process,
+                // A reported process that exited meanwhile is reported complete next scan.
+                Err(ProcessError::Gone { .. }) if self.known.contains_key(&key) => continue,
                 Err(ProcessError::Gone { .. } | ProcessError::KernelThread { .. }) => {
                     self.known.insert(key, Known::Ignored);
                     continue;
