@@ -119,7 +119,12 @@ impl Agent {
                 _ => 0,
             };
             match report_of_process(&process, "agent", stamp(&self.base, sequence, false, None)) {
-                Outcome::Report(report) => {
+                Outcome::Report(_, Some(hooked)) => {
+                    // The hook reports this process itself, with fuller evidence.
+                    eprintln!("runbom agent: not reporting process {pid}: {hooked}");
+                    self.known.insert(key, Known::Ignored);
+                }
+                Outcome::Report(report, None) => {
                     deliver(&report);
                     counts.reported += 1;
                     self.known.insert(

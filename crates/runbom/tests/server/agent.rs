@@ -1,6 +1,6 @@
 //! `runbom agent` against a real server: three Python processes of two venvs and one Go
-//! process, all started without any hook, appear as instances after two scans; a process that
-//! exits is reported complete.
+//! process, all started without any hook, appear as instances after two scans; a Python that
+//! runbom's hook observes (under `runbom run`) is left to its hook.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -20,8 +20,9 @@ fn venv(version: &str) -> Option<std::path::PathBuf> {
     )
 }
 
-/// A program that runs until its standard input closes, after `ready` is on its stdout.
-fn waiting(command: &mut Command) -> Child {
+/// A program that runs until its standard input closes, after its first line is on its stdout
+/// (returned).
+fn waiting(command: &mut Command) -> (Child, String) {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -33,7 +34,7 @@ fn waiting(command: &mut Command) -> Child {
         &mut line,
     )
     .unwrap();
-    child
+    (child, line)
 }
 
 #[tokio::test]
@@ -48,13 +49,22 @@ async fn the_agent_reports_three_pythons_of_two_venvs_and_a_go_process_as_instan
     let server = Server::start(&[]).await;
     let token = server.token(Some("fleet"));
     let admin = server.token(None);
-    let program = "import sys, six, requests; print('ready', flush=True); sys.stdin.read()";
+    let program = "import os, sys, six, requests; print(os.getpid(), flush=True); sys.stdin.read()";
     let mut children: Vec<Child> = [&first, &first, &second]
         .iter()
-        .map(|venv| waiting(Command::new(venv.join("bin/python")).args(["-c", program])))
+        .map(|venv| waiting(Command::new(venv.join("bin/python")).args(["-c", program])).0)
         .collect();
-    children.push(waiting(&mut Command::new(&go)));
+    children.push(waiting(&mut Command::new(&go)).0);
     let pids: Vec<u32> = children.iter().map(Child::id).collect();
+    let (hooked, hooked_pid) = waiting(
+        Command::new(assert_cmd::cargo::cargo_bin("runbom"))
+            .env_remove("RUNBOM_SESSION_DIR")
+            .args(["run", "--"])
+            .arg(first.join("bin/python"))
+            .args(["-c", program]),
+    );
+    children.push(hooked);
+    let hooked_pid: u32 = hooked_pid.trim().parse().unwrap();
 
     let spool = tempfile::tempdir().unwrap();
     let out = Command::new(assert_cmd::cargo::cargo_bin("runbom"))
@@ -96,6 +106,13 @@ async fn the_agent_reports_three_pythons_of_two_venvs_and_a_go_process_as_instan
     for pid in &pids {
         assert!(reported.contains(pid), "{pid} not in {fleet}\n{stderr}");
     }
+    assert!(!reported.contains(&hooked_pid), "{fleet}");
+    assert!(
+        stderr.contains(&format!(
+            "not reporting process {hooked_pid}: started by `runbom run`"
+        )),
+        "{stderr}"
+    );
     let interpreters: Vec<&str> = instances
         .iter()
         .filter_map(|i| i["interpreter"].as_str())

@@ -389,6 +389,13 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             return Some(Ok(attachment));
         }
     };
+    let hooked = crate::attach::hooked(process).or_else(|| {
+        observation
+            .modules
+            .iter()
+            .any(|(name, _)| name == "_runbom_hook")
+            .then(|| "its environment loads runbom's hook (`runbom hook install`)".to_owned())
+    });
     let interpreter = match environment::observed_interpreter(&observation) {
         Some(interpreter) => interpreter,
         None => match super::query_interpreter(&observation.executable) {
@@ -409,7 +416,11 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             if observation.errors == 1 { "" } else { "s" }
         ));
     }
-    Some(Ok(Attachment { observed, notes }))
+    Some(Ok(Attachment {
+        observed,
+        notes,
+        hooked,
+    }))
 }
 
 /// A process that maps CPython but is not named like a Python (an embedding program).
