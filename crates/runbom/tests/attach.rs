@@ -270,6 +270,29 @@ fn a_live_go_binary_gives_its_build_information() {
     assert_eq!(report["processes"][0]["pid"], child.id());
 }
 
+#[test]
+fn the_summary_of_a_live_go_process() {
+    let Some(binary) = common::go::binary("wait", common::go::Variant::Plain) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = waiting(Command::new(&binary).current_dir(tmp.path()));
+    wait_until_running(&child, binary.file_name().unwrap().to_str().unwrap());
+    let out = common::runbom()
+        .arg("attach")
+        .arg(child.id().to_string())
+        .output()
+        .unwrap();
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&child.id().to_string(), "[PID]")
+        .replace(binary.parent().unwrap().to_str().unwrap(), "[BIN]")
+        .replace(tmp.path().to_str().unwrap(), "[CWD]");
+    insta::assert_snapshot!("go_summary", text);
+}
+
 /// esbuild from npm's `@esbuild/linux-x64` (a real third-party Go binary), installed once under
 /// the build directory; `None` when npm cannot fetch it. 0.20.2 is pinned: releases since strip
 /// the build information from the binary (0.28.2 has none), leaving nothing to read.

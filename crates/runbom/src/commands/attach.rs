@@ -125,7 +125,9 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     if skipped > 0 {
-        eprintln!("runbom: {skipped} process(es) skipped: gone, or not this user's to read");
+        eprintln!(
+            "runbom: {skipped} process(es) skipped: kernel threads, gone, or not this user's to read"
+        );
     }
     for (_, sink) in &mut sinks {
         sink.close();
@@ -133,9 +135,17 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// Processes `--all` passes over without a word: gone meanwhile, or not this user's.
+/// Processes `--all` passes over without a word: gone meanwhile, not this user's, or kernel
+/// threads.
 pub fn is_skippable(err: &anyhow::Error) -> bool {
-    is_gone(err) || denied(err)
+    is_gone(err)
+        || denied(err)
+        || err.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<ProcessError>(),
+                Some(ProcessError::KernelThread { .. })
+            )
+        })
 }
 
 /// The process exited while it was read.
