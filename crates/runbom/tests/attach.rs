@@ -3,7 +3,7 @@
 //! process's own `sys.modules` dump (taken after the attach), the process never stopped and
 //! exiting normally; a Go test binary and a real third-party one (esbuild from npm, serving);
 //! and the faults: a PID that is gone, a kernel thread, a process of no language runbom reads,
-//! one of another user.
+//! one of another user, a "Python" without symbols.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -398,6 +398,27 @@ fn a_gone_process_a_kernel_thread_and_a_foreign_program_are_each_said_plainly() 
     assert!(
         stderr.contains("which is no program of a language runbom reads"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_python_without_symbols_is_reported_from_its_maps_with_the_reason() {
+    // `cat` named `python3.11`: an interpreter by name whose `_PyRuntime` cannot be found.
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("python3.11");
+    std::fs::copy("/bin/cat", &fake).unwrap();
+    let mut child = waiting(&mut Command::new(&fake));
+    wait_until_running(&child, "python3.11");
+    let report = attach(child.id(), &tmp.path().join("fake.json"));
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert_eq!(report["interpreter"]["language"], "python");
+    assert_eq!(report["distributions"], serde_json::json!([]));
+    let notes = report["attached"]["notes"].to_string();
+    assert!(
+        notes.contains("the module table was not read")
+            && notes.contains("has no `_PyRuntime` symbol (a stripped interpreter)"),
+        "{notes}"
     );
 }
 
