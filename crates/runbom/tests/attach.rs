@@ -293,11 +293,11 @@ fn the_summary_of_a_live_go_process() {
     insta::assert_snapshot!("go_summary", text);
 }
 
-/// esbuild from npm's `@esbuild/linux-x64` (a real third-party Go binary), installed once under
-/// the build directory; `None` when npm cannot fetch it. 0.20.2 is pinned: releases since strip
-/// the build information from the binary (0.28.2 has none), leaving nothing to read.
-fn esbuild() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("npm-esbuild-0.20.2");
+/// esbuild `version` from npm's `@esbuild/linux-x64` (a real third-party Go binary), installed
+/// once under the build directory; `None` when npm cannot fetch it. Releases after 0.20 strip
+/// the build information from the binary (0.28.2 has none).
+fn esbuild(version: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("npm-esbuild-{version}"));
     let binary = dir.join("node_modules/@esbuild/linux-x64/bin/esbuild");
     if binary.is_file() {
         return Some(binary);
@@ -306,7 +306,7 @@ fn esbuild() -> Option<PathBuf> {
     let out = Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
         .arg(&dir)
-        .arg("@esbuild/linux-x64@0.20.2")
+        .arg(format!("@esbuild/linux-x64@{version}"))
         .output();
     match out {
         Ok(out) if out.status.success() && binary.is_file() => Some(binary),
@@ -324,14 +324,11 @@ fn esbuild() -> Option<PathBuf> {
     }
 }
 
-#[test]
-fn esbuild_serving_gives_its_build_information() {
-    let Some(esbuild) = esbuild() else {
-        return;
-    };
+/// esbuild `version`, serving a directory until its standard input closes, and its report.
+fn attach_serving_esbuild(version: &str) -> Option<Value> {
+    let esbuild = esbuild(version)?;
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("index.html"), "<p>hi</p>").unwrap();
-    // esbuild serves until its standard input closes.
     let mut child = waiting(
         Command::new(&esbuild)
             .args(["--serve=127.0.0.1:0", "--servedir=."])
@@ -339,7 +336,7 @@ fn esbuild_serving_gives_its_build_information() {
             .stderr(Stdio::null()),
     );
     wait_until_running(&child, "esbuild");
-    // Serving: it listens (a socket among its file descriptors) before it is read.
+    // Serving: it listens before it is read.
     let started = Instant::now();
     while !std::fs::read_to_string(format!("/proc/{}/net/tcp", child.id())).is_ok_and(|t| {
         t.lines()
@@ -355,6 +352,14 @@ fn esbuild_serving_gives_its_build_information() {
     let report = attach(child.id(), &tmp.path().join("esbuild.json"));
     drop(child.stdin.take());
     child.wait().unwrap();
+    Some(report)
+}
+
+#[test]
+fn esbuild_serving_gives_its_build_information() {
+    let Some(report) = attach_serving_esbuild("0.20.2") else {
+        return;
+    };
     assert_eq!(report["interpreter"]["language"], "go");
     let versions = component_versions(&report);
     assert_eq!(versions["github.com/evanw/esbuild"], "(devel)");
@@ -365,6 +370,21 @@ fn esbuild_serving_gives_its_build_information() {
     assert_eq!(versions["stdlib"], "go1.20.12");
     assert_eq!(report["interpreter"]["version"], "go1.20.12");
     assert_eq!(report["interpreter"]["build"]["CGO_ENABLED"], "0");
+}
+
+#[test]
+fn a_go_binary_stripped_of_its_build_information_is_still_named_go() {
+    let Some(report) = attach_serving_esbuild("0.28.2") else {
+        return;
+    };
+    assert_eq!(report["interpreter"]["language"], "go");
+    assert_eq!(report["distributions"], serde_json::json!([]));
+    let notes = report["attached"]["notes"].to_string();
+    assert!(
+        notes.contains("a Go binary without build information")
+            && notes.contains("github.com/evanw/esbuild/internal/"),
+        "{notes}"
+    );
 }
 
 fn attach_fails(pid: u32) -> String {
