@@ -290,24 +290,26 @@ pub fn read_module_table(
     let mut errors = 0;
     let mut sys_module = None;
     for (key, value) in items {
-        if !objects.is(key, "str")? {
+        let Some(name) = objects.try_string(key)? else {
             continue;
-        }
-        let name = objects.string(key)?;
-        let is_module = objects.is(value, "module").unwrap_or(false);
-        if name == "sys" && is_module {
+        };
+        let namespace = objects.module_dict(value).unwrap_or(None);
+        if name == "sys" && namespace.is_some() {
             sys_module = Some(value);
         }
-        let file = if is_module {
-            match objects.module_str(value, "__file__") {
+        let file = match namespace.map(|dict| objects.dict_get(dict, "__file__")) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(file))) => match objects.try_string(file) {
                 Ok(file) => file,
                 Err(_) => {
                     errors += 1;
                     None
                 }
+            },
+            Some(Err(_)) => {
+                errors += 1;
+                None
             }
-        } else {
-            None
         };
         modules.push((name, file));
     }
@@ -334,7 +336,9 @@ pub fn read_module_table(
 }
 
 fn read_sys(objects: &Objects<'_>, sys: u64) -> Result<SysAttributes, AttachError> {
-    let dict = objects.module_dict(sys)?;
+    let dict = objects
+        .module_dict(sys)?
+        .ok_or_else(|| AttachError::Layout("`sys` is not a module".into()))?;
     let text = |name: &'static str| -> Result<String, AttachError> {
         Ok(objects.module_str(sys, name)?.unwrap_or_default())
     };
