@@ -407,7 +407,7 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             Err(err) => return Some(Err(err.into())),
         },
     };
-    let inventory = super::read_inventory(&interpreter, &[]);
+    let inventory = cached_inventory(&interpreter);
     let hashes = HashCache::open(super::cache_root().as_deref());
     let mut observed = runtime::observe(&[(&observation, &inventory)], &inventory, &hashes);
     add_mapped_objects(&mut observed, &inventory, process, &hashes);
@@ -425,6 +425,46 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
         notes,
         hooked,
     }))
+}
+
+/// The inventory of `interpreter`'s environment, read once per state of its site directories:
+/// an agent attaching to many processes of one venv reads it once, and again after a `pip
+/// install` changes a directory of its `sys.path` (its modification time).
+fn cached_inventory(
+    interpreter: &runbom_model::inventory::Interpreter,
+) -> std::sync::Arc<Inventory> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Key = (PathBuf, Vec<(PathBuf, Option<std::time::SystemTime>)>);
+    static CACHE: Mutex<Option<HashMap<Key, Arc<Inventory>>>> = Mutex::new(None);
+    const KEPT: usize = 64;
+    let key: Key = (
+        interpreter.prefix.clone(),
+        interpreter
+            .sys_path
+            .iter()
+            .map(|dir| {
+                let modified = std::fs::metadata(dir).and_then(|m| m.modified()).ok();
+                (dir.clone(), modified)
+            })
+            .collect(),
+    );
+    if let Some(inventory) = CACHE
+        .lock()
+        .ok()
+        .and_then(|cache| cache.as_ref()?.get(&key).cloned())
+    {
+        return inventory;
+    }
+    let inventory = Arc::new(super::read_inventory(interpreter, &[]));
+    if let Ok(mut cache) = CACHE.lock() {
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        cache.insert(key, inventory.clone());
+    }
+    inventory
 }
 
 /// A process that maps CPython but is not named like a Python (an embedding program).
