@@ -21,6 +21,9 @@ pub struct Attachment {
     pub observed: Observed,
     /// What could not be read, and where fuller evidence comes from.
     pub notes: Vec<String>,
+    /// The process is also observed by runbom's hook (how, e.g. its session directory): the
+    /// hook's reports are the fuller evidence and win where both exist.
+    pub hooked: Option<String>,
 }
 
 /// What `process` loaded, from the first language that says it is its own; `None` for a process
@@ -140,6 +143,7 @@ pub fn maps_only(language: Language, version: String, process: &LiveProcess) -> 
             hook_errors: 0,
         },
         notes: vec![note],
+        hooked: hooked(process),
     }
 }
 
@@ -161,7 +165,17 @@ pub fn from_artefact(artefact: &dyn Artefact, process: &LiveProcess) -> Attachme
             hook_errors: 0,
         },
         notes: Vec::new(),
+        hooked: hooked(process),
     }
+}
+
+/// How `process` is observed by runbom's hook, when it was started by `runbom run` (which gives
+/// every process it starts `RUNBOM_SESSION_DIR`).
+pub fn hooked(process: &LiveProcess) -> Option<String> {
+    process
+        .env("RUNBOM_SESSION_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| format!("started by `runbom run` (session `{dir}`)"))
 }
 
 /// `/proc/PID/exe`: the process's executable as it runs, even when its file was replaced.

@@ -375,6 +375,10 @@ pub struct AgentArgs {
     /// Stop after this many scans (0: run until stopped).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub scans: u64,
+    /// Report only processes whose executable or `argv[0]` is under one of these directories
+    /// (repeatable; default: every process).
+    #[arg(long, value_name = "DIR")]
+    pub only: Vec<PathBuf>,
     #[command(flatten)]
     pub sender: SenderArgs,
 }

@@ -4,22 +4,13 @@
 //! itself untouched. A version pyenv does not hold is skipped with a message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
 
-/// `bin/python` of pyenv's `version`, when pyenv holds it.
-fn pyenv_python(version: &str) -> Option<PathBuf> {
-    let out = Command::new("pyenv")
-        .args(["prefix", version])
-        .output()
-        .ok()?;
-    let prefix = String::from_utf8(out.stdout).ok()?;
-    let python = Path::new(prefix.trim()).join("bin/python");
-    (out.status.success() && python.is_file()).then_some(python)
-}
+use common::pyenv_python;
 
 /// A program that imports a distribution of `site` and forks a child that imports another.
 const PROGRAM: &str = "\

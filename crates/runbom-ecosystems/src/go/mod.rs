@@ -42,11 +42,16 @@ impl LanguageModule for Go {
         buildinfo::read_file(path).ok().map(|_| path.clone())
     }
 
-    /// A process whose executable carries Go build information: the binary is what runs.
+    /// A process whose executable carries Go build information: the binary is what runs. One
+    /// stripped of its build information but with a Go function table (esbuild's releases since
+    /// 0.2x) is still a Go process: its packages are named, its modules are not known.
     fn attach(&self, process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>> {
         let exe = crate::attach::executable_of(process);
-        if !binary::looks_native(&exe) || buildinfo::read_file(&exe).is_err() {
+        if !binary::looks_native(&exe) {
             return None;
+        }
+        if buildinfo::read_file(&exe).is_err() {
+            return without_build_information(&exe, process).map(Ok);
         }
         Some(
             GoBinary::open(&exe)
@@ -58,6 +63,29 @@ impl LanguageModule for Go {
     fn artefact(&self, path: &Path) -> Result<Box<dyn Artefact>, ArtefactError> {
         Ok(Box::new(GoBinary::open(path)?))
     }
+}
+
+/// A Go binary without build information, known by its function table: the process, and a note
+/// of the packages linked in; no components (their modules and versions are not recorded).
+fn without_build_information(exe: &Path, process: &LiveProcess) -> Option<Attachment> {
+    let file = buildinfo::open_bounded(exe).ok()?;
+    let functions = symbols::function_names(&file).ok()?;
+    let packages = symbols::packages(&functions);
+    let mut attachment = crate::attach::maps_only(Language::Go, String::new(), process);
+    attachment.notes = vec![format!(
+        "a Go binary without build information: the modules it was built from and their \
+         versions are not recorded in it; its function table names {} packages (e.g. {})",
+        packages.len(),
+        packages
+            .iter()
+            .filter(|p| p.split('/').next().is_some_and(|host| host.contains('.')))
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    attachment.observed.interpreter.implementation = "gc".to_owned();
+    Some(attachment)
 }
 
 #[cfg(test)]

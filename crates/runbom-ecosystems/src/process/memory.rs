@@ -167,6 +167,14 @@ mod tests {
     }
 
     #[test]
+    fn a_process_gone_mid_read_is_gone() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let memory = LiveMemory::new(child.id(), 1 << 20);
+        child.wait().unwrap();
+        assert_eq!(memory.read_u64(0x1000), Err(MemoryError::Gone));
+    }
+
+    #[test]
     fn the_budget_bounds_what_is_read() {
         let memory = LiveMemory::new(std::process::id(), 8);
         let value = 7u64;

@@ -195,13 +195,25 @@ impl LiveProcess {
 
     /// A fingerprint of what is mapped: it changes when the process loads or unloads a file.
     pub fn maps_fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for mapping in self.maps.iter().filter(|m| m.file().is_some()) {
-            (mapping.start, mapping.inode, &mapping.path).hash(&mut hasher);
-        }
-        hasher.finish()
+        fingerprint(&self.maps)
     }
+}
+
+/// A fingerprint of the files of `maps` (see [`LiveProcess::maps_fingerprint`]).
+pub fn fingerprint(maps: &[Mapping]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for mapping in maps.iter().filter(|m| m.file().is_some()) {
+        (mapping.start, mapping.inode, &mapping.path).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The memory maps of process `pid` alone (cheaper than [`LiveProcess::read`]).
+pub fn read_maps(pid: u32) -> Result<Vec<Mapping>, ProcessError> {
+    let path = PathBuf::from(format!("/proc/{pid}/maps"));
+    let bytes = read_bytes(&path, pid, None, MAX_MAPS_FILE)?;
+    maps::parse(&bytes).map_err(|source| ProcessError::Maps { path, source })
 }
 
 /// A file name `lib….so`, `….so.1.2`, `….cpython-311-x86_64-linux-gnu.so`.

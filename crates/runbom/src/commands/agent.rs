@@ -42,14 +42,28 @@ pub struct ScanCounts {
 pub struct Agent {
     base: ReportContext,
     known: HashMap<(u32, u64), Known>,
+    only: Vec<std::path::PathBuf>,
 }
 
 impl Agent {
-    pub fn new(base: ReportContext) -> Self {
+    /// An agent reporting in `base`, only processes under `only` when it is not empty.
+    pub fn new(base: ReportContext, only: Vec<std::path::PathBuf>) -> Self {
         Self {
             base,
             known: HashMap::new(),
+            only,
         }
+    }
+
+    fn wanted(&self, process: &LiveProcess) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|dir| {
+                process.executable.starts_with(dir)
+                    || process
+                        .argv
+                        .first()
+                        .is_some_and(|argv0| std::path::Path::new(argv0).starts_with(dir))
+            })
     }
 
     /// Scans every process once; each report to send is handed to `deliver`.
@@ -67,11 +81,21 @@ impl Agent {
             };
             let key = (pid, started);
             alive.insert(key);
-            if let Some(Known::Ignored) = self.known.get(&key) {
-                continue;
+            match self.known.get(&key) {
+                Some(Known::Ignored) => continue,
+                // Seen and reported: read again only when what it maps changed.
+                Some(Known::Reported { fingerprint, .. })
+                    if process::read_maps(pid)
+                        .is_ok_and(|maps| process::fingerprint(&maps) == *fingerprint) =>
+                {
+                    continue;
+                }
+                _ => {}
             }
             let process = match LiveProcess::read(pid) {
                 Ok(process) => process,
+                // A reported process that exited meanwhile is reported complete next scan.
+                Err(ProcessError::Gone { .. }) if self.known.contains_key(&key) => continue,
                 Err(ProcessError::Gone { .. } | ProcessError::KernelThread { .. }) => {
                     self.known.insert(key, Known::Ignored);
                     continue;
@@ -82,6 +106,10 @@ impl Agent {
                     continue;
                 }
             };
+            if !self.wanted(&process) {
+                self.known.insert(key, Known::Ignored);
+                continue;
+            }
             let fingerprint = process.maps_fingerprint();
             let sequence = match self.known.get(&key) {
                 Some(Known::Reported {
@@ -91,7 +119,12 @@ impl Agent {
                 _ => 0,
             };
             match report_of_process(&process, "agent", stamp(&self.base, sequence, false, None)) {
-                Outcome::Report(report) => {
+                Outcome::Report(_, Some(hooked)) => {
+                    // The hook reports this process itself, with fuller evidence.
+                    eprintln!("runbom agent: not reporting process {pid}: {hooked}");
+                    self.known.insert(key, Known::Ignored);
+                }
+                Outcome::Report(report, None) => {
                     deliver(&report);
                     counts.reported += 1;
                     self.known.insert(
@@ -154,11 +187,10 @@ pub fn run(args: &AgentArgs) -> anyhow::Result<ExitStatus> {
     let Some(mut sink) = ServerSink::from_args(&args.sender)? else {
         anyhow::bail!("`runbom agent` needs `--server URL` and `--token TOKEN` to report to");
     };
-    let mut agent = Agent::new(base_context(
-        args.app.clone(),
-        args.environment.clone(),
-        Vec::new(),
-    ));
+    let mut agent = Agent::new(
+        base_context(args.app.clone(), args.environment.clone(), Vec::new()),
+        args.only.clone(),
+    );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone())?;

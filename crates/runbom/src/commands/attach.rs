@@ -18,11 +18,10 @@ use crate::commands::report_sink::{
 /// What reading one process gave.
 #[derive(Debug)]
 pub enum Outcome {
-    Report(Box<RuntimeReport>),
+    /// Its report, and how runbom's hook observes it too, if it does.
+    Report(Box<RuntimeReport>, Option<String>),
     /// The process runs no program of a language runbom reads.
-    Foreign {
-        executable: std::path::PathBuf,
-    },
+    Foreign { executable: std::path::PathBuf },
     /// It could not be read: gone, another user's, a kernel thread, or its language's error.
     Failed(anyhow::Error),
 }
@@ -54,9 +53,16 @@ pub fn report_of_process(process: &LiveProcess, by: &str, mut context: ReportCon
     };
     context.session_id = format!("{}-{}-{}", context.host, process.pid, process.started_at);
     context.complete = false;
+    let mut notes = attachment.notes;
+    if let Some(hooked) = &attachment.hooked {
+        notes.push(format!(
+            "also observed by runbom's hook ({hooked}): its reports are the fuller evidence and \
+             win where both exist"
+        ));
+    }
     let mut report = context.report(attachment.observed);
-    report.attached = Some(attached(process, by, attachment.notes));
-    Outcome::Report(Box::new(report))
+    report.attached = Some(attached(process, by, notes));
+    Outcome::Report(Box::new(report), attachment.hooked)
 }
 
 pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
@@ -79,7 +85,7 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
     let mut out = std::io::stdout().lock();
     for pid in pids {
         match report_of(pid, "attach", stamp(&base, 0, false, None)) {
-            Outcome::Report(report) => {
+            Outcome::Report(report, _) => {
                 if let Some(path) = &args.report {
                     let path = if several {
                         std::fs::create_dir_all(path).with_context(|| {
@@ -119,7 +125,9 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     if skipped > 0 {
-        eprintln!("runbom: {skipped} process(es) skipped: gone, or not this user's to read");
+        eprintln!(
+            "runbom: {skipped} process(es) skipped: kernel threads, gone, or not this user's to read"
+        );
     }
     for (_, sink) in &mut sinks {
         sink.close();
@@ -127,9 +135,17 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// Processes `--all` passes over without a word: gone meanwhile, or not this user's.
+/// Processes `--all` passes over without a word: gone meanwhile, not this user's, or kernel
+/// threads.
 pub fn is_skippable(err: &anyhow::Error) -> bool {
-    is_gone(err) || denied(err)
+    is_gone(err)
+        || denied(err)
+        || err.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<ProcessError>(),
+                Some(ProcessError::KernelThread { .. })
+            )
+        })
 }
 
 /// The process exited while it was read.

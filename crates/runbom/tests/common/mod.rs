@@ -271,3 +271,14 @@ fn build_venv(venv: &Path, python: &str, requirements: &[&str]) -> bool {
     }
     install.status.success()
 }
+
+/// `bin/python` of pyenv's `version`, when pyenv holds it.
+pub fn pyenv_python(version: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new("pyenv")
+        .args(["prefix", version])
+        .output()
+        .ok()?;
+    let prefix = String::from_utf8(out.stdout).ok()?;
+    let python = Path::new(prefix.trim()).join("bin/python");
+    (out.status.success() && python.is_file()).then_some(python)
+}

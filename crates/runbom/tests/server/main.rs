@@ -3,6 +3,7 @@
 //! escaping, the OpenAPI document, alerts to a local webhook receiver, and hooked programs
 //! reporting through a server that is killed and restarted.
 
+mod agent;
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;

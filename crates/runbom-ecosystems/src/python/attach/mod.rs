@@ -293,24 +293,26 @@ pub fn read_module_table(
     let mut errors = 0;
     let mut sys_module = None;
     for (key, value) in items {
-        if !objects.is(key, "str")? {
+        let Some(name) = objects.try_string(key)? else {
             continue;
-        }
-        let name = objects.string(key)?;
-        let is_module = objects.is(value, "module").unwrap_or(false);
-        if name == "sys" && is_module {
+        };
+        let namespace = objects.module_dict(value).unwrap_or(None);
+        if name == "sys" && namespace.is_some() {
             sys_module = Some(value);
         }
-        let file = if is_module {
-            match objects.module_str(value, "__file__") {
+        let file = match namespace.map(|dict| objects.dict_get(dict, "__file__")) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(file))) => match objects.try_string(file) {
                 Ok(file) => file,
                 Err(_) => {
                     errors += 1;
                     None
                 }
+            },
+            Some(Err(_)) => {
+                errors += 1;
+                None
             }
-        } else {
-            None
         };
         modules.push((name, file));
     }
@@ -337,7 +339,9 @@ pub fn read_module_table(
 }
 
 fn read_sys(objects: &Objects<'_>, sys: u64) -> Result<SysAttributes, AttachError> {
-    let dict = objects.module_dict(sys)?;
+    let dict = objects
+        .module_dict(sys)?
+        .ok_or_else(|| AttachError::Layout("`sys` is not a module".into()))?;
     let text = |name: &'static str| -> Result<String, AttachError> {
         Ok(objects.module_str(sys, name)?.unwrap_or_default())
     };
@@ -392,6 +396,13 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             return Some(Ok(attachment));
         }
     };
+    let hooked = crate::attach::hooked(process).or_else(|| {
+        observation
+            .modules
+            .iter()
+            .any(|(name, _)| name == "_runbom_hook")
+            .then(|| "its environment loads runbom's hook (`runbom hook install`)".to_owned())
+    });
     let interpreter = match environment::observed_interpreter(&observation) {
         Some(interpreter) => interpreter,
         None => match super::query_interpreter(&observation.executable) {
@@ -399,7 +410,7 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             Err(err) => return Some(Err(err.into())),
         },
     };
-    let inventory = super::read_inventory(&interpreter, &[]);
+    let inventory = cached_inventory(&interpreter);
     let hashes = HashCache::open(super::cache_root().as_deref());
     let mut observed = runtime::observe(&[(&observation, &inventory)], &inventory, &hashes);
     add_mapped_objects(&mut observed, &inventory, process, &hashes);
@@ -412,7 +423,51 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
             if observation.errors == 1 { "" } else { "s" }
         ));
     }
-    Some(Ok(Attachment { observed, notes }))
+    Some(Ok(Attachment {
+        observed,
+        notes,
+        hooked,
+    }))
+}
+
+/// The inventory of `interpreter`'s environment, read once per state of its site directories:
+/// an agent attaching to many processes of one venv reads it once, and again after a `pip
+/// install` changes a directory of its `sys.path` (its modification time).
+fn cached_inventory(
+    interpreter: &runbom_model::inventory::Interpreter,
+) -> std::sync::Arc<Inventory> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Key = (PathBuf, Vec<(PathBuf, Option<std::time::SystemTime>)>);
+    static CACHE: Mutex<Option<HashMap<Key, Arc<Inventory>>>> = Mutex::new(None);
+    const KEPT: usize = 64;
+    let key: Key = (
+        interpreter.prefix.clone(),
+        interpreter
+            .sys_path
+            .iter()
+            .map(|dir| {
+                let modified = std::fs::metadata(dir).and_then(|m| m.modified()).ok();
+                (dir.clone(), modified)
+            })
+            .collect(),
+    );
+    if let Some(inventory) = CACHE
+        .lock()
+        .ok()
+        .and_then(|cache| cache.as_ref()?.get(&key).cloned())
+    {
+        return inventory;
+    }
+    let inventory = Arc::new(super::read_inventory(interpreter, &[]));
+    if let Ok(mut cache) = CACHE.lock() {
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        cache.insert(key, inventory.clone());
+    }
+    inventory
 }
 
 /// A process that maps CPython but is not named like a Python (an embedding program).

@@ -57,6 +57,19 @@ impl<'m> Objects<'m> {
     /// The `tp_name` of the object at `address`'s type.
     pub fn type_name(&self, address: u64) -> Result<String, AttachError> {
         let ty = self.memory.read_u64(checked(address)? + 8)?;
+        self.name_of_type(ty)
+    }
+
+    /// The first `len` bytes of the object at `address` (its header and fields) and its type's
+    /// name, in one read.
+    fn header(&self, address: u64, len: usize) -> Result<(String, Vec<u8>), AttachError> {
+        let bytes = self.memory.read_vec(checked(address)?, len.max(16))?;
+        let name = self.name_of_type(word_at(&bytes, 8))?;
+        Ok((name, bytes))
+    }
+
+    /// The `tp_name` of the type object at `ty`, read once per type.
+    fn name_of_type(&self, ty: u64) -> Result<String, AttachError> {
         if let Some(name) = self.type_names.borrow().get(&ty) {
             return Ok(name.clone());
         }
@@ -69,17 +82,6 @@ impl<'m> Objects<'m> {
     /// Whether the object at `address` is of the type named `name` (exactly: subclasses are not).
     pub fn is(&self, address: u64, name: &str) -> Result<bool, AttachError> {
         Ok(self.type_name(address)? == name)
-    }
-
-    fn expect(&self, address: u64, name: &str) -> Result<(), AttachError> {
-        let found = self.type_name(address)?;
-        if found == name {
-            Ok(())
-        } else {
-            Err(AttachError::Layout(format!(
-                "expected a `{name}` at {address:#x}, found a `{found}`"
-            )))
-        }
     }
 
     /// A NUL-terminated string of at most `max` bytes.
@@ -111,9 +113,22 @@ impl<'m> Objects<'m> {
 
     /// The text of the `str` at `address` (compact strings: every string Python 3.8+ makes).
     pub fn string(&self, address: u64) -> Result<String, AttachError> {
-        self.expect(address, "str")?;
+        match self.try_string(address)? {
+            Some(text) => Ok(text),
+            None => Err(AttachError::Layout(format!(
+                "expected a `str` at {address:#x}, found a `{}`",
+                self.type_name(address)?
+            ))),
+        }
+    }
+
+    /// The text of the object at `address` when it is a `str`; `None` when it is another type.
+    pub fn try_string(&self, address: u64) -> Result<Option<String>, AttachError> {
+        let head = self.read_prefix(checked(address)?, STR_PREFETCH)?;
+        if head.len() < 16 || self.name_of_type(word_at(&head, 8))? != "str" {
+            return Ok(None);
+        }
         let layout = &self.layout;
-        let head = self.read_prefix(address, STR_PREFETCH)?;
         let word = |offset: u64, size: usize| -> Result<u64, AttachError> {
             let offset = offset as usize;
             let bytes = head.get(offset..offset + size).ok_or_else(|| {
@@ -154,17 +169,22 @@ impl<'m> Objects<'m> {
             Some(data) => data.to_vec(),
             None => self.memory.read_vec(address + start, len)?,
         };
-        decode(&data, width).ok_or_else(|| {
+        decode(&data, width).map(Some).ok_or_else(|| {
             AttachError::Layout(format!("`str` at {address:#x} holds an invalid character"))
         })
     }
 
     /// The `(key, value)` addresses of the `dict` at `address`, in insertion order.
     pub fn dict_items(&self, address: u64) -> Result<Vec<(u64, u64)>, AttachError> {
-        self.expect(address, "dict")?;
         let layout = &self.layout;
-        let keys = self.memory.read_u64(address + layout.dict_keys)?;
-        let values = self.memory.read_u64(address + layout.dict_values)?;
+        let (name, head) = self.header(address, layout.dict_values as usize + 8)?;
+        if name != "dict" {
+            return Err(AttachError::Layout(format!(
+                "expected a `dict` at {address:#x}, found a `{name}`"
+            )));
+        }
+        let keys = word_at(&head, layout.dict_keys as usize);
+        let values = word_at(&head, layout.dict_values as usize);
         if values != 0 {
             return Err(AttachError::Layout(format!(
                 "`dict` at {address:#x} is split (its values apart from its keys)"
@@ -236,17 +256,17 @@ impl<'m> Objects<'m> {
         Ok(items)
     }
 
-    /// The value of the `dict` at `address` under the `str` key `name`. Keys Python interned
-    /// (attribute names) are found by address once one was found by text.
+    /// The value of the `dict` at `address` under the `str` key `name`. Once the key was found
+    /// by its text it is looked for by address only: CPython interns attribute names and the keys
+    /// `PyDict_SetItemString` sets, so every namespace's `__file__` is the same object (a key
+    /// equal to it but made otherwise is missed: the module is then reported without a file).
     pub fn dict_get(&self, address: u64, name: &'static str) -> Result<Option<u64>, AttachError> {
         let items = self.dict_items(address)?;
-        if let Some(&known) = self.interned.borrow().get(name)
-            && let Some(&(_, value)) = items.iter().find(|(k, _)| *k == known)
-        {
-            return Ok(Some(value));
+        if let Some(&known) = self.interned.borrow().get(name) {
+            return Ok(items.iter().find(|(k, _)| *k == known).map(|&(_, v)| v));
         }
         for (key, value) in items {
-            if self.is(key, "str")? && self.string(key)? == name {
+            if self.try_string(key)?.as_deref() == Some(name) {
                 self.interned.borrow_mut().insert(name, key);
                 return Ok(Some(value));
             }
@@ -313,8 +333,8 @@ impl<'m> Objects<'m> {
     pub fn strings(&self, items: &[u64]) -> Result<Vec<String>, AttachError> {
         let mut out = Vec::new();
         for &item in items {
-            if self.is(item, "str").unwrap_or(false) {
-                out.push(self.string(item)?);
+            if let Some(text) = self.try_string(item)? {
+                out.push(text);
             }
         }
         Ok(out)
@@ -326,20 +346,21 @@ impl<'m> Objects<'m> {
         module: u64,
         name: &'static str,
     ) -> Result<Option<String>, AttachError> {
-        let Some(value) = self.dict_get(self.module_dict(module)?, name)? else {
+        let Some(dict) = self.module_dict(module)? else {
+            return Err(AttachError::Layout(format!(
+                "expected a `module` at {module:#x}"
+            )));
+        };
+        let Some(value) = self.dict_get(dict, name)? else {
             return Ok(None);
         };
-        if self.is(value, "str")? {
-            Ok(Some(self.string(value)?))
-        } else {
-            Ok(None)
-        }
+        self.try_string(value)
     }
 
-    /// The namespace (`md_dict`) of the module at `address`.
-    pub fn module_dict(&self, address: u64) -> Result<u64, AttachError> {
-        self.expect(address, "module")?;
-        Ok(self.memory.read_u64(address + 16)?)
+    /// The namespace (`md_dict`) of the object at `address` when it is a module, in one read.
+    pub fn module_dict(&self, address: u64) -> Result<Option<u64>, AttachError> {
+        let (name, head) = self.header(address, 24)?;
+        Ok((name == "module").then(|| word_at(&head, 16)))
     }
 }
 
@@ -351,6 +372,15 @@ fn checked(address: u64) -> Result<u64, AttachError> {
         )));
     }
     Ok(address)
+}
+
+/// The little-endian word at `at` of `bytes` (which the caller read at least that long).
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    if let Some(src) = bytes.get(at..at + 8) {
+        word.copy_from_slice(src);
+    }
+    u64::from_le_bytes(word)
 }
 
 fn words(bytes: &[u8]) -> Vec<u64> {
