@@ -269,6 +269,12 @@ fn import_enforced(f: &Fixture, expected: &Path, module: &str, extra: &[&str]) -
     (out, read_json(&report))
 }
 
+/// Module, expected inventory, extra options, owner, rule, why, config place.
+type Case<'a> = (&'a str, &'a Path, Vec<&'a str>, &'a str, &'a str, &'a str, &'a str);
+
+/// What is done to a table, how, and what the hook must say of it.
+type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
+
 /// Puts one file's bytes back when dropped.
 struct Restore(PathBuf, Vec<u8>);
 
@@ -306,7 +312,7 @@ fn an_extra_package_a_changed_file_and_a_banned_package_are_refused_or_in_monito
     )
     .expect("config");
     let banned = banned.display().to_string();
-    let cases: [(&str, &Path, Vec<&str>, &str, &str, &str, &str); 3] = [
+    let cases: [Case<'_>; 3] = [
         (
             "idna",
             &without_idna,
@@ -466,7 +472,7 @@ fn a_bad_table_gets_the_fail_policy_and_never_a_traceback() {
     );
     let text = std::fs::read_to_string(&table).expect("table");
     let is_root = rustix::process::getuid().is_root();
-    let mut damages: Vec<(&str, Box<dyn Fn()>, &str)> = vec![
+    let mut damages: Vec<Damage<'_>> = vec![
         (
             "truncated",
             Box::new(|| std::fs::write(&table, &text[..text.len() / 2]).unwrap()),
