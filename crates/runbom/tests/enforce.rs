@@ -270,7 +270,15 @@ fn import_enforced(f: &Fixture, expected: &Path, module: &str, extra: &[&str]) -
 }
 
 /// Module, expected inventory, extra options, owner, rule, why, config place.
-type Case<'a> = (&'a str, &'a Path, Vec<&'a str>, &'a str, &'a str, &'a str, &'a str);
+type Case<'a> = (
+    &'a str,
+    &'a Path,
+    Vec<&'a str>,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
 
 /// What is done to a table, how, and what the hook must say of it.
 type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
