@@ -545,3 +545,43 @@ fn a_bad_table_gets_the_fail_policy_and_never_a_traceback() {
     assert!(out.status.success());
     assert!(!table.exists());
 }
+
+/// Removes a file when dropped.
+struct Remove(PathBuf);
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_module_dropped_into_site_packages_is_refused_as_owned_by_nothing() {
+    let Some(f) = fixture() else { return };
+    let site = f
+        .venv
+        .join("lib")
+        .read_dir()
+        .expect("lib")
+        .flatten()
+        .next()
+        .expect("python dir")
+        .path()
+        .join("site-packages");
+    let dropped = site.join("runbom_test_dropped.py");
+    std::fs::write(&dropped, "print('dropped code ran')\n").expect("drop a module");
+    let _remove = Remove(dropped.clone());
+    let (out, report) = import_enforced(&f, &f.freeze(&[]), "runbom_test_dropped", &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("dropped code ran"));
+    assert!(
+        err.contains("refused import of `runbom_test_dropped` (no distribution, ")
+            && err.contains("owned by no installed distribution"),
+        "{err}"
+    );
+    let refusal = &report["refusals"][0];
+    assert_eq!(refusal["rule"], "listed", "{report:#}");
+    assert_eq!(refusal["distribution"], Value::Null);
+    assert_eq!(refusal["file"], dropped.display().to_string());
+}
