@@ -14,7 +14,7 @@ use runbom_model::enforce::{
     Verdict,
 };
 use runbom_model::expected::{ExpectedComponent, ExpectedInventory};
-use runbom_model::inventory::Inventory;
+use runbom_model::inventory::{Inventory, normalize_path};
 
 use crate::policy::bans_of;
 use crate::verify::{accepts, display_version, is_installer_tooling};
@@ -121,10 +121,10 @@ pub fn plan(
         .iter()
         .map(|dir| {
             let dir = PathBuf::from(&dir.value);
-            match place {
+            normalize_path(&match place {
                 Some(place) if dir.is_relative() => place.dir.join(dir),
                 _ => dir,
-            }
+            })
         })
         .collect();
     EnforcementPlan {

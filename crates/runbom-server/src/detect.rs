@@ -99,7 +99,8 @@ pub(crate) async fn recompute(store: &Store, app: &str) -> Result<(), StoreError
     let components = store.live_components(app).await?;
     let matches = store.advisory_matches(app).await?;
     let expected = store.expected_for(app).await?;
-    let current = findings::compute(app, &components, &matches, expected.as_ref());
+    let mut current = findings::compute(app, &components, &matches, expected.as_ref());
+    current.extend(findings::refused(app, &store.live_refusals(app).await?));
     let now = now_ms();
     for opened in store.sync_findings(app, &current, now).await? {
         notify::enqueue(store, &opened, now).await?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
 use runbom_model::{Ecosystem, PackageName};
-use runbom_store::{AdvisoryMatch, LiveComponent, NewFinding};
+use runbom_store::{AdvisoryMatch, LiveComponent, LiveRefusal, NewFinding};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -177,6 +177,92 @@ fn against_expected(
     findings
 }
 
+/// `refused` findings: one per application, component (or module owned by none), rule and
+/// whether it was enforced, naming every live instance (host, pid) and the module that imported
+/// it. A refused import is `high`; one monitor mode would have refused is `medium`.
+pub(crate) fn refused(app: &str, refusals: &[LiveRefusal]) -> Vec<NewFinding> {
+    let mut grouped: BTreeMap<(&str, &str, &str, bool), Vec<&LiveRefusal>> = BTreeMap::new();
+    for r in refusals {
+        let subject = if r.distribution.is_empty() {
+            r.module.split('.').next().unwrap_or(&r.module)
+        } else {
+            r.distribution.as_str()
+        };
+        grouped
+            .entry((subject, r.version.as_str(), r.rule.as_str(), r.enforced))
+            .or_default()
+            .push(r);
+    }
+    grouped
+        .into_iter()
+        .map(|((subject, version, rule, enforced), events)| {
+            let first = events[0];
+            let mut hasher = Sha256::new();
+            for part in [
+                app,
+                "refused",
+                subject,
+                version,
+                rule,
+                if enforced { "1" } else { "0" },
+            ] {
+                hasher.update(part.as_bytes());
+                hasher.update([0x1f]);
+            }
+            let mut places: Vec<String> = events
+                .iter()
+                .map(|e| format!("{} pid {}", e.host, e.pid))
+                .collect();
+            places.dedup();
+            let owner = if first.distribution.is_empty() {
+                "no distribution".to_owned()
+            } else {
+                format!("{} {}", first.distribution, first.version)
+            };
+            let importer = if first.importer.is_empty() {
+                String::new()
+            } else {
+                format!(", imported by `{}`", first.importer)
+            };
+            let summary = format!(
+                "{} import of `{}` ({owner}) on {}{importer}: {} (rule `{rule}`{})",
+                if enforced { "refused" } else { "would refuse" },
+                first.module,
+                places.join(", "),
+                first.why,
+                if first.config_line > 0 {
+                    format!(", runbom.toml line {}", first.config_line)
+                } else {
+                    String::new()
+                }
+            );
+            let instances: Vec<_> = events
+                .iter()
+                .map(|e| {
+                    json!({ "host": e.host, "pid": e.pid, "module": e.module, "file": e.file,
+                            "importer": e.importer, "at": e.at })
+                })
+                .collect();
+            NewFinding {
+                key: hex::encode(&hasher.finalize()[..16]),
+                kind: "refused".to_owned(),
+                severity: if enforced { "high" } else { "medium" }.to_owned(),
+                name: subject.to_owned(),
+                version: version.to_owned(),
+                advisory_id: String::new(),
+                in_use: !enforced,
+                summary,
+                detail: json!({
+                    "rule": rule, "why": first.why, "config_line": first.config_line,
+                    "enforced": enforced, "instances": instances,
+                })
+                .to_string(),
+                published_at: None,
+            }
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finding(
     app: &str,
@@ -274,6 +360,46 @@ mod tests {
             None,
         );
         assert!(found.is_empty());
+    }
+
+    #[test]
+    fn a_refused_import_is_a_finding_naming_host_pid_and_importer() {
+        let refusal = |host: &str, pid: i64, enforced: bool| LiveRefusal {
+            host: host.into(),
+            pid,
+            module: "idna.core".into(),
+            file: "/venv/lib/python3.11/site-packages/idna/core.py".into(),
+            distribution: "idna".into(),
+            version: "3.10".into(),
+            rule: "listed".into(),
+            why: "not in the expected inventory `requirements.txt`".into(),
+            config_line: 4,
+            importer: "app.views".into(),
+            enforced,
+            at: "2026-12-06T10:00:00Z".into(),
+        };
+        let found = refused(
+            "shop",
+            &[
+                refusal("web-1", 42, true),
+                refusal("web-2", 7, true),
+                refusal("web-3", 9, false),
+            ],
+        );
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].kind.as_str(), found[0].severity.as_str()),
+            ("refused", "medium")
+        );
+        assert_eq!(found[1].severity, "high");
+        assert_eq!(
+            found[1].summary,
+            "refused import of `idna.core` (idna 3.10) on web-1 pid 42, web-2 pid 7, imported by \
+             `app.views`: not in the expected inventory `requirements.txt` (rule `listed`, \
+             runbom.toml line 4)"
+        );
+        assert!(found[1].detail.contains("\"pid\":7"), "{}", found[1].detail);
+        assert_ne!(found[0].key, found[1].key);
     }
 
     #[test]

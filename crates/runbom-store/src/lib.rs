@@ -37,8 +37,8 @@ pub use error::StoreError;
 pub use location::{Engine, Location};
 pub use portfolio::{
     AdvisoryMatch, ApplicationSummary, ComponentUse, Delivery, FindingRecord, IncomingReport,
-    IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, NewFinding, Overview, SearchHit,
-    TokenRecord, Webhook,
+    IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal, NewFinding, Overview,
+    SearchHit, TokenRecord, Webhook,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

@@ -1,6 +1,7 @@
 //! The server's portfolio on both engines: ingest (idempotent, heartbeats write no
 //! observations), tokens, expected inventories, findings opened once, webhook deliveries.
 
+use runbom_model::enforce::{EnforceRule, Refusal};
 use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA,
     RuntimeInterpreter, RuntimeReport,
@@ -34,6 +35,15 @@ fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
 }
 
 fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -> IncomingReport {
+    report_with(report_id, session, distributions, Vec::new())
+}
+
+fn report_with(
+    report_id: &str,
+    session: &str,
+    distributions: Vec<DistributionUse>,
+    refusals: Vec<Refusal>,
+) -> IncomingReport {
     IncomingReport::new(
         "shop".to_owned(),
         RuntimeReport {
@@ -73,7 +83,7 @@ fn report(report_id: &str, session: &str, distributions: Vec<DistributionUse>) -
             hook_errors: 0,
             attached: None,
             enforcement: Vec::new(),
-            refusals: Vec::new(),
+            refusals,
         },
         1_000,
     )
@@ -121,6 +131,50 @@ async fn reports_are_stored_once_and_heartbeats_change_nothing() {
         assert_eq!(instances.len(), 1);
         assert_eq!(instances[0].last_seen, 2_000);
         assert_eq!(instances[0].environment, "prod");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_import_is_stored_once_and_is_news_even_in_a_heartbeat() {
+    each_engine(|store| async move {
+        let dists = || vec![dist("PyYAML", "6.0", &["yaml"])];
+        ingest(&store, &[report("r1", "s1", dists())]).await;
+        let refusal = Refusal {
+            pid: 7,
+            at: "2026-01-01T00:00:01Z".into(),
+            module: "idna".into(),
+            file: Some("/site-packages/idna/__init__.py".into()),
+            distribution: Some("idna".into()),
+            version: Some("3.7".into()),
+            rule: EnforceRule::Listed,
+            why: "not in the expected inventory `requirements.txt`".into(),
+            config_line: 0,
+            importer: Some("__main__".into()),
+            enforced: true,
+        };
+        let mut news = report_with("r2", "s1", dists(), vec![refusal.clone()]);
+        news.received_at = 2_000;
+        let outcomes = ingest(&store, &[news]).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: true, .. }
+        ));
+        let mut again = report_with("r3", "s1", dists(), vec![refusal]);
+        again.received_at = 3_000;
+        let outcomes = ingest(&store, &[again]).await;
+        assert!(matches!(
+            outcomes[0],
+            IngestOutcome::Stored { changed: false, .. }
+        ));
+        let refusals = store.live_refusals("shop").await.unwrap();
+        assert_eq!(refusals.len(), 1);
+        assert_eq!((refusals[0].host.as_str(), refusals[0].pid), ("web-1", 7));
+        assert_eq!(
+            (refusals[0].rule.as_str(), refusals[0].enforced),
+            ("listed", true)
+        );
+        assert_eq!(refusals[0].importer, "__main__");
     })
     .await;
 }

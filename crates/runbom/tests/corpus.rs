@@ -8,8 +8,6 @@
 //! without PyPI the test is skipped with the reason.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -18,6 +16,8 @@ use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
 mod common;
+
+use common::{get_when_up, normalise, shell_status};
 
 const REQUIREMENTS: &[&str] = &[
     "black==24.10.0",
@@ -367,49 +367,6 @@ fn serve(mut cmd: Command, server: Server, program: &Program) -> (Option<i32>, S
         std::thread::sleep(Duration::from_millis(50));
     };
     (status, body)
-}
-
-/// The status as a shell reports it: a death by signal N is 128 + N (what `runbom run` exits).
-fn shell_status(status: std::process::ExitStatus) -> Option<i32> {
-    use std::os::unix::process::ExitStatusExt;
-    status.code().or_else(|| status.signal().map(|n| 128 + n))
-}
-
-/// `GET /` once the server listens (at most 60 s): the response body.
-fn get_when_up(port: u16, child: &mut Child) -> String {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if child.try_wait().ok().flatten().is_some() {
-            return "server exited before serving".to_owned();
-        }
-        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let _ = stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
-            let mut response = String::new();
-            let _ = stream.read_to_string(&mut response);
-            if let Some((_, body)) = response.split_once("\r\n\r\n") {
-                return body.to_owned();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    "server never answered".to_owned()
-}
-
-/// Run times differ from run to run (`1 passed in 0.01s`).
-fn normalise(stdout: &str) -> String {
-    stdout
-        .split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let bare = word.trim_end();
-            let is_duration = bare.ends_with('s') && bare[..bare.len() - 1].parse::<f64>().is_ok();
-            if is_duration {
-                word.replace(bare, "<time>")
-            } else {
-                word.to_owned()
-            }
-        })
-        .collect()
 }
 
 fn read_json(path: &Path) -> Value {

@@ -154,7 +154,7 @@ fn a_ban_wins_over_a_listing_and_rules_can_be_off() {
 fn first_party_directories_are_read_against_the_config_directory() {
     let config = runbom_config::parse(
         "runbom.toml",
-        "[enforce]\nfirst-party = [\"src\", \"/opt/app\"]\n",
+        "[enforce]\nfirst-party = [\"./src\", \"/opt/app\"]\n",
     )
     .unwrap();
     let dir = PathBuf::from("/srv/shop");

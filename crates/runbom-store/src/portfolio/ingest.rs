@@ -259,7 +259,9 @@ async fn store_one<'b>(
             .await
             .doing("marking a report as a change")?;
     }
-    Ok((instance_id, changed))
+    // A new refused import is news even when the components are as before.
+    let refused = super::refusals::store_refusals(tx, instance_id, &incoming.report).await?;
+    Ok((instance_id, changed || refused))
 }
 
 /// Moves each instance to its last report of the batch: seen now, not gone, its state digest.

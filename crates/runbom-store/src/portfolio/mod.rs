@@ -11,11 +11,13 @@ mod expected;
 mod findings;
 mod ingest;
 mod leases;
+mod refusals;
 mod tokens;
 mod views;
 
 pub use alerts::{Delivery, Webhook};
 pub use findings::{AdvisoryMatch, FindingRecord, LiveComponent, NewFinding};
 pub use ingest::{IncomingReport, IngestOutcome};
+pub use refusals::LiveRefusal;
 pub use tokens::TokenRecord;
 pub use views::{ApplicationSummary, ComponentUse, InstanceView, KpiSnapshot, Overview, SearchHit};

@@ -282,3 +282,49 @@ pub fn pyenv_python(version: &str) -> Option<PathBuf> {
     let python = Path::new(prefix.trim()).join("bin/python");
     (out.status.success() && python.is_file()).then_some(python)
 }
+
+/// The status as a shell reports it: a death by signal N is 128 + N (what `runbom run` exits).
+pub fn shell_status(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|n| 128 + n))
+}
+
+/// `GET /` once the server listens (at most 60 s): the response body.
+pub fn get_when_up(port: u16, child: &mut std::process::Child) -> String {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if child.try_wait().ok().flatten().is_some() {
+            return "server exited before serving".to_owned();
+        }
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            let mut response = String::new();
+            let _ = stream.read_to_string(&mut response);
+            if let Some((_, body)) = response.split_once("\r\n\r\n") {
+                return body.to_owned();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    "server never answered".to_owned()
+}
+
+/// Run times differ from run to run (`1 passed in 0.01s`).
+pub fn normalise(stdout: &str) -> String {
+    stdout
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            let is_duration = bare.ends_with('s') && bare[..bare.len() - 1].parse::<f64>().is_ok();
+            if is_duration {
+                word.replace(bare, "<time>")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}

@@ -8,6 +8,7 @@ mod browser;
 #[path = "../common/mod.rs"]
 mod common;
 mod demo;
+mod enforce;
 mod feed;
 mod harness;
 mod reporting;

@@ -760,6 +760,30 @@ def _start_enforcement():
         return
     _enforcement = {"mode": _table.mode, "state": "active", "message": None}
     sys.meta_path.insert(0, _EnforcingFinder())
+    _judge_loaded_before(_table)
+
+
+def _judge_loaded_before(table):
+    """Modules already loaded when the hook started (by `.pth` files, which site runs first)
+    cannot be refused any more: what the table would refuse is reported as "would refuse"."""
+    ours = sys.modules.get(__name__)
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if module is ours or spec is None or not isinstance(name, str):
+            continue
+        try:
+            verdict = _judge(table, spec)
+        except BaseException:
+            _state.errors += 1
+            continue
+        if verdict is not None:
+            rule, dist, why, line, file = verdict
+            verdict = (rule, dist, why + " (loaded before the hook started)", line, file)
+            mode, table.mode = table.mode, "monitor"
+            try:
+                _refuse(table, name, verdict)
+            finally:
+                table.mode = mode
 
 
 def _install():
