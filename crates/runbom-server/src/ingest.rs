@@ -80,7 +80,7 @@ pub(crate) async fn post_report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let app = auth::require_app(&state.store, &state.app_tokens, &headers).await?;
+    let app = auth::require_reporter(&state.store, &state.tokens, &headers).await?;
     let body = body::decoded(&headers, body, state.config.max_body_bytes)?;
     let report = body::validated_report(&body, &app)?;
     let report_id = report.report_id.clone();
