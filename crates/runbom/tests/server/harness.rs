@@ -114,6 +114,7 @@ impl Server {
         String::from_utf8(out).unwrap().trim().to_owned()
     }
 
+    /// The ids of the tokens bound to an application (not the setup token, nor team tokens).
     pub fn token_ids(&self) -> Vec<String> {
         let out = self
             .runbom(&["admin", "token", "list"])
@@ -125,6 +126,7 @@ impl Server {
             .unwrap()
             .lines()
             .skip(1)
+            .filter(|l| !l.ends_with("(all)") && !l.contains(" team "))
             .map(|l| l.split_whitespace().next().unwrap().to_owned())
             .collect()
     }
