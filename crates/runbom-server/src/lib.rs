@@ -23,6 +23,7 @@ mod ingest;
 mod login;
 mod notify;
 mod openapi;
+mod redact;
 pub mod sender;
 mod time;
 

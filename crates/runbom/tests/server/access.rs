@@ -536,3 +536,31 @@ async fn a_login_flood_is_refused_per_user_and_per_address() {
         "the address made 10 failed attempts"
     );
 }
+
+#[tokio::test]
+async fn a_hostile_argv_reaches_the_store_redacted() {
+    let server = Server::start(&[]).await;
+    let shop = server.token(Some("shop"));
+    let mut body = report("r1", "s1", "shop", &[]);
+    body["command"] = json!([
+        "mysql",
+        "-phunter2",
+        "--token",
+        "tok-123",
+        "postgres://u:pw-42@db/x"
+    ]);
+    body["processes"][0]["argv"] = json!(["app.py", "API_KEY=key-77"]);
+    assert_eq!(server.post_report(Some(&shop), &body).await.0, 201);
+    let (_, app) = server.get("/api/v1/applications/shop").await;
+    let command = app["instances"][0]["command"].as_str().unwrap();
+    assert_eq!(command, "mysql -p*** --token *** postgres://u:***@db/x");
+    let stored = std::fs::read(&server.db).unwrap();
+    let wal = std::fs::read(format!("{}-wal", server.db)).unwrap_or_default();
+    for secret in ["hunter2", "tok-123", "pw-42", "key-77"] {
+        let found = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(
+            !found(&stored) && !found(&wal),
+            "`{secret}` is in the store"
+        );
+    }
+}
