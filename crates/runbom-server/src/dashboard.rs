@@ -1,6 +1,9 @@
 //! The dashboard: server-rendered pages (askama escapes every value: package names, versions
 //! and advisory texts are attacker-controlled), a strict Content-Security-Policy (no inline
 //! script or style, nothing from other origins), live updates by `static/live.js` over SSE.
+//! Every page but `/login` and the static files needs a logged-in user (or a bearer token) with
+//! the `read` scope, and shows only the applications within the caller's reach; without a
+//! login a page answers 401 with the login form in its place.
 
 use askama::Template;
 use axum::Router;
@@ -12,10 +15,11 @@ use runbom_model::Advisory;
 use runbom_store::{ApplicationSummary, ComponentUse, FindingRecord, KpiSnapshot, Overview};
 use serde::Deserialize;
 
-use crate::AppState;
+use crate::auth::Viewer;
 use crate::client::segment;
 use crate::error::ApiError;
 use crate::time::{now_ms, rfc3339};
+use crate::{AppState, api, login};
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -27,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/components/{name}", get(component))
         .route("/advisories/{id}", get(advisory))
         .route("/search", get(search))
+        .route("/login", get(login::get_login).post(login::post_login))
+        .route("/logout", get(login::get_logout).post(login::post_logout))
         .route("/static/live.js", get(live_js))
         .route("/static/runbom.css", get(css))
         .layer(axum::middleware::map_response(security_headers))
@@ -63,7 +69,7 @@ async fn css() -> impl IntoResponse {
     )
 }
 
-fn page(template: &impl Template) -> Response {
+pub(crate) fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(err) => {
@@ -202,10 +208,19 @@ fn duration_text(seconds: Option<i64>) -> String {
     }
 }
 
-async fn overview(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn overview(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+) -> Result<Response, ApiError> {
     let store = &state.store;
-    let o = store.overview().await?;
-    let mut snapshots = store.snapshots(now_ms() - 24 * 3600 * 1000).await?;
+    let apps = caller.apps();
+    let o = store.overview_of(apps.as_deref()).await?;
+    // Trend snapshots are of the whole portfolio: a caller who sees part of it sees now only.
+    let mut snapshots = if caller.sees_all() {
+        store.snapshots(now_ms() - 24 * 3600 * 1000).await?
+    } else {
+        Vec::new()
+    };
     snapshots.push(KpiSnapshot {
         at: now_ms(),
         overview: o.clone(),
@@ -230,9 +245,17 @@ async fn overview(State(state): State<AppState>) -> Result<Response, ApiError> {
             .application_summaries()
             .await?
             .into_iter()
+            .filter(|a| caller.sees(&a.name))
             .map(AppRow::from)
             .collect(),
-        findings: rows(store.findings(None, false).await?),
+        findings: rows(
+            store
+                .findings(None, false)
+                .await?
+                .into_iter()
+                .filter(|f| caller.sees(&f.app))
+                .collect(),
+        ),
         o,
     }))
 }
@@ -274,10 +297,11 @@ struct ApplicationPage {
 
 async fn application(
     State(state): State<AppState>,
+    Viewer(caller): Viewer,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let store = &state.store;
-    if !store.application_names().await?.contains(&name) {
+    if !caller.sees(&name) || !store.application_names().await?.contains(&name) {
         return Ok(not_found("application", name));
     }
     let instances = store
@@ -318,17 +342,16 @@ struct ComponentPage {
 
 async fn component(
     State(state): State<AppState>,
+    Viewer(caller): Viewer,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let store = &state.store;
-    let findings = store
-        .findings(None, false)
-        .await?
-        .into_iter()
-        .filter(|f| f.finding.name == name)
-        .collect();
+    let (uses, findings) = match api::component_within_reach(&state, &caller, &name).await {
+        Ok(found) => found,
+        Err(err) if err.status == StatusCode::NOT_FOUND => return Ok(not_found("component", name)),
+        Err(err) => return Err(err),
+    };
     Ok(page(&ComponentPage {
-        uses: store.component_uses(None, Some(&name)).await?,
+        uses,
         findings: rows(findings),
         name,
     }))
@@ -347,6 +370,7 @@ struct AdvisoryPage {
 
 async fn advisory(
     State(state): State<AppState>,
+    Viewer(caller): Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let store = &state.store;
@@ -357,7 +381,10 @@ async fn advisory(
     let findings = rows(
         store
             .findings_for_advisory(&advisory_ids(&id, &record))
-            .await?,
+            .await?
+            .into_iter()
+            .filter(|f| caller.sees(&f.app))
+            .collect(),
     );
     Ok(page(&match advisory {
         Some(a) => AdvisoryPage {
@@ -413,15 +440,12 @@ struct SearchPage {
 
 async fn search(
     State(state): State<AppState>,
+    Viewer(caller): Viewer,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let query = q.q.trim().to_owned();
-    let hits = if query.is_empty() {
-        Vec::new()
-    } else {
-        state.store.search(&query, 100).await?
-    };
-    let hits = hits
+    let hits = api::search_within_reach(&state, &caller, &query)
+        .await?
         .into_iter()
         .map(|h| {
             let prefix = match h.kind.as_str() {

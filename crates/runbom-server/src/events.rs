@@ -1,5 +1,6 @@
 //! Live updates: every change any server process writes (from the store's change log) goes out
-//! to dashboards as a server-sent event.
+//! to dashboards as a server-sent event — to callers who may read, and only changes of the
+//! applications within their reach (portfolio-wide changes, such as new advisories, to all).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -13,6 +14,8 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::AppState;
+use crate::auth::{Caller, Scope};
+use crate::error::ApiError;
 
 /// One change: `kind` is `report`, `finding`, `expected`, `gone` or `advisories`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,18 +28,28 @@ pub struct LiveEvent {
 /// `GET /api/v1/events`: a `text/event-stream` of [`LiveEvent`]s as JSON (event name `change`).
 pub(crate) async fn stream_events(
     State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(Scope::Read)?;
     let rx = state.events.subscribe();
-    let events = stream::unfold(rx, |mut rx| async move {
-        let data = match rx.recv().await {
-            Ok(event) => serde_json::to_string(&event).unwrap_or_default(),
-            // A slow client missed some: tell it something changed.
-            Err(RecvError::Lagged(_)) => "{}".to_owned(),
-            Err(RecvError::Closed) => return None,
+    let events = stream::unfold((rx, caller), |(mut rx, caller)| async move {
+        let data = loop {
+            match rx.recv().await {
+                Ok(event) if event.app.is_empty() || caller.sees(&event.app) => {
+                    break serde_json::to_string(&event).unwrap_or_default();
+                }
+                Ok(_) => {}
+                // A slow client missed some: tell it something changed.
+                Err(RecvError::Lagged(_)) => break "{}".to_owned(),
+                Err(RecvError::Closed) => return None,
+            }
         };
-        Some((Ok(Event::default().event("change").data(data)), rx))
+        Some((
+            Ok(Event::default().event("change").data(data)),
+            (rx, caller),
+        ))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Sends `event` to every connected dashboard (none connected is fine).

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::time::now_ms;
-use crate::{auth, body};
+use crate::{auth, body, redact};
 
 /// Reports committed together at most.
 const MAX_BATCH: usize = 256;
@@ -80,9 +80,14 @@ pub(crate) async fn post_report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let app = auth::require_app(&state.store, &state.app_tokens, &headers).await?;
+    let app = auth::require_reporter(&state.store, &state.tokens, &headers).await?;
     let body = body::decoded(&headers, body, state.config.max_body_bytes)?;
-    let report = body::validated_report(&body, &app)?;
+    let mut report = body::validated_report(&body, &app)?;
+    // Hooks redact secrets before sending; this is the second line of defence.
+    redact::redact_argv(&mut report.command);
+    for process in &mut report.processes {
+        redact::redact_argv(&mut process.argv);
+    }
     let report_id = report.report_id.clone();
     let outcome = state
         .ingest

@@ -1,4 +1,5 @@
-//! runbom's server: the ingest and query HTTP API, authentication, the dashboard with live
+//! runbom's server: the ingest and query HTTP API, authentication (tokens with scopes, teams,
+//! dashboard users), the dashboard with live
 //! updates, the webhook notifier, the advisory feed poller and the detector that recomputes findings when an input
 //! changes; and its client side, the [`sender`] that hooks report through.
 //!
@@ -19,8 +20,10 @@ mod events;
 pub mod feed;
 mod findings;
 mod ingest;
+mod login;
 mod notify;
 mod openapi;
+mod redact;
 pub mod sender;
 mod time;
 
@@ -33,9 +36,13 @@ use runbom_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
-pub use auth::{NewToken, create_token};
+pub use auth::{
+    GrantError, NewToken, SETUP_SECRET_VAR, Scope, Scopes, Setup, SetupError, TokenGrant,
+    UnknownScope, create_token, random_secret, set_up,
+};
 pub use error::ServerError;
 pub use events::LiveEvent;
+pub use login::{MIN_PASSWORD, UserError, create_user};
 pub use time::rfc3339;
 
 /// How a server process runs.
@@ -78,7 +85,8 @@ struct AppState {
     store: Store,
     config: Arc<ServerConfig>,
     ingest: ingest::IngestQueue,
-    app_tokens: Arc<auth::AppTokenCache>,
+    tokens: Arc<auth::TokenCache>,
+    logins: Arc<login::LoginLimiter>,
     events: broadcast::Sender<LiveEvent>,
 }
 
@@ -104,7 +112,8 @@ pub async fn serve(
     let state = AppState {
         ingest: ingest::IngestQueue::start(store.clone()),
         store: store.clone(),
-        app_tokens: Arc::default(),
+        tokens: Arc::default(),
+        logins: Arc::default(),
         config: Arc::new(config),
         events: events.clone(),
     };
@@ -114,9 +123,12 @@ pub async fn serve(
     }
     tokio::spawn(notify::run(store));
     on_listening(addr);
-    axum::serve(listener, router(state))
-        .await
-        .map_err(|source| ServerError::Serve { source })
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .map_err(|source| ServerError::Serve { source })
 }
 
 fn router(state: AppState) -> Router {

@@ -24,6 +24,9 @@ pub(crate) const PATHS: &[(&str, &[&str])] = &[
     ("/api/v1/openapi.json", &["get"]),
     ("/api/v1/admin/tokens", &["get", "post"]),
     ("/api/v1/admin/tokens/{id}", &["delete"]),
+    ("/api/v1/admin/teams", &["get", "post"]),
+    ("/api/v1/admin/teams/{team}/applications/{app}", &["put"]),
+    ("/api/v1/admin/users", &["get", "post"]),
     ("/api/v1/admin/webhooks", &["get", "post"]),
     ("/api/v1/admin/webhooks/{id}", &["delete"]),
     ("/api/v1/admin/deliveries", &["get"]),
@@ -39,59 +42,65 @@ fn operation(path: &str, method: &str) -> Value {
             "Ingest a runtime report (runbom.runtime-report/v2). Body may be gzip \
              (Content-Encoding: gzip). 201 stored, 200 already stored (same report_id), \
              401 no token, 403 token of another application, 413 too large, 422 invalid.",
-            Some("app"),
+            Some("report"),
             "201",
         ),
         (p, _) if p.ends_with("/expected") => (
             "Upload the expected inventory (ExpectedInventory JSON) of an application release.",
-            Some("app"),
+            Some("upload"),
             "201",
         ),
-        ("/api/v1/overview", _) => ("Key risk indicators of the whole portfolio.", None, "200"),
+        ("/api/v1/overview", _) => (
+            "Key risk indicators of the applications within the caller's reach.",
+            Some("read"),
+            "200",
+        ),
         ("/api/v1/trends", _) => (
-            "Overview snapshots of the last 7 days (one per minute).",
-            None,
+            "Overview snapshots of the last 7 days (one per minute); callers who reach every \
+             application only (403 otherwise).",
+            Some("read"),
             "200",
         ),
         ("/api/v1/applications", _) => (
             "Every application with instance and finding counts.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/applications/{app}", _) => (
             "One application: instances, components with runtime use, open findings.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/components/{name}", _) => (
             "One component (normalised name): which applications run which versions, findings.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/advisories/{id}", _) => (
             "One advisory (by id or alias) and who it affects.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/findings", _) => (
             "Findings; `app` filters, `all=true` includes resolved ones.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/search", _) => (
             "Applications, components and advisories matching `q`.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/events", _) => (
             "Server-sent events: `change` with {kind, app} whenever anything changes.",
-            None,
+            Some("read"),
             "200",
         ),
         ("/api/v1/openapi.json", _) => ("This document.", None, "200"),
         ("/api/v1/admin/tokens", "post") => (
-            "Create a token: {\"app\": NAME} for an app token, {} for an admin token. The secret \
-             is in the answer only.",
+            "Create a token: {\"app\": NAME} for an app token (scopes report,upload), \
+             {\"team\": TEAM, \"scopes\": \"read,triage\"} for a team token, {} for an admin \
+             token. The secret is in the answer only.",
             Some("admin"),
             "201",
         ),
@@ -104,6 +113,26 @@ fn operation(path: &str, method: &str) -> Value {
         ),
         ("/api/v1/admin/webhooks", _) => ("List webhooks.", Some("admin"), "200"),
         ("/api/v1/admin/webhooks/{id}", _) => ("Remove a webhook.", Some("admin"), "200"),
+        ("/api/v1/admin/teams", "post") => {
+            ("Create a team: {\"name\": TEAM}.", Some("admin"), "201")
+        }
+        ("/api/v1/admin/teams", _) => (
+            "List teams with their applications and members.",
+            Some("admin"),
+            "200",
+        ),
+        ("/api/v1/admin/teams/{team}/applications/{app}", _) => (
+            "Make the team the owner of the application.",
+            Some("admin"),
+            "200",
+        ),
+        ("/api/v1/admin/users", "post") => (
+            "Create a dashboard user: {\"name\", \"password\" (12 characters or more), \
+             \"admin\": bool, \"teams\": [TEAM]}.",
+            Some("admin"),
+            "201",
+        ),
+        ("/api/v1/admin/users", _) => ("List dashboard users.", Some("admin"), "200"),
         ("/api/v1/admin/deliveries", _) => (
             "The webhook delivery log, newest first.",
             Some("admin"),
@@ -123,10 +152,12 @@ fn operation(path: &str, method: &str) -> Value {
     if !parameters.is_empty() {
         op["parameters"] = json!(parameters);
     }
-    if let Some(scheme) = security {
-        op["security"] = json!([{ scheme: [] }]);
-        op["responses"]["401"] = json!({ "description": "no valid bearer token" });
-        op["responses"]["403"] = json!({ "description": "the token may not do this" });
+    if let Some(scope) = security {
+        op["security"] = json!([{ "bearer": [scope] }, { "session": [scope] }]);
+        op["responses"]["401"] = json!({ "description": "no valid bearer token or session" });
+        op["responses"]["403"] =
+            json!({ "description": format!("the caller lacks the `{scope}` scope") });
+        op["responses"]["404"] = json!({ "description": "absent, or outside the caller's teams" });
     }
     op
 }
@@ -145,15 +176,18 @@ fn spec() -> Value {
         "info": {
             "title": "runbom server API",
             "version": "1",
-            "description": "Ingest runtime reports, query the portfolio, manage tokens and webhooks. \
-                            Reads are open; writes need an application token, admin actions an admin \
-                            token (Authorization: Bearer …).",
+            "description": "Ingest runtime reports, query the portfolio, manage tokens, teams, users \
+                            and webhooks. Every operation but this document needs a caller: a bearer \
+                            token (Authorization: Bearer …) or a dashboard session cookie, with the \
+                            scope the operation names (read, report, upload, triage, admin). Callers \
+                            see and act on their teams' applications only; admin tokens and users \
+                            on all.",
         },
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "app": { "type": "http", "scheme": "bearer", "description": "an application token (runbom admin token create --app NAME)" },
-                "admin": { "type": "http", "scheme": "bearer", "description": "an admin token (runbom admin token create --admin)" },
+                "bearer": { "type": "http", "scheme": "bearer", "description": "a token: runbom admin token create --app NAME | --team TEAM --scopes … | --admin" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "runbom_session", "description": "a dashboard session (POST /login)" },
             }
         },
     })

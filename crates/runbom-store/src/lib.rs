@@ -38,7 +38,7 @@ pub use location::{Engine, Location};
 pub use portfolio::{
     AdvisoryMatch, ApplicationSummary, ComponentUse, Delivery, FindingRecord, IncomingReport,
     IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal, NewFinding, Overview,
-    SearchHit, TokenRecord, Webhook,
+    SearchHit, SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

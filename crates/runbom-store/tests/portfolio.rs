@@ -1,5 +1,5 @@
 //! The server's portfolio on both engines: ingest (idempotent, heartbeats write no
-//! observations), tokens, expected inventories, findings opened once, webhook deliveries.
+//! observations), tokens, teams, users and sessions, expected inventories, findings opened once, webhook deliveries.
 
 use runbom_model::enforce::{EnforceRule, Refusal};
 use runbom_model::runtime::{
@@ -8,7 +8,7 @@ use runbom_model::runtime::{
 };
 use runbom_model::{Ecosystem, Language, PackageName};
 use runbom_store::testing::each_engine;
-use runbom_store::{IncomingReport, IngestOutcome, NewFinding, Store};
+use runbom_store::{IncomingReport, IngestOutcome, NewFinding, SessionRecord, Store, TokenRecord};
 
 fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
     DistributionUse {
@@ -203,6 +203,14 @@ async fn a_changed_report_updates_only_what_changed() {
         let overview = store.overview().await.unwrap();
         assert_eq!(overview.components_in_use, 1);
         assert_eq!(overview.live_instances, 1);
+        let shop = store.overview_of(Some(&["shop".to_owned()])).await.unwrap();
+        assert_eq!(shop, overview, "shop is the whole portfolio");
+        let other = store
+            .overview_of(Some(&["billing".to_owned()]))
+            .await
+            .unwrap();
+        assert_eq!((other.applications, other.live_instances), (0, 0));
+        assert_eq!(store.overview_of(Some(&[])).await.unwrap().applications, 0);
         assert!(store.change_watermark().await.unwrap() >= 2);
         let changes = store.changes_since(0).await.unwrap();
         assert!(
@@ -341,11 +349,31 @@ async fn silent_instances_are_marked_gone() {
 #[tokio::test]
 async fn tokens_are_found_by_hash_until_revoked() {
     each_engine(|store| async move {
-        store
-            .create_token("t1", Some("shop"), "h1", 1)
-            .await
-            .unwrap();
-        store.create_token("t2", None, "h2", 2).await.unwrap();
+        let token = |id: &str, app: Option<&str>, team: Option<&str>, scopes: &str| TokenRecord {
+            id: id.to_owned(),
+            app: app.map(str::to_owned),
+            team: team.map(str::to_owned),
+            scopes: scopes.to_owned(),
+            created_at: 0,
+            revoked_at: None,
+        };
+        assert!(!store.has_credentials().await.unwrap());
+        let shop = token("t1", Some("shop"), None, "report,upload");
+        store.create_token(&shop, "h1", 1).await.unwrap();
+        assert!(store.has_credentials().await.unwrap());
+        let admin = token("t2", None, None, "read,admin");
+        store.create_token(&admin, "h2", 2).await.unwrap();
+        let team = token("t3", None, Some("payments"), "read");
+        store.create_token(&team, "h3", 3).await.unwrap();
+        let found = store.token_by_hash("h3").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                found.team.as_deref(),
+                found.scopes.as_str(),
+                found.created_at
+            ),
+            (Some("payments"), "read", 3)
+        );
         assert_eq!(
             store
                 .token_by_hash("h1")
@@ -360,7 +388,7 @@ async fn tokens_are_found_by_hash_until_revoked() {
         assert!(!store.revoke_token("t1", 4).await.unwrap());
         assert!(store.token_by_hash("h1").await.unwrap().is_none());
         let tokens = store.tokens().await.unwrap();
-        assert_eq!(tokens.len(), 2);
+        assert_eq!(tokens.len(), 3);
         assert_eq!(tokens[0].revoked_at, Some(3));
         assert_eq!(tokens[1].app, None);
     })
@@ -552,6 +580,88 @@ async fn components_of_two_ecosystems_with_one_name_are_two() {
             .map(|c| (c.ecosystem.as_str(), c.name.as_str(), c.loaded))
             .collect();
         assert_eq!(seen, [("Go", "yaml", true), ("PyPI", "yaml", false)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn teams_own_applications_and_users_belong_to_teams() {
+    each_engine(|store| async move {
+        assert!(store.create_team("payments", 1).await.unwrap());
+        assert!(!store.create_team("payments", 2).await.unwrap());
+        assert!(store.create_team("web", 1).await.unwrap());
+        assert!(store.team_exists("web").await.unwrap());
+        assert!(!store.team_exists("nobody").await.unwrap());
+        store
+            .assign_application("billing", "payments")
+            .await
+            .unwrap();
+        store.assign_application("shop", "payments").await.unwrap();
+        store.assign_application("shop", "web").await.unwrap();
+        let payments = ["payments".to_owned()];
+        assert_eq!(
+            store.team_applications(&payments).await.unwrap(),
+            ["billing"]
+        );
+        let both = ["payments".to_owned(), "web".to_owned()];
+        assert_eq!(
+            store.team_applications(&both).await.unwrap(),
+            ["billing", "shop"]
+        );
+        assert!(store.team_applications(&[]).await.unwrap().is_empty());
+
+        assert!(
+            store
+                .create_user("ana", "$argon2id$x", false, 5)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .create_user("ana", "$argon2id$y", true, 6)
+                .await
+                .unwrap()
+        );
+        store.add_team_member("web", "ana").await.unwrap();
+        store.add_team_member("web", "ana").await.unwrap();
+        let ana = store.user("ana").await.unwrap().unwrap();
+        assert_eq!(
+            (ana.password_hash.as_str(), ana.admin, ana.teams.as_slice()),
+            ("$argon2id$x", false, &["web".to_owned()][..])
+        );
+        assert_eq!(store.user("bob").await.unwrap(), None);
+        assert_eq!(store.user_names().await.unwrap(), ["ana"]);
+        let teams = store.teams().await.unwrap();
+        assert_eq!(teams[1].members, ["ana"]);
+        assert_eq!(teams[1].applications, ["shop"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_live_until_they_expire_or_end() {
+    each_engine(|store| async move {
+        let session = SessionRecord {
+            user: "ana".to_owned(),
+            csrf: "c1".to_owned(),
+            expires_at: 100,
+        };
+        store.create_session("s1", &session, 10).await.unwrap();
+        assert_eq!(
+            store.session("s1", 50).await.unwrap(),
+            Some(session.clone())
+        );
+        assert_eq!(store.session("s1", 100).await.unwrap(), None, "expired");
+        assert_eq!(store.session("forged", 50).await.unwrap(), None);
+        // A new session drops the expired ones.
+        let later = SessionRecord {
+            expires_at: 300,
+            ..session
+        };
+        store.create_session("s2", &later, 200).await.unwrap();
+        assert!(!store.delete_session("s1").await.unwrap());
+        assert!(store.delete_session("s2").await.unwrap());
+        assert_eq!(store.session("s2", 250).await.unwrap(), None);
     })
     .await;
 }

@@ -64,7 +64,7 @@ pub enum Command {
     Vex(VexArgs),
     /// Run the runbom server: ingest API, query API, live dashboard, webhook alerts.
     Serve(ServeArgs),
-    /// Administer a server's store: tokens.
+    /// Administer a server's store: tokens, teams, dashboard users.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Upload an expected inventory (SBOM or lockfile) for an application release to a server.
@@ -245,9 +245,60 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Server tokens: app tokens report for one application; admin tokens administer.
+    /// Server tokens: app tokens report for one application, team tokens act on a team's
+    /// applications with the scopes they were given, admin tokens administer.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Teams, which own applications.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team.
+    Create(TeamCreateArgs),
+    /// Make a team the owner of an application (its members and tokens then see it).
+    Assign(TeamAssignArgs),
+    /// List teams with their applications and members.
+    List(TokenListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TeamCreateArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamAssignArgs {
+    pub team: String,
+    pub app: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a dashboard user; the password is read from stdin (first line).
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    pub name: String,
+    /// A team the user belongs to; repeatable.
+    #[arg(long)]
+    pub team: Vec<String>,
+    /// The user sees every application and may administer.
+    #[arg(long)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,10 +313,17 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
-    /// The application the token may report for.
-    #[arg(long, required_unless_present = "admin", conflicts_with = "admin")]
+    /// The application the token acts on (default scopes: report,upload).
+    #[arg(long, required_unless_present_any = ["admin", "team"], conflicts_with = "admin")]
     pub app: Option<String>,
-    /// Create an admin token instead (tokens, webhooks, delivery log over the API).
+    /// The team whose applications the token acts on (default scope: read); with `--app`, the
+    /// team is made the application's owner and the token stays bound to the application.
+    #[arg(long, conflicts_with = "admin")]
+    pub team: Option<String>,
+    /// What the token may do, comma-separated: read, report, upload, triage, admin.
+    #[arg(long, value_name = "LIST")]
+    pub scopes: Option<String>,
+    /// Create an admin token instead (every application; tokens, teams, users, webhooks).
     #[arg(long)]
     pub admin: bool,
     #[command(flatten)]

@@ -1,11 +1,12 @@
 //! The server's portfolio: applications → environments → instances (one observed program run
 //! each, with heartbeat and a `gone` mark) → observations (the components an instance has
-//! installed and loaded). Also the server's tokens, expected inventories per release, findings,
+//! installed and loaded). Also the server's tokens, teams, users and sessions, expected inventories per release, findings,
 //! webhooks with their delivery log, and the change log other server processes poll.
 //!
 //! Times are Unix milliseconds (`i64`). Instances are keyed by `(app, session_id)`: a session is
 //! one program run, reported many times.
 
+mod access;
 mod alerts;
 mod expected;
 mod findings;
@@ -15,6 +16,7 @@ mod refusals;
 mod tokens;
 mod views;
 
+pub use access::{SessionRecord, TeamRecord, UserRecord};
 pub use alerts::{Delivery, Webhook};
 pub use findings::{AdvisoryMatch, FindingRecord, LiveComponent, NewFinding};
 pub use ingest::{IncomingReport, IngestOutcome};

@@ -1,5 +1,6 @@
-//! The server's bearer tokens: stored as sha256 hashes only, scoped to one application (or,
-//! without an application, admin tokens), revocable.
+//! The server's bearer tokens: stored as sha256 hashes only, with scopes (a comma-separated
+//! list the server interprets), bound to one application, to one team's applications, or to
+//! none (then only an `admin` scope reaches anything); revocable.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -11,8 +12,12 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     pub id: String,
-    /// The application the token may report for; `None` for an admin token.
+    /// The one application the token acts on, if bound to one.
     pub app: Option<String>,
+    /// The team whose applications the token acts on, if bound to one.
+    pub team: Option<String>,
+    /// What the token may do: `read`, `report`, `upload`, `triage`, `admin`, comma-separated.
+    pub scopes: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -22,6 +27,8 @@ impl TokenRecord {
         Ok(TokenRecord {
             id: row.try_get("id")?,
             app: row.try_get("app")?,
+            team: row.try_get("team")?,
+            scopes: row.try_get("scopes")?,
             created_at: row.try_get("created_at")?,
             revoked_at: row.try_get("revoked_at")?,
         })
@@ -29,19 +36,21 @@ impl TokenRecord {
 }
 
 impl Store {
-    /// Stores a new token's hash.
+    /// Stores a new token's hash with what it may do.
     pub async fn create_token(
         &self,
-        id: &str,
-        app: Option<&str>,
+        token: &TokenRecord,
         hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO server_tokens (id, app, hash, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO server_tokens (id, app, team, scopes, hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(id)
-        .bind(app)
+        .bind(&token.id)
+        .bind(token.app.as_deref())
+        .bind(token.team.as_deref())
+        .bind(&token.scopes)
         .bind(hash)
         .bind(now)
         .execute(self.pool())
@@ -53,7 +62,7 @@ impl Store {
     /// The live (not revoked) token with this hash.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, app, created_at, revoked_at FROM server_tokens \
+            "SELECT id, app, team, scopes, created_at, revoked_at FROM server_tokens \
              WHERE hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash)
@@ -78,10 +87,24 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Whether any token or user exists: a server with neither has never been set up.
+    pub async fn has_credentials(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM server_tokens) + (SELECT COUNT(*) FROM users)",
+        )
+        .fetch_one(self.pool())
+        .await
+        .doing("counting credentials")?
+        .try_get(0)
+        .doing("counting credentials")?;
+        Ok(n > 0)
+    }
+
     /// Every token, oldest first.
     pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, app, created_at, revoked_at FROM server_tokens ORDER BY created_at, id",
+            "SELECT id, app, team, scopes, created_at, revoked_at FROM server_tokens \
+             ORDER BY created_at, id",
         )
         .fetch_all(self.pool())
         .await

@@ -2,8 +2,8 @@
 //! indicators), per-application, per-component and search views, trend snapshots, and the
 //! change log and liveness upkeep the server runs.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::error::QueryContext;
 use crate::portfolio::ingest::log_change;
@@ -91,18 +91,48 @@ fn count(row: &AnyRow, index: usize) -> Result<i64, sqlx::Error> {
 }
 
 impl Store {
-    /// The key risk indicators now.
+    /// The key risk indicators now, of the whole portfolio.
     pub async fn overview(&self) -> Result<Overview, StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM applications), \
-             (SELECT COUNT(*) FROM instances WHERE gone = 0), \
+        self.overview_of(None).await
+    }
+
+    /// The key risk indicators now, of the applications `apps` (every one for `None`): what a
+    /// caller who sees only some applications is shown.
+    pub async fn overview_of(&self, apps: Option<&[String]>) -> Result<Overview, StoreError> {
+        let list = match apps {
+            Some([]) => return Ok(Overview::default()),
+            Some(apps) => crate::sql::list(1, apps.len()),
+            None => String::new(),
+        };
+        let within = |column: &str| match apps {
+            Some(_) => format!("{column} IN ({list})"),
+            None => "1 = 1".to_owned(),
+        };
+        let (app_is, name_is, instance_is) = (within("app"), within("name"), within("i.app"));
+        let bind_apps = |sql: String| {
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for app in apps.unwrap_or_default() {
+                query = query.bind(app);
+            }
+            query
+        };
+        let open = |kind: &str| {
+            format!(
+                "(SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = '{kind}' \
+                 AND {app_is})"
+            )
+        };
+        let row = bind_apps(format!(
+            "SELECT (SELECT COUNT(*) FROM applications WHERE {name_is}), \
+             (SELECT COUNT(*) FROM instances WHERE gone = 0 AND {app_is}), \
              (SELECT COUNT(*) FROM (SELECT DISTINCT o.name, o.version FROM observations o \
-                JOIN instances i ON i.id = o.instance_id WHERE i.gone = 0 AND o.loaded = 1) AS c), \
-             (SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = 'policy'), \
-             (SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = 'unexpected'), \
-             (SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = 'drift'), \
-             (SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = 'tampered')",
-        )
+                JOIN instances i ON i.id = o.instance_id WHERE i.gone = 0 AND o.loaded = 1 \
+                AND {instance_is}) AS c), {}, {}, {}, {}",
+            open("policy"),
+            open("unexpected"),
+            open("drift"),
+            open("tampered"),
+        ))
         .fetch_one(self.pool())
         .await
         .doing("computing the overview")?;
@@ -116,11 +146,11 @@ impl Store {
             tampered_files: count(&row, 6).doing("reading the overview")?,
             ..Overview::default()
         };
-        let rows = sqlx::query(
+        let rows = bind_apps(format!(
             "SELECT in_use, severity, COUNT(*) FROM findings \
-             WHERE resolved_at IS NULL AND kind = 'vulnerable' GROUP BY in_use, severity \
-             ORDER BY in_use, severity",
-        )
+             WHERE resolved_at IS NULL AND kind = 'vulnerable' AND {app_is} \
+             GROUP BY in_use, severity ORDER BY in_use, severity"
+        ))
         .fetch_all(self.pool())
         .await
         .doing("counting vulnerable components")?;
@@ -134,10 +164,11 @@ impl Store {
                 overview.vulnerable_installed.push((severity, n));
             }
         }
-        let row = sqlx::query(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(opened_at - published_at), 0) AS BIGINT) FROM findings \
-             WHERE kind = 'vulnerable' AND published_at IS NOT NULL AND opened_at >= published_at",
-        )
+        let row = bind_apps(format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(opened_at - published_at), 0) AS BIGINT) \
+             FROM findings WHERE kind = 'vulnerable' AND published_at IS NOT NULL \
+             AND opened_at >= published_at AND {app_is}"
+        ))
         .fetch_one(self.pool())
         .await
         .doing("computing the time to detect")?;

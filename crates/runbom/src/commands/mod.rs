@@ -35,8 +35,8 @@ mod vex;
 use std::process::ExitCode;
 
 use crate::cli::{
-    AdminCommand, Cli, Command, DbCommand, HookCommand, PolicyCommand, StoreArgs, TokenCommand,
-    VersionsCommand,
+    AdminCommand, Cli, Command, DbCommand, HookCommand, PolicyCommand, StoreArgs, TeamCommand,
+    TokenCommand, UserCommand, VersionsCommand,
 };
 
 /// How a command ended, as CI pipelines read it.
@@ -94,6 +94,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             admin::token::revoke(&args)
         }
         Command::Admin(AdminCommand::Token(TokenCommand::List(args))) => admin::token::list(&args),
+        Command::Admin(AdminCommand::Team(TeamCommand::Create(args))) => admin::team::create(&args),
+        Command::Admin(AdminCommand::Team(TeamCommand::Assign(args))) => admin::team::assign(&args),
+        Command::Admin(AdminCommand::Team(TeamCommand::List(args))) => admin::team::list(&args),
+        Command::Admin(AdminCommand::User(UserCommand::Create(args))) => admin::user::create(&args),
         Command::Push(args) => push::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Verify(args) => verify::run(&args),

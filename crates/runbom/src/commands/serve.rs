@@ -1,5 +1,7 @@
 //! `runbom serve`: the server, on the store `--db` names, polling the advisory feed
-//! `runbom db update` downloads every `--feed-interval` seconds.
+//! `runbom db update` downloads every `--feed-interval` seconds. On a store with no token and no
+//! user it first makes an admin token — from `RUNBOM_SETUP_SECRET`, or a new secret printed once
+//! on stderr — so a new server is never open.
 
 use std::time::Duration;
 
@@ -31,6 +33,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         feed_interval: Duration::from_secs(args.feed_interval.max(1)),
         ..runbom_server::ServerConfig::default()
     };
+    let from_env = std::env::var(runbom_server::SETUP_SECRET_VAR).ok();
+    match runtime.block_on(runbom_server::set_up(&store, from_env.as_deref()))? {
+        runbom_server::Setup::AlreadySetUp => {}
+        runbom_server::Setup::FromEnvironment => eprintln!(
+            "runbom serve: a new store; its admin token is the secret in `{}`",
+            runbom_server::SETUP_SECRET_VAR
+        ),
+        runbom_server::Setup::Generated(secret) => eprintln!(
+            "runbom serve: a new store; admin setup token (shown only now): {secret}\n\
+             runbom serve: use it as `Authorization: Bearer …` to create teams, users and tokens"
+        ),
+    }
     let engine = store.engine();
     runtime.block_on(runbom_server::serve(store, config, |addr| {
         eprintln!("runbom serve: listening on http://{addr} (store: {engine})");

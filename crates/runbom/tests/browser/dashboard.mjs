@@ -5,6 +5,7 @@
 // the exit status is non-zero and the message names the check.
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { logIn } from "./login.mjs";
 
 const base = process.env.RUNBOM_URL;
 const shots = process.env.SCREENSHOT_DIR;
@@ -29,6 +30,9 @@ try {
   page.on("dialog", async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
   const failedScripts = [];
   page.on("pageerror", (err) => failedScripts.push(String(err)));
+
+  // A login first: without one every page answers 401 with the login form.
+  await logIn(page, base, process.env.RUNBOM_USER, process.env.RUNBOM_PASSWORD);
 
   // The overview with data from real hook runs.
   await page.goto(`${base}/`);

@@ -3,6 +3,7 @@
 // Started by crates/runbom/tests/server/demo.rs with RUNBOM_URL; prints `ok` when every check
 // passed, throws (non-zero exit, the check named) otherwise.
 import { chromium } from "playwright-core";
+import { logIn } from "./login.mjs";
 
 const base = process.env.RUNBOM_URL;
 const shots = process.env.SCREENSHOT_DIR;
@@ -18,6 +19,7 @@ async function number(page, id) {
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(page, base, process.env.RUNBOM_USER, process.env.RUNBOM_PASSWORD);
   await page.goto(`${base}/`);
   await page.getByRole("link", { name: "storefront", exact: true }).first().waitFor();
   check(await number(page, "kpi-live-instances") === 2, "the overview does not show both instances");

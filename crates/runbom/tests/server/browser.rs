@@ -1,13 +1,13 @@
 //! The dashboard in a real browser: Debian's headless chromium, driven by playwright-core
 //! (`tests/browser/dashboard.mjs`), over a server fed by real hook runs. It sees a new report and
-//! a new advisory arrive live (no reload), renders a hostile package name as text, and saves
+//! a new advisory arrive live (no reload) after logging in through the login form, renders a hostile package name as text, and saves
 //! screenshots under `target/tmp/dashboard-screenshots/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use assert_cmd::cargo::cargo_bin;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::write_distribution;
@@ -105,9 +105,22 @@ async fn the_dashboard_shows_reports_and_advisories_live_and_names_as_text() {
 
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
     std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    let password = "a browser test passphrase";
+    let user = json!({ "name": "ana", "password": password, "admin": true });
+    let (status, answer) = server
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/admin/users",
+            Some(&server.admin),
+            &user,
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
     let mut driver = tokio::process::Command::new("node")
         .arg(browser_dir().join("dashboard.mjs"))
         .env("RUNBOM_URL", &server.url)
+        .env("RUNBOM_USER", "ana")
+        .env("RUNBOM_PASSWORD", password)
         .env("SCREENSHOT_DIR", &screenshots)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -78,11 +78,18 @@ fn the_demo_serves_real_findings_alerts_and_cleans_up_on_ctrl_c() {
         "{output}"
     );
 
+    let (user, password) = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("log in as: "))
+        .and_then(|l| l.split_once(" / "))
+        .unwrap_or_else(|| panic!("no login in:\n{output}"));
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
     let driver = Command::new("node")
         .arg(browser_dir().join("demo.mjs"))
         .env("RUNBOM_URL", &url)
+        .env("RUNBOM_USER", user)
+        .env("RUNBOM_PASSWORD", password)
         .env("SCREENSHOT_DIR", &screenshots)
         .output()
         .expect("node");

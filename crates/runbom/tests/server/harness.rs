@@ -19,6 +19,8 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub db: String,
+    /// The admin setup token the server printed at its first start.
+    pub admin: String,
     _dir: tempfile::TempDir,
     client: reqwest::Client,
 }
@@ -31,12 +33,14 @@ impl Server {
     }
 
     fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
-        let (child, url) = spawn_serve("127.0.0.1:0", &db, extra);
+        let (child, url, admin) = spawn_serve("127.0.0.1:0", &db, extra);
+        let admin = admin.expect("a new store prints its admin setup token");
         let _ = rustls::crypto::ring::default_provider().install_default();
         Server {
             child,
             url,
             db,
+            admin,
             _dir: dir,
             client: reqwest::Client::new(),
         }
@@ -51,9 +55,12 @@ impl Server {
     /// Starts the server again on the same address and store.
     pub fn restart(&mut self, extra: &[&str]) {
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url) = spawn_serve(&addr, &self.db, extra);
+        let (child, url, setup) = spawn_serve(&addr, &self.db, extra);
         assert_eq!(url, self.url);
+        assert_eq!(setup, None, "a store with tokens prints no setup token");
         self.child = child;
+        // Pooled connections went to the process that is gone.
+        self.client = reqwest::Client::new();
     }
 
     /// `runbom run --app APP --server <this server> --token TOKEN --spool SPOOL -- ARGS`, with
@@ -107,6 +114,7 @@ impl Server {
         String::from_utf8(out).unwrap().trim().to_owned()
     }
 
+    /// The ids of the tokens bound to an application (not the setup token, nor team tokens).
     pub fn token_ids(&self) -> Vec<String> {
         let out = self
             .runbom(&["admin", "token", "list"])
@@ -118,6 +126,7 @@ impl Server {
             .unwrap()
             .lines()
             .skip(1)
+            .filter(|l| !l.ends_with("(all)") && !l.contains(" team "))
             .map(|l| l.split_whitespace().next().unwrap().to_owned())
             .collect()
     }
@@ -177,6 +186,59 @@ impl Server {
         (status, response.json().await.unwrap_or_default())
     }
 
+    /// `GET path` as the admin (the setup token).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_with(path, Some(&self.admin)).await
+    }
+
+    /// Sends `method path` with `token` (none: anonymously) and a JSON body; the status.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    /// Makes `team` (once) and a token of `scopes` for its applications; `apps` become its own.
+    pub async fn team_token(&self, team: &str, apps: &[&str], scopes: &str) -> String {
+        let admin = Some(self.admin.as_str());
+        let post = reqwest::Method::POST;
+        let (status, _) = self
+            .send(
+                post.clone(),
+                "/api/v1/admin/teams",
+                admin,
+                &json!({ "name": team }),
+            )
+            .await;
+        assert!(status == 201 || status == 409, "team {team}: {status}");
+        for app in apps {
+            let path = format!("/api/v1/admin/teams/{team}/applications/{app}");
+            let (status, _) = self
+                .send(reqwest::Method::PUT, &path, admin, &json!({}))
+                .await;
+            assert_eq!(status, 200, "{path}");
+        }
+        let request = json!({ "team": team, "scopes": scopes });
+        let (status, answer) = self
+            .send(post, "/api/v1/admin/tokens", admin, &request)
+            .await;
+        assert_eq!(status, 201, "{answer}");
+        answer["token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn get_with(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut request = self.client.get(format!("{}{path}", self.url));
         if let Some(token) = token {
@@ -187,37 +249,54 @@ impl Server {
         (status, response.json().await.unwrap_or_default())
     }
 
+    /// A dashboard page as the admin (the setup token).
     pub async fn get_html(&self, path: &str) -> (u16, HeaderMap, String) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
+        self.get_html_with(path, Some(&self.admin)).await
+    }
+
+    /// A dashboard page with `token`, or anonymously.
+    pub async fn get_html_with(&self, path: &str, token: Option<&str>) -> (u16, HeaderMap, String) {
+        let mut request = self.client.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         (status, headers, response.text().await.unwrap())
     }
 }
 
-/// `runbom serve --listen ADDR --db DB EXTRA…` and the URL it printed.
-fn spawn_serve(listen: &str, db: &str, extra: &[&str]) -> (Child, String) {
+/// `runbom serve --listen ADDR --db DB EXTRA…`, the URL it printed, and the admin setup token
+/// it printed before (a new store only).
+fn spawn_serve(listen: &str, db: &str, extra: &[&str]) -> (Child, String, Option<String>) {
     let mut child = Command::new(cargo_bin("runbom"))
         .args(["serve", "--listen", listen, "--db", db])
         .args(extra)
+        .env_remove("RUNBOM_SETUP_SECRET")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in `{first}`"))
-        .to_owned();
+    let mut setup = None;
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("runbom serve stopped before listening"))
+            .unwrap();
+        if let Some(token) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("runbom_admin_"))
+        {
+            setup = Some(token.to_owned());
+        }
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break url.to_owned();
+        }
+    };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    (child, url, setup)
 }
 
 impl Drop for Server {

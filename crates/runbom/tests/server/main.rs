@@ -3,6 +3,7 @@
 //! escaping, the OpenAPI document, alerts to a local webhook receiver, and hooked programs
 //! reporting through a server that is killed and restarted.
 
+mod access;
 mod agent;
 mod browser;
 #[path = "../common/mod.rs"]
@@ -45,7 +46,11 @@ async fn reports_need_an_app_token_of_their_own_application() {
     assert_eq!(status, 401);
     let (status, tokens) = server.get_with("/api/v1/admin/tokens", Some(&admin)).await;
     assert_eq!(status, 200);
-    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        tokens["tokens"].as_array().unwrap().len(),
+        3,
+        "setup, app, admin"
+    );
     assert!(
         !tokens.to_string().contains(&app),
         "secrets are never listed"
@@ -114,7 +119,7 @@ async fn gzip_reports_are_accepted_and_resends_are_idempotent() {
         (200, Some("duplicate"))
     );
 
-    let (_, shop) = server.get_with("/api/v1/applications/shop", None).await;
+    let (_, shop) = server.get("/api/v1/applications/shop").await;
     assert_eq!(shop["instances"].as_array().unwrap().len(), 1);
     assert_eq!(shop["components"][0]["name"], "pyyaml");
     assert_eq!(shop["components"][0]["loaded_by"], 1);
@@ -269,7 +274,7 @@ async fn an_unexpected_component_alerts_a_webhook_naming_the_instance() {
         .await;
     let delivered: Vec<&Value> = log["deliveries"].as_array().unwrap().iter().collect();
     assert_eq!(delivered.len(), 2, "{log}");
-    let (_, overview) = server.get_with("/api/v1/overview", None).await;
+    let (_, overview) = server.get("/api/v1/overview").await;
     assert_eq!(overview["unexpected_components"], 1);
 }
 
@@ -314,11 +319,9 @@ async fn an_advisory_import_alerts_a_webhook_naming_the_running_instances() {
     hosts.sort_unstable();
     assert_eq!(hosts, ["web-1", "web-2", "worker-1"]);
 
-    let (_, advisory) = server
-        .get_with("/api/v1/advisories/CVE-2020-14343", None)
-        .await;
+    let (_, advisory) = server.get("/api/v1/advisories/CVE-2020-14343").await;
     assert_eq!(advisory["findings"][0]["app"], "shop");
-    let (_, overview) = server.get_with("/api/v1/overview", None).await;
+    let (_, overview) = server.get("/api/v1/overview").await;
     // PYSEC records carry no severity.
     assert_eq!(overview["vulnerable_in_use"], json!([["unknown", 1]]));
     assert!(overview["mean_seconds_to_detect"].as_i64().unwrap() > 0);

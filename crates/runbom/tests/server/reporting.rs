@@ -43,7 +43,7 @@ async fn exit_of(child: &mut Child) -> Option<i32> {
 async fn wait_until(server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let start = Instant::now();
     loop {
-        let (_, answer) = server.get_with(path, None).await;
+        let (_, answer) = server.get(path).await;
         if done(&answer) {
             return answer;
         }

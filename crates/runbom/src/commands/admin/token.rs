@@ -1,29 +1,58 @@
 //! `runbom admin token create|revoke|list`: server tokens, written straight to the store (whoever
 //! can open the store is trusted). Secrets are printed once and stored only as sha256 hashes.
+//! A token has scopes (read, report, upload, triage, admin) and reaches one application, one
+//! team's applications, or (admin) all.
 
 use std::io::Write;
 
 use anyhow::Context;
 
+use runbom_server::{Scope, Scopes, TokenGrant};
+
 use crate::cli::{TokenCreateArgs, TokenListArgs, TokenRevokeArgs};
 use crate::commands::{ExitStatus, open_store};
 
 pub fn create(args: &TokenCreateArgs) -> anyhow::Result<ExitStatus> {
-    let (runtime, store) = open_store(&args.store)?;
-    let app = if args.admin {
-        None
-    } else {
-        args.app.as_deref()
+    let mut grant = match (&args.app, &args.team) {
+        _ if args.admin => TokenGrant::admin(),
+        (Some(app), _) => TokenGrant::app(app),
+        (None, Some(team)) => TokenGrant {
+            team: Some(team.clone()),
+            scopes: Scopes::of(&[Scope::Read]),
+            ..TokenGrant::default()
+        },
+        (None, None) => anyhow::bail!("`--app`, `--team` or `--admin` is required"),
     };
-    let token = runtime.block_on(runbom_server::create_token(&store, app))?;
+    if let Some(scopes) = &args.scopes {
+        grant.scopes = Scopes::parse(scopes).map_err(|err| anyhow::anyhow!("`--scopes`: {err}"))?;
+    }
+    let (runtime, store) = open_store(&args.store)?;
+    let result = runtime.block_on(async {
+        if let Some(team) = &args.team {
+            if !store.team_exists(team).await? {
+                anyhow::bail!(
+                    "no team `{team}` (create it with `runbom admin team create {team}`)"
+                );
+            }
+            if let Some(app) = &grant.app {
+                store.assign_application(app, team).await?;
+            }
+        }
+        Ok(runbom_server::create_token(&store, &grant).await?)
+    });
+    runtime.block_on(store.close());
+    let token = result?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", token.secret).context("cannot write to stdout")?;
-    let scope = app.map_or("admin".to_owned(), |app| format!("application `{app}`"));
+    let reach = match (&grant.app, &grant.team) {
+        (Some(app), _) => format!("application `{app}`"),
+        (None, Some(team)) => format!("team `{team}`"),
+        (None, None) => "every application".to_owned(),
+    };
     eprintln!(
-        "created token {} for {scope}; the secret above is shown only now",
-        token.id
+        "created token {} for {reach} with scopes {}; the secret above is shown only now",
+        token.id, grant.scopes
     );
-    runtime.block_on(store.close());
     Ok(ExitStatus::Success)
 }
 
@@ -50,8 +79,8 @@ pub fn list(args: &TokenListArgs) -> anyhow::Result<ExitStatus> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<10} {:<8} {:<24} application",
-        "id", "state", "created"
+        "{:<10} {:<8} {:<24} {:<28} reach",
+        "id", "state", "created", "scopes"
     )
     .context("cannot write to stdout")?;
     for t in tokens {
@@ -60,13 +89,18 @@ pub fn list(args: &TokenListArgs) -> anyhow::Result<ExitStatus> {
         } else {
             "live"
         };
+        let reach = match (&t.app, &t.team) {
+            (Some(app), _) => app.clone(),
+            (None, Some(team)) => format!("team {team}"),
+            (None, None) => "(all)".to_owned(),
+        };
         writeln!(
             out,
-            "{:<10} {:<8} {:<24} {}",
+            "{:<10} {:<8} {:<24} {:<28} {reach}",
             t.id,
             state,
             runbom_server::rfc3339(t.created_at),
-            t.app.as_deref().unwrap_or("(admin)")
+            t.scopes,
         )
         .context("cannot write to stdout")?;
     }

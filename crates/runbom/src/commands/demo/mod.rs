@@ -73,7 +73,10 @@ fn demo(
     }
 
     let step = progress::step(&format!("pushing release {RELEASE}'s expected inventory"));
-    let token = runtime.block_on(runbom_server::create_token(&store, Some(APP)))?;
+    let token = runtime.block_on(runbom_server::create_token(
+        &store,
+        &runbom_server::TokenGrant::app(APP),
+    ))?;
     push_expected(runtime, &url, &token.secret, assets.expected())?;
     step.done(&format!("{APP} {RELEASE}"));
 
@@ -94,7 +97,17 @@ fn demo(
     )?;
     step.done("both instances reported");
 
+    // The dashboard needs a login, as every runbom server does: a user for this run only.
+    let password = runbom_server::random_secret();
+    runtime.block_on(runbom_server::create_user(
+        &store,
+        DEMO_USER,
+        &password,
+        true,
+        &[],
+    ))?;
     print_summary(runtime, &store, &url)?;
+    println!("log in as: {DEMO_USER} / {password}");
     let received_before = drain(&mut alerts);
     println!("webhook receiver: {received_before} alerts for the first findings");
 
@@ -324,6 +337,9 @@ fn wait_for_findings(
         services.logs().display()
     )
 }
+
+/// The dashboard user the demo makes, with a random password printed once.
+const DEMO_USER: &str = "demo";
 
 fn print_summary(runtime: &Runtime, store: &Store, url: &str) -> anyhow::Result<()> {
     let instances = runtime.block_on(store.instances(APP))?;
