@@ -693,7 +693,8 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The expected inventory: CycloneDX (JSON/XML), SPDX 2.3 JSON, requirements.txt, uv.lock,
-    /// poetry.lock, Pipfile.lock or pylock.toml, told apart by content whatever the file's name.
+    /// poetry.lock, Pipfile.lock, pylock.toml, go.mod or cpanfile.snapshot, told apart by content
+    /// whatever the file's name.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
     /// Read the expected inventory as this format instead of telling it by content
