@@ -881,8 +881,8 @@ pub enum Format {
 pub struct VerifyArgs {
     /// The expected inventory: an SBOM (CycloneDX JSON/XML, SPDX 2.3 JSON) or a lockfile of a
     /// language runbom reads (requirements.txt, uv.lock, poetry.lock, Pipfile.lock, pylock.toml,
-    /// go.mod, Gemfile.lock, …), told apart by content whatever the file's name; docs/reference/verify.md
-    /// lists every format.
+    /// go.mod, Gemfile.lock, cpanfile.snapshot, …) or a Go binary, told apart by content whatever
+    /// the file's name; docs/reference/verify.md lists every format.
     #[arg(long, value_name = "FILE")]
     pub expected: PathBuf,
     /// Read the expected inventory as this format instead of telling it by content (e.g.
