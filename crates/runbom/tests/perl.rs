@@ -214,7 +214,7 @@ fn a_mojolicious_app_loads_what_its_own_inc_says_and_verifies_against_its_snapsh
     assert_eq!(drift.len(), 1, "{stdout}");
     assert!(
         drift[0].contains("Mojolicious")
-            && drift[0].contains("==1.0 (")
+            && drift[0].contains("expected at 1.0 (")
             && drift[0].contains("cpanfile.snapshot:"),
         "{stdout}"
     );

@@ -31,7 +31,7 @@ pub fn padded<const N: usize>(row: &[String; N], widths: &[usize; N]) -> Vec<Str
 
 /// Writes `rows` as aligned columns, two spaces apart, trailing space trimmed.
 pub fn write_rows<const N: usize>(
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
     rows: &[[String; N]],
 ) -> std::io::Result<()> {
     let widths = widths(rows);

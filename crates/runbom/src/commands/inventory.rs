@@ -268,6 +268,32 @@ pub fn write_table(out: &mut impl Write, inventory: &Inventory) -> anyhow::Resul
 }
 
 /// A reader that went away (`| head`) is not an error.
+/// Prints one language's inventory to stdout — JSON as serde writes it, or the table
+/// `write_table` writes — then each of its problems as a warning on stderr. A closed pipe
+/// (`| head`) is not an error.
+pub(super) fn print_listing<T: serde::Serialize, P: std::fmt::Display>(
+    format: Format,
+    inventory: &T,
+    write_table: impl FnOnce(&mut dyn Write, &T) -> anyhow::Result<()>,
+    problems: &[P],
+) -> anyhow::Result<ExitStatus> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, inventory)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Ok(writeln!(out)?)),
+        Format::Table => write_table(&mut out, inventory),
+    };
+    match written.and_then(|()| Ok(out.flush()?)) {
+        Err(err) if is_broken_pipe(&err) => {}
+        other => other?,
+    }
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(ExitStatus::Success)
+}
+
 pub(super) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     let broken = Some(std::io::ErrorKind::BrokenPipe);
     err.downcast_ref::<std::io::Error>()

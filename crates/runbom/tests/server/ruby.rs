@@ -43,7 +43,7 @@ async fn a_ruby_instance_and_its_gems_are_stored_beside_python() {
         .expect("present");
     assert!(python.status.success());
 
-    let (status, shop) = server.get_with("/api/v1/applications/shop", None).await;
+    let (status, shop) = server.get("/api/v1/applications/shop").await;
     assert_eq!(status, 200, "{shop}");
     let instances = shop["instances"].as_array().expect("present");
     assert_eq!(instances.len(), 2, "{shop}");

@@ -42,7 +42,7 @@ async fn a_tcl_script_is_an_instance_of_language_tcl_with_its_packages() {
 
     let start = Instant::now();
     let answer = loop {
-        let (_, answer) = server.get_with("/api/v1/applications/tclapp", None).await;
+        let (_, answer) = server.get("/api/v1/applications/tclapp").await;
         let loaded = |name: &str| {
             answer["components"]
                 .as_array()

@@ -16,24 +16,15 @@ use crate::commands::ExitStatus;
 pub fn run(perl: &Path, format: Format) -> anyhow::Result<ExitStatus> {
     let info = query_perl(perl)?;
     let inventory = read_inventory(info, &DpkgDatabase::default());
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = match format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &inventory)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| Ok(writeln!(out)?)),
-        Format::Table => write_table(&mut out, &inventory),
-    };
-    match written.and_then(|()| Ok(out.flush()?)) {
-        Err(err) if super::is_broken_pipe(&err) => {}
-        other => other?,
-    }
-    for problem in &inventory.problems {
-        eprintln!("warning: {problem}");
-    }
-    Ok(ExitStatus::Success)
+    super::print_listing(
+        format,
+        &inventory,
+        |out, i| write_table(out, i),
+        &inventory.problems,
+    )
 }
 
-fn write_table(out: &mut impl Write, inventory: &PerlInventory) -> anyhow::Result<()> {
+fn write_table(out: &mut dyn Write, inventory: &PerlInventory) -> anyhow::Result<()> {
     let name_width = inventory
         .distributions
         .iter()

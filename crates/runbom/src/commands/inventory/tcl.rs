@@ -15,25 +15,16 @@ use crate::commands::ExitStatus;
 pub fn run(tclsh: &Path, format: Format) -> anyhow::Result<ExitStatus> {
     let interpreter = query_interpreter(tclsh)?;
     let inventory = read_inventory(&interpreter, &[]);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = match format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &inventory)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| Ok(writeln!(out)?)),
-        Format::Table => write_table(&mut out, &inventory),
-    };
-    match written.and_then(|()| Ok(out.flush()?)) {
-        Err(err) if super::is_broken_pipe(&err) => {}
-        other => other?,
-    }
-    for problem in &inventory.problems {
-        eprintln!("warning: {problem}");
-    }
-    Ok(ExitStatus::Success)
+    super::print_listing(
+        format,
+        &inventory,
+        |out, i| write_table(out, i),
+        &inventory.problems,
+    )
 }
 
 /// The interpreter, then name, version, how it is found, where, and whether it is Tcl's own.
-pub fn write_table(out: &mut impl Write, inventory: &TclInventory) -> anyhow::Result<()> {
+pub fn write_table(out: &mut dyn Write, inventory: &TclInventory) -> anyhow::Result<()> {
     let tcl = &inventory.interpreter;
     writeln!(
         out,
