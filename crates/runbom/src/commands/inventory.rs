@@ -15,6 +15,7 @@ use runbom_model::inventory::{Inventory, RecordFile};
 
 use crate::cli::{Format, InventoryArgs};
 use crate::commands::ExitStatus;
+use crate::commands::columns::write_rows;
 
 pub fn run(args: &InventoryArgs) -> anyhow::Result<ExitStatus> {
     if let Some(perl) = &args.perl {
@@ -241,23 +242,7 @@ pub fn write_table(out: &mut impl Write, inventory: &Inventory) -> anyhow::Resul
             },
         ]);
     }
-    let mut widths = [0usize; 6];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in &rows {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  "));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
+    write_rows(&mut *out, &rows)?;
     writeln!(
         out,
         "{} distributions, {} problems",

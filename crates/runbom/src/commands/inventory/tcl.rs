@@ -11,6 +11,7 @@ use runbom_ecosystems::tcl::inventory::{
 
 use crate::cli::Format;
 use crate::commands::ExitStatus;
+use crate::commands::columns::write_rows;
 
 pub fn run(tclsh: &Path, format: Format) -> anyhow::Result<ExitStatus> {
     let interpreter = query_interpreter(tclsh)?;
@@ -52,23 +53,7 @@ pub fn write_table(out: &mut dyn Write, inventory: &TclInventory) -> anyhow::Res
             if package.stdlib { "stdlib" } else { "-" }.to_owned(),
         ]);
     }
-    let mut widths = [0usize; 5];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in &rows {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  "));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
+    write_rows(&mut *out, &rows)?;
     writeln!(
         out,
         "{} packages, {} problems",
