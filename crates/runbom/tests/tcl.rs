@@ -46,15 +46,31 @@ close $oracle
 exit 3
 "#;
 
+/// Runs `command` without runbom. A script this test has just written can be
+/// briefly "busy" (ETXTBSY): another test thread's fork may still hold the
+/// write descriptor until its child execs, so the spawn is retried a while.
 fn bare(dir: &Path, command: &[&str]) -> std::process::Output {
-    let mut child = Command::new(command[0])
-        .args(&command[1..])
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tclsh runs");
+    let spawn = || {
+        Command::new(command[0])
+            .args(&command[1..])
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+    };
+    let mut attempts = 0;
+    let mut child = loop {
+        match spawn() {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 100 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => break result.expect("tclsh runs"),
+        }
+    };
     use std::io::Write;
     child
         .stdin
