@@ -3,6 +3,7 @@
 
 use pep440_rs::{Version, VersionSpecifiers};
 pub use runbom_model::enforce::{EnforceMode, EnforceRule, FailPolicy};
+pub use runbom_model::redact::Redactor;
 
 /// Where a value was written in the config file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +40,8 @@ pub struct Config {
     pub verify: Verify,
     /// `[enforce]`.
     pub enforce: Enforce,
+    /// `[redact]`: what else of a command line is a secret, beyond the built-in rules.
+    pub redact: Redactor,
 }
 
 /// What happens when a rule matches: a failing finding, a warning, or nothing.

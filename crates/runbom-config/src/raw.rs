@@ -16,6 +16,7 @@ pub struct RawConfig {
     pub freshness: Option<RawFreshness>,
     pub verify: Option<RawVerify>,
     pub enforce: Option<RawEnforce>,
+    pub redact: Option<RawRedact>,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +94,12 @@ pub struct RawEnforce {
     pub integrity: Option<Spanned<bool>>,
 }
 
+#[derive(Debug, Default)]
+pub struct RawRedact {
+    pub names: Vec<Spanned<String>>,
+    pub patterns: Vec<Spanned<String>>,
+}
+
 /// Reads the whole document; shape errors go to `errors`, the rest is returned.
 pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
     let Some(mut th) = table(value, errors) else {
@@ -106,6 +113,7 @@ pub fn read(value: &mut Value<'_>, errors: &mut Vec<Error>) -> RawConfig {
         freshness: section(&mut th, "freshness", errors, freshness),
         verify: section(&mut th, "verify", errors, verify),
         enforce: section(&mut th, "enforce", errors, enforce),
+        redact: section(&mut th, "redact", errors, redact),
     };
     finish(th, errors);
     config
@@ -288,6 +296,16 @@ fn enforce(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawEnforce>
         listed: th.optional_s("listed"),
         bans: th.optional_s("bans"),
         integrity: th.optional_s("integrity"),
+    };
+    finish(th, errors);
+    Some(raw)
+}
+
+fn redact(value: &mut Value<'_>, errors: &mut Vec<Error>) -> Option<RawRedact> {
+    let mut th = table(value, errors)?;
+    let raw = RawRedact {
+        names: th.optional("names").unwrap_or_default(),
+        patterns: th.optional("patterns").unwrap_or_default(),
     };
     finish(th, errors);
     Some(raw)

@@ -148,3 +148,30 @@ fn enforce_section_bad_values_point_at_them() {
     );
     assert!(rendered.contains("runbom.toml:4:"), "{rendered}");
 }
+
+#[test]
+fn redact_adds_names_and_patterns_and_points_at_a_bad_pattern() {
+    let config = parse(
+        "runbom.toml",
+        "[redact]\nnames = [\"dsn\"]\npatterns = ['sk_live_\\w+']\n",
+    )
+    .expect("valid");
+    let mut argv = vec![
+        "app".to_owned(),
+        "--dsn".to_owned(),
+        "x".to_owned(),
+        "sk_live_abc".to_owned(),
+    ];
+    config.redact.redact_argv(&mut argv);
+    assert_eq!(argv, ["app", "--dsn", "***", "***"]);
+
+    let err =
+        parse("runbom.toml", "[redact]\npatterns = ['ok', '(unclosed']\n").expect_err("invalid");
+    let rendered = err.render();
+    assert!(
+        rendered.contains("`(unclosed` is not a regular expression"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("runbom.toml:2:"), "{rendered}");
+    assert!(rendered.contains("unclosed group"), "{rendered}");
+}

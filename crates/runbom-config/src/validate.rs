@@ -11,7 +11,7 @@ use toml_span::Spanned;
 use crate::policy::{
     Advisories, AdvisoryIgnore, Ban, Bans, Config, Date, Enforce, EnforceMode, EnforceRule,
     FailPolicy, Freshness, Level, LicenseException, Licenses, Located, MinimumVersion, Origin,
-    Severity, Verify, Versions,
+    Redactor, Severity, Verify, Versions,
 };
 use crate::raw::RawConfig;
 
@@ -189,6 +189,24 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `[redact]`: the names as written, each pattern compiled (a bad one is an error at its place).
+    fn redact(&mut self, raw: &crate::raw::RawRedact) -> Redactor {
+        let names: Vec<String> = raw.names.iter().map(|n| n.value.clone()).collect();
+        let mut patterns = Vec::new();
+        for pattern in &raw.patterns {
+            match Redactor::new(&[], std::slice::from_ref(&pattern.value)) {
+                Ok(_) => patterns.push(pattern.value.clone()),
+                Err(e) => self.error(
+                    "bad-pattern",
+                    format!("`{}` is not a regular expression", pattern.value),
+                    pattern.span,
+                    e.reason,
+                ),
+            }
+        }
+        Redactor::new(&names, &patterns).unwrap_or_default()
     }
 
     /// `[enforce]`: the mode, the fail policy, first-party directories and the rules.
@@ -384,6 +402,10 @@ pub fn validate(text: &str, raw: RawConfig) -> Result<Config, Vec<Diagnostic<()>
 
     if let Some(e) = raw.enforce {
         config.enforce = c.enforce(e);
+    }
+
+    if let Some(r) = raw.redact {
+        config.redact = c.redact(&r);
     }
 
     if c.diagnostics.is_empty() {

@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::Read;
 
+use runbom_model::redact::Redactor;
 use runbom_model::runtime::{
     DistributionUse, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
     RuntimeReport,
@@ -26,6 +27,9 @@ pub struct ReportContext {
     /// The command as given; the first process's `argv` when empty.
     pub command: Vec<String>,
     pub exit_code: Option<i32>,
+    /// What of the command lines is a secret: applied before the report exists, so no report
+    /// written or sent carries one.
+    pub redactor: Redactor,
 }
 
 /// What a language observed, for one report.
@@ -56,9 +60,10 @@ impl Observed {
 }
 
 impl ReportContext {
-    /// The report of `observed` in this context.
+    /// The report of `observed` in this context, its command lines redacted.
     pub fn report(self, observed: Observed) -> RuntimeReport {
-        RuntimeReport {
+        let redactor = self.redactor.clone();
+        let mut report = RuntimeReport {
             schema: RUNTIME_REPORT_SCHEMA.to_owned(),
             report_id: self.report_id,
             session_id: self.session_id,
@@ -87,7 +92,9 @@ impl ReportContext {
             attached: None,
             enforcement: Vec::new(),
             refusals: Vec::new(),
-        }
+        };
+        redactor.redact_report(&mut report);
+        report
     }
 }
 

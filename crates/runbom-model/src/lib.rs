@@ -9,6 +9,7 @@ pub mod integrity;
 pub mod inventory;
 mod language;
 mod name;
+pub mod redact;
 pub mod release;
 pub mod runtime;
 pub mod sbom;

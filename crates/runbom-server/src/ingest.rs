@@ -6,13 +6,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use runbom_model::redact::Redactor;
 use runbom_store::{IncomingReport, IngestOutcome, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::time::now_ms;
-use crate::{auth, body, redact};
+use crate::{auth, body};
 
 /// Reports committed together at most.
 const MAX_BATCH: usize = 256;
@@ -83,11 +84,8 @@ pub(crate) async fn post_report(
     let app = auth::require_reporter(&state.store, &state.tokens, &headers).await?;
     let body = body::decoded(&headers, body, state.config.max_body_bytes)?;
     let mut report = body::validated_report(&body, &app)?;
-    // Hooks redact secrets before sending; this is the second line of defence.
-    redact::redact_argv(&mut report.command);
-    for process in &mut report.processes {
-        redact::redact_argv(&mut process.argv);
-    }
+    // runbom redacts secrets before a report leaves the host; this is the second line of defence.
+    Redactor::default().redact_report(&mut report);
     let report_id = report.report_id.clone();
     let outcome = state
         .ingest

@@ -23,7 +23,6 @@ mod ingest;
 mod login;
 mod notify;
 mod openapi;
-mod redact;
 pub mod sender;
 mod time;
 

@@ -414,6 +414,9 @@ pub struct AttachArgs {
     /// this is a directory, holding `<pid>.json` for each.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// The project configuration, for `[redact]` (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub sender: SenderArgs,
 }
@@ -437,6 +440,9 @@ pub struct AgentArgs {
     /// (repeatable; default: every process).
     #[arg(long, value_name = "DIR")]
     pub only: Vec<PathBuf>,
+    /// The project configuration, for `[redact]` (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub sender: SenderArgs,
 }
@@ -476,8 +482,9 @@ pub struct EnforceArgs {
     /// mode` of runbom.toml, else `enforce`).
     #[arg(long, value_enum, requires = "enforce")]
     pub mode: Option<EnforceModeArg>,
-    /// The project configuration: `[enforce]` and `[bans]` (default: `./runbom.toml` when present).
-    #[arg(long, value_name = "FILE", requires = "enforce")]
+    /// The project configuration: `[redact]`, and with `--enforce` `[enforce]` and `[bans]`
+    /// (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
@@ -579,6 +586,9 @@ pub struct HookFlushArgs {
     /// The session's first process has exited: mark the report complete.
     #[arg(long)]
     pub complete: bool,
+    /// The project configuration, for `[redact]` (default: `./runbom.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub sender: SenderArgs,
 }

@@ -15,6 +15,7 @@ use runbom_model::RuntimeReport;
 use crate::cli::AgentArgs;
 use crate::commands::ExitStatus;
 use crate::commands::attach::{Outcome, is_gone, report_of_process};
+use crate::commands::config::report_redactor;
 use crate::commands::report_sink::{ReportSink, ServerSink, base_context, now_rfc3339, stamp};
 
 /// What the agent knows of one process, by `(pid, start time)` (a pid may be reused).
@@ -188,7 +189,12 @@ pub fn run(args: &AgentArgs) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("`runbom agent` needs `--server URL` and `--token TOKEN` to report to");
     };
     let mut agent = Agent::new(
-        base_context(args.app.clone(), args.environment.clone(), Vec::new()),
+        base_context(
+            args.app.clone(),
+            args.environment.clone(),
+            Vec::new(),
+            report_redactor(args.config.as_deref()),
+        ),
         args.only.clone(),
     );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -11,6 +11,7 @@ use runbom_model::RuntimeReport;
 
 use crate::cli::AttachArgs;
 use crate::commands::ExitStatus;
+use crate::commands::config::report_redactor;
 use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
 };
@@ -79,7 +80,12 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitStatus> {
     if let Some(server) = ServerSink::from_args(&args.sender)? {
         sinks.push((None, Box::new(server)));
     }
-    let base = base_context(args.app.clone(), args.environment.clone(), Vec::new());
+    let base = base_context(
+        args.app.clone(),
+        args.environment.clone(),
+        Vec::new(),
+        report_redactor(args.config.as_deref()),
+    );
     let mut status = ExitStatus::Success;
     let mut skipped = 0usize;
     let mut out = std::io::stdout().lock();

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use runbom_ecosystems::report::{ReportContext, new_id};
 use runbom_model::RuntimeReport;
+use runbom_model::redact::Redactor;
 use runbom_server::sender::{Notice, ReportSender, SenderConfig};
 
 use crate::cli::SenderArgs;
@@ -119,12 +120,14 @@ pub fn base_context(
     app: Option<String>,
     environment: Option<String>,
     command: Vec<String>,
+    redactor: Redactor,
 ) -> ReportContext {
     ReportContext {
         app,
         environment,
         host: host_name(),
         command,
+        redactor,
         ..ReportContext::default()
     }
 }

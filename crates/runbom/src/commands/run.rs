@@ -26,6 +26,7 @@ use signal_hook::low_level::siginfo::Cause;
 
 use crate::cli::{EnforceArgs, RunArgs};
 use crate::commands::ExitStatus;
+use crate::commands::config::report_redactor;
 use crate::commands::enforce::{PreparedTable, prepare};
 use crate::commands::hook_languages::{merged_report, observed_by_hooks};
 use crate::commands::report_sink::{
@@ -132,6 +133,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         args.app.clone(),
         args.environment.clone(),
         args.command.clone(),
+        report_redactor(args.enforce.config.as_deref()),
     );
     let mut reporter = Reporter {
         session,

@@ -12,6 +12,7 @@ mod demo;
 mod enforce;
 mod feed;
 mod harness;
+mod redaction;
 mod reporting;
 mod ruby;
 mod tcl;

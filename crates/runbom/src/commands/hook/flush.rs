@@ -14,6 +14,7 @@ use runbom_ecosystems::python::runtime::Session;
 
 use crate::cli::HookFlushArgs;
 use crate::commands::ExitStatus;
+use crate::commands::config::report_redactor;
 use crate::commands::hook_languages::{hook_languages, merged_report, observed_by_hooks};
 use crate::commands::report_sink::{FileSink, ReportSink, ServerSink, base_context, stamp};
 
@@ -25,7 +26,12 @@ pub fn run(args: &HookFlushArgs) -> anyhow::Result<ExitStatus> {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
     let mut session = Session::open(&args.session);
-    let base = base_context(args.app.clone(), args.environment.clone(), Vec::new());
+    let base = base_context(
+        args.app.clone(),
+        args.environment.clone(),
+        Vec::new(),
+        report_redactor(args.config.as_deref()),
+    );
     let context = stamp(&base, sequence, args.complete, None);
     let others = observed_by_hooks(&args.session, hook_languages());
     let report = merged_report(&mut session, Path::new("python3"), context, others)?;
