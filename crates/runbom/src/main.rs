@@ -18,6 +18,16 @@ use crate::commands::ExitStatus;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// From here on this process's heap grows in 4 KiB pages, not transparent huge pages. mimalloc
+/// asks for huge pages on its arenas (`MADV_HUGEPAGE`), and a short-lived command that touches a
+/// few MB then pays for zeroing whole 2 MiB pages: after `runbom run`'s program exits, `perf`
+/// put two thirds of runbom's own CPU in the kernel's `clear_page` (bench/hook-overhead). The
+/// setting is inherited by processes started later, so call it only after starting what is not
+/// runbom's (the user's program keeps the machine's setting).
+pub(crate) fn small_pages_from_here() {
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {

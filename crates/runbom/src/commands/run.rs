@@ -5,6 +5,7 @@
 //! before it starts and reported as its own components; hook languages report what they loaded.
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
@@ -103,7 +104,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .envs(enforced.iter().flat_map(|table| table.env()))
         .spawn()
     {
-        Ok(child) => child,
+        Ok(child) => {
+            crate::small_pages_from_here();
+            child
+        }
         Err(err) => {
             let _ = session.remove();
             eprintln!("runbom: cannot run `{}`: {err}", args.command[0]);
@@ -179,7 +183,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let code = exit_code(status);
     match reporter.report(true, Some(code)) {
         Ok(report) => {
-            let _ = write_summary(&mut std::io::stderr().lock(), &report);
+            // One write, not one per line: stderr is unbuffered.
+            let mut summary = std::io::BufWriter::new(std::io::stderr().lock());
+            let _ = write_summary(&mut summary, &report).and_then(|()| summary.flush());
             if report.processes.is_empty() {
                 let languages: Vec<String> =
                     LANGUAGES.iter().map(|m| m.language().to_string()).collect();
