@@ -293,40 +293,9 @@ fn the_summary_of_a_live_go_process() {
     insta::assert_snapshot!("go_summary", text);
 }
 
-/// esbuild `version` from npm's `@esbuild/linux-x64` (a real third-party Go binary), installed
-/// once under the build directory; `None` when npm cannot fetch it. Releases after 0.20 strip
-/// the build information from the binary (0.28.2 has none).
-fn esbuild(version: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("npm-esbuild-{version}"));
-    let binary = dir.join("node_modules/@esbuild/linux-x64/bin/esbuild");
-    if binary.is_file() {
-        return Some(binary);
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-        .arg(&dir)
-        .arg(format!("@esbuild/linux-x64@{version}"))
-        .output();
-    match out {
-        Ok(out) if out.status.success() && binary.is_file() => Some(binary),
-        Ok(out) => {
-            eprintln!(
-                "skipped: npm could not install @esbuild/linux-x64: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            None
-        }
-        Err(err) => {
-            eprintln!("skipped: no npm: {err}");
-            None
-        }
-    }
-}
-
 /// esbuild `version`, serving a directory until its standard input closes, and its report.
 fn attach_serving_esbuild(version: &str) -> Option<Value> {
-    let esbuild = esbuild(version)?;
+    let esbuild = common::go::esbuild(version)?;
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("index.html"), "<p>hi</p>").unwrap();
     let mut child = waiting(

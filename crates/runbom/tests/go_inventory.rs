@@ -164,7 +164,7 @@ fn bad_input_is_named_and_never_a_panic() {
 /// modules are esbuild's `go.mod` at v0.28.2 (its one dependency, golang.org/x/sys).
 #[test]
 fn a_release_binary_without_a_buildinfo_blob_is_still_read() {
-    let Some(esbuild) = common::go::esbuild() else {
+    let Some(esbuild) = common::go::esbuild("0.28.2") else {
         return;
     };
     let out = Command::new("go")

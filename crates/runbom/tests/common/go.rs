@@ -208,15 +208,23 @@ fn git_checkout_with_a_change(tree: &Path) {
 }
 
 /// esbuild's own release binary for linux-x64 (npm's `@esbuild/linux-x64`, pinned in
-/// `testdata/npm`, installed by scripts/test): a Go program somebody else built, with Go 1.26,
-/// and without the build information blob `go version -m` reads.
-pub fn esbuild() -> Option<PathBuf> {
+/// `testdata/npm` at the two versions the tests use, installed by scripts/test): a Go program
+/// somebody else built. 0.28.2 (Go 1.26) has no build information blob `go version -m` reads;
+/// 0.20.2 still has one.
+pub fn esbuild(version: &str) -> Option<PathBuf> {
+    let package = match version {
+        "0.28.2" => "@esbuild/linux-x64",
+        "0.20.2" => "esbuild-linux-x64-0.20.2",
+        other => panic!("esbuild {other} is not pinned in testdata/npm/package.json"),
+    };
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/npm/node_modules/@esbuild/linux-x64/bin/esbuild");
+        .join("testdata/npm/node_modules")
+        .join(package)
+        .join("bin/esbuild");
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("skipped: needs npm's @esbuild/linux-x64 (scripts/test installs it)");
+        eprintln!("skipped: needs npm's {package} (scripts/test installs testdata/npm)");
         None
     }
 }
