@@ -3,6 +3,7 @@
 //! what it really loaded, and the ecosystem's naming rules.
 
 pub mod attach;
+pub mod cache;
 pub mod go;
 pub mod hook;
 pub mod language;

@@ -935,3 +935,61 @@ fn rackup_serves_a_request_stops_on_sigterm_and_loads_what_its_oracle_says() {
         "{argv:?}"
     );
 }
+
+/// `runbom` asks a Ruby for its `Gem.path` once: a second inventory takes the cached answer,
+/// a different RubyGems environment asks again (a wrapper of `ruby` counts the questions).
+#[test]
+fn the_interpreters_answer_is_cached_until_its_environment_changes() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let calls = dir.path().join("calls");
+    let wrapper = dir.path().join("ruby");
+    let script = format!(
+        "#!/bin/sh\necho asked >> '{}'\nexec ruby \"$@\"\n",
+        calls.display()
+    );
+    // Written by another process, so no descriptor of this one can keep it busy (ETXTBSY).
+    let written = Process::new("sh")
+        .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod +x \"$2\"", "sh"])
+        .arg(&script)
+        .arg(&wrapper)
+        .status()
+        .expect("sh runs");
+    assert!(written.success());
+    let inventory = |gem_path: Option<&str>| {
+        let mut cmd = runbom();
+        cmd.env("RUNBOM_CACHE_DIR", dir.path().join("cache"))
+            .env_remove("RUNBOM_NO_CACHE")
+            .args(["inventory", "--format", "json", "--ruby"])
+            .arg(&wrapper);
+        match gem_path {
+            Some(path) => cmd.env("GEM_PATH", path),
+            None => cmd.env_remove("GEM_PATH"),
+        };
+        let out = cmd.output().expect("runbom runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let asked = || {
+        std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let first = inventory(None);
+    assert_eq!(asked(), 1);
+    assert_eq!(
+        inventory(None),
+        first,
+        "the cached answer reads the same gems"
+    );
+    assert_eq!(asked(), 1, "the second inventory did not start Ruby");
+    inventory(Some(dir.path().to_str().expect("utf-8")));
+    assert_eq!(asked(), 2, "another GEM_PATH is asked again");
+}

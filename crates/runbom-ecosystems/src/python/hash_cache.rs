@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -119,21 +118,8 @@ impl HashCache {
                 s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, entry.sha256
             ));
         }
-        let _ = write_atomically(file, text.as_bytes());
+        let _ = crate::cache::write_atomically(file, text.as_bytes());
     }
-}
-
-fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = file.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let temp = file.with_extension(format!("tmp{}", std::process::id()));
-    let mut out = fs::File::create(&temp)?;
-    out.write_all(bytes)?;
-    drop(out);
-    fs::rename(&temp, file).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
 }
 
 /// The entries of a cache file; a file without the header, or a malformed line, yields nothing

@@ -103,21 +103,9 @@ fn mtime(path: &Path) -> Option<u128> {
     )
 }
 
-/// runbom's cache directory: `$RUNBOM_CACHE_DIR`, else `$XDG_CACHE_HOME/runbom`, else
-/// `~/.cache/runbom`; `None` when `RUNBOM_NO_CACHE=1` or no home is known.
-pub fn cache_root() -> Option<PathBuf> {
-    if std::env::var_os("RUNBOM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
-        return None;
-    }
-    std::env::var_os("RUNBOM_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("runbom")))
-        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/runbom")))
-}
-
 fn cache_file(python: &Path) -> Option<PathBuf> {
     use std::hash::{Hash, Hasher};
-    let dir = cache_root()?;
+    let dir = crate::cache::cache_root()?;
     // A bare name (`python3`) is resolved on PATH by the OS; key on PATH then.
     let resolved = fs::canonicalize(python).ok();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -180,12 +168,8 @@ fn write_cached(cache: &Path, interpreter: &Interpreter) {
         return;
     }
     prune_stale_answers(parent, STALE_ANSWER_AGE);
-    let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
-    if let Ok(json) = serde_json::to_vec(&entry)
-        && fs::write(&tmp, json).is_ok()
-        && fs::rename(&tmp, cache).is_err()
-    {
-        let _ = fs::remove_file(&tmp);
+    if let Ok(json) = serde_json::to_vec(&entry) {
+        let _ = crate::cache::write_atomically(cache, &json);
     }
 }
 

@@ -12,7 +12,7 @@ pub mod runtime;
 pub mod venv_hook;
 
 pub use inventory::{
-    Detail, Error, by_name, cache_root, query_interpreter, read_inventory, read_inventory_with,
+    Detail, Error, by_name, query_interpreter, read_inventory, read_inventory_with,
 };
 pub use metadata::{Headers, parse_headers};
 

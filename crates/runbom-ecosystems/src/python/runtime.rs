@@ -179,7 +179,7 @@ impl Session {
             .zip(&assigned)
             .map(|(o, &i)| (o, &self.inventories[i]))
             .collect();
-        let hashes = HashCache::open(super::cache_root().as_deref());
+        let hashes = HashCache::open(crate::cache::cache_root().as_deref());
         let report = build_report(&processes, &self.inventories[fallback], context, &hashes);
         hashes.save();
         Ok((report, problems))

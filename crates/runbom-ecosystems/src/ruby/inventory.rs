@@ -125,8 +125,25 @@ Gem.path.each { |d| puts "gem_path\t#{d}" }
 "#;
 
 /// Asks `ruby` for its `Gem.path` and library directories (without the user's `RUBYOPT`, so
-/// that a hook installed there does not observe the question).
+/// that a hook installed there does not observe the question). The answer is cached in runbom's
+/// cache directory (`ruby-<key>.txt`) and reused while the executable (path, resolved path and
+/// modification time), the RubyGems environment (`GEM_HOME`, `GEM_PATH`, `GEMRC`, `RUBYLIB`,
+/// `HOME`, `PATH`) and the modification times of RubyGems' configuration files (`/etc/gemrc`,
+/// `~/.gemrc`) are unchanged: one Ruby start less for every `runbom run` of a Ruby program.
+/// `RUNBOM_NO_CACHE=1` always asks.
 pub fn query_interpreter(ruby: &Path) -> Result<RubyInterpreter, Error> {
+    let cache = cache_file(ruby);
+    if let Some(answer) = cache.as_deref().and_then(read_cached) {
+        return Ok(parse_query(&answer));
+    }
+    let answer = ask_interpreter(ruby)?;
+    if let Some(cache) = cache {
+        let _ = crate::cache::write_atomically(&cache, answer.as_bytes());
+    }
+    Ok(parse_query(&answer))
+}
+
+fn ask_interpreter(ruby: &Path) -> Result<String, Error> {
     let output = Command::new(ruby)
         .args(["-e", QUERY])
         .env_remove("RUBYOPT")
@@ -142,7 +159,38 @@ pub fn query_interpreter(ruby: &Path) -> Result<RubyInterpreter, Error> {
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         });
     }
-    Ok(parse_query(&String::from_utf8_lossy(&output.stdout)))
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn cache_file(ruby: &Path) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let dir = crate::cache::cache_root()?;
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    // A bare name (`ruby`) is resolved on PATH by the OS; PATH is in the key.
+    let resolved = std::fs::canonicalize(ruby).ok();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    ruby.hash(&mut hasher);
+    resolved.hash(&mut hasher);
+    resolved.as_deref().and_then(modified).hash(&mut hasher);
+    QUERY.hash(&mut hasher);
+    for var in ["GEM_HOME", "GEM_PATH", "GEMRC", "RUBYLIB", "HOME", "PATH"] {
+        std::env::var_os(var).hash(&mut hasher);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    for config in [PathBuf::from("/etc/gemrc"), home.join(".gemrc")] {
+        modified(&config).hash(&mut hasher);
+    }
+    Some(dir.join(format!("ruby-{:016x}.txt", hasher.finish())))
+}
+
+/// A cached answer, when it is one (written whole, so a partial file cannot be read; still,
+/// anything without the lines every answer has is asked again).
+fn read_cached(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let complete = text.starts_with("executable\t") && text.contains("\nversion\t");
+    complete.then_some(text)
 }
 
 fn parse_query(text: &str) -> RubyInterpreter {

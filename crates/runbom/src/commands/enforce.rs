@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runbom_analysis::enforce::{ConfigPlace, plan};
-use runbom_ecosystems::python::cache_root;
+use runbom_ecosystems::cache::cache_root;
 use runbom_ecosystems::python::enforce::{TableSummary, write_table};
 use runbom_ecosystems::python::hash_cache::HashCache;
 use runbom_model::enforce::{EnforceMode, FailPolicy};

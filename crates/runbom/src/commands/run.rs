@@ -13,8 +13,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use runbom_ecosystems::cache::cache_root;
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
-use runbom_ecosystems::python::{cache_root, query_interpreter, read_inventory};
+use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
 use runbom_ecosystems::{Artefact, Hook, LANGUAGES, Launch, ObservedBy, Program, language_of};
 use runbom_model::Language;

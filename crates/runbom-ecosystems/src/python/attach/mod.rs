@@ -411,7 +411,7 @@ pub fn attach(process: &LiveProcess) -> Option<Result<Attachment, AttachFailure>
         },
     };
     let inventory = cached_inventory(&interpreter);
-    let hashes = HashCache::open(super::cache_root().as_deref());
+    let hashes = HashCache::open(crate::cache::cache_root().as_deref());
     let mut observed = runtime::observe(&[(&observation, &inventory)], &inventory, &hashes);
     add_mapped_objects(&mut observed, &inventory, process, &hashes);
     hashes.save();
