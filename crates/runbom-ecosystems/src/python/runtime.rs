@@ -430,6 +430,10 @@ pub fn cached_hook_dir(cache: &Path) -> Result<PathBuf, RuntimeError> {
 /// write it itself under `PYTHONDONTWRITEBYTECODE`, which container images often set. Runs after
 /// the program, never inside it; best effort (the hook works uncompiled, only slower to start).
 pub fn precompile_hook(dir: &Path, interpreter: &RuntimeInterpreter) {
+    // A run whose first process was Ruby's or Perl's has nothing to compile the hook with.
+    if interpreter.language != Language::Python {
+        return;
+    }
     let mut numbers = interpreter.version.split('.');
     let (Some(major), Some(minor)) = (numbers.next(), numbers.next()) else {
         return;

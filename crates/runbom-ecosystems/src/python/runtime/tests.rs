@@ -248,3 +248,36 @@ fn precompiles_the_hook_for_the_interpreter_that_ran() {
             .exists()
     );
 }
+
+/// After a Ruby program's run the hook is not "compiled" by running Ruby on `py_compile` (one
+/// wasted interpreter start per run): only a Python compiles the Python hook.
+#[test]
+fn only_a_python_precompiles_the_hook() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("ran");
+    let interpreter = dir.path().join("interpreter");
+    // Written by another process, so no descriptor of this one can keep it busy (ETXTBSY).
+    let script = format!("#!/bin/sh\ntouch '{}'\n", marker.display());
+    let written = std::process::Command::new("sh")
+        .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod +x \"$2\"", "sh"])
+        .arg(&script)
+        .arg(&interpreter)
+        .status()
+        .expect("sh runs");
+    assert!(written.success());
+    let described = |language| RuntimeInterpreter {
+        language,
+        executable: interpreter.clone(),
+        implementation: "ruby".to_owned(),
+        version: "3.1.2".to_owned(),
+        prefix: dir.path().to_owned(),
+        build: Default::default(),
+    };
+    precompile_hook(dir.path(), &described(Language::Ruby));
+    assert!(
+        !marker.exists(),
+        "Ruby was asked to compile the Python hook"
+    );
+    precompile_hook(dir.path(), &described(Language::Python));
+    assert!(marker.exists(), "a Python is asked");
+}
