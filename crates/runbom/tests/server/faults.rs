@@ -172,3 +172,122 @@ async fn skewed_duplicated_reordered_and_forgotten_reports_are_each_stored_once(
         "one instance, not one per resend: {shop}"
     );
 }
+
+/// A tmpfs of `megabytes` mounted on a new directory, unmounted on drop; `None` (with the
+/// reason printed) where this process may not mount (not root, or in a container without
+/// `CAP_SYS_ADMIN`).
+struct SmallDisk {
+    mount: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let mount = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(mount.path())
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Some(SmallDisk { mount });
+        }
+        println!(
+            "skipped: cannot mount a tmpfs here ({})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        None
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.mount.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let block = vec![0_u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.mount.path())
+            .status();
+    }
+}
+
+/// A report of its own session whose 200 distributions make the store write pages.
+fn bulky(id: &str) -> Value {
+    let names: Vec<String> = (0..200).map(|n| format!("package-{id}-{n}")).collect();
+    let dists: Vec<(&str, &str, bool)> = names.iter().map(|n| (n.as_str(), "1.0", true)).collect();
+    report(id, &format!("session-{id}"), "shop", &dists)
+}
+
+#[tokio::test]
+async fn a_full_store_disk_refuses_writes_with_503_and_recovers_when_space_returns() {
+    let Some(disk) = SmallDisk::mount(16) else {
+        return;
+    };
+    let dir = tempfile::tempdir_in(disk.mount.path()).unwrap();
+    let server = Server::start_in(dir, &[]).await;
+    let token = server.token(Some("shop"));
+    let mut acknowledged = Vec::new();
+    let mut post = async |id: String| {
+        let (status, answer) = server.post_report(Some(&token), &bulky(&id)).await;
+        if status == 201 {
+            acknowledged.push(id);
+        }
+        (status, answer)
+    };
+    for n in 0..3 {
+        assert_eq!(post(format!("before-{n}")).await.0, 201);
+    }
+
+    let filler = disk.fill();
+    let mut refused = Vec::new();
+    for n in 0..40 {
+        let (status, answer) = post(format!("full-{n}")).await;
+        assert!(
+            status == 201 || status == 503,
+            "full-{n}: {status} {answer}"
+        );
+        if status == 503 {
+            refused.push(answer["error"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    assert!(
+        !refused.is_empty(),
+        "the disk filled up but every write succeeded"
+    );
+    assert!(
+        refused.iter().all(|error| error.contains("disk is full")),
+        "{refused:?}"
+    );
+    let (status, _) = server.get("/api/v1/overview").await;
+    assert_eq!(status, 200, "reads are served while the disk is full");
+
+    std::fs::remove_file(filler).unwrap();
+    for n in 0..3 {
+        assert_eq!(post(format!("after-{n}")).await.0, 201, "space returned");
+    }
+
+    let lost = lost(&server, &acknowledged).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db))
+        .await
+        .unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    println!(
+        "disk full: {} refused with 503, {} acknowledged, {lost} lost, integrity {integrity}",
+        refused.len(),
+        acknowledged.len()
+    );
+    assert_eq!(lost, 0);
+    assert_eq!(integrity, "ok");
+    drop(server);
+}
