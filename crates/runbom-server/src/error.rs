@@ -48,10 +48,42 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         tracing::error!("store error: {err:#}");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the store is unavailable; retry",
-        )
+        let message = match StoreRefusal::of(&err) {
+            StoreRefusal::DiskFull => "the store's disk is full; nothing was written; retry later",
+            StoreRefusal::Unavailable => "the store is unavailable; retry",
+        };
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+}
+
+/// Why the store refused a write, as far as the sender needs to know: a 503 either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreRefusal {
+    /// The store's disk is full; writes succeed again once space returns.
+    DiskFull,
+    /// Any other failure (locked past the busy timeout, connection lost, …).
+    Unavailable,
+}
+
+impl StoreRefusal {
+    pub fn of(err: &StoreError) -> Self {
+        if err.is_disk_full() {
+            StoreRefusal::DiskFull
+        } else {
+            StoreRefusal::Unavailable
+        }
+    }
+
+    /// The answer's message; `what` is what was not stored (`"the report was"`).
+    pub fn message(self, what: &str) -> String {
+        match self {
+            StoreRefusal::DiskFull => {
+                format!("the store's disk is full; {what} not stored; retry later")
+            }
+            StoreRefusal::Unavailable => {
+                format!("the store is unavailable; {what} not stored; retry")
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use runbom_store::{IncomingReport, IngestOutcome, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreRefusal};
 use crate::time::now_ms;
 use crate::{auth, body};
 
@@ -21,7 +21,7 @@ const MAX_BATCH: usize = 256;
 /// Reports waiting for the writer at most; beyond, senders wait (backpressure).
 const QUEUE_DEPTH: usize = 4096;
 
-type Reply = oneshot::Sender<Result<IngestOutcome, ()>>;
+type Reply = oneshot::Sender<Result<IngestOutcome, StoreRefusal>>;
 
 /// The way into the writer task.
 #[derive(Debug, Clone)]
@@ -37,21 +37,21 @@ impl IngestQueue {
     }
 
     async fn submit(&self, report: IncomingReport) -> Result<IngestOutcome, ApiError> {
-        let unavailable = || {
+        let refused = |refusal: StoreRefusal| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the report was not stored; retry",
+                refusal.message("the report was"),
             )
         };
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((report, reply))
             .await
-            .map_err(|_| unavailable())?;
+            .map_err(|_| refused(StoreRefusal::Unavailable))?;
         answer
             .await
-            .map_err(|_| unavailable())?
-            .map_err(|()| unavailable())
+            .map_err(|_| refused(StoreRefusal::Unavailable))?
+            .map_err(refused)
     }
 }
 
@@ -67,8 +67,9 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<(IncomingReport, Rep
             }
             Err(err) => {
                 tracing::error!("cannot store {} reports: {err:#}", reports.len());
+                let refusal = StoreRefusal::of(&err);
                 for reply in replies {
-                    let _ = reply.send(Err(()));
+                    let _ = reply.send(Err(refusal));
                 }
             }
         }

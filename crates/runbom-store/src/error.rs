@@ -37,6 +37,31 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the engine refused a write because its disk is full: SQLite's `SQLITE_FULL`
+    /// (any extended code of it), PostgreSQL's `disk_full` (SQLSTATE 53100), or `ENOSPC` from
+    /// the file system. Nothing of the refused transaction is stored.
+    pub fn is_disk_full(&self) -> bool {
+        let source = match self {
+            StoreError::Open { source, .. } | StoreError::Query { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code == "53100" || code.parse::<i64>().is_ok_and(|n| n & 0xff == SQLITE_FULL)
+            }),
+            sqlx::Error::Io(io) => io.raw_os_error() == Some(ENOSPC),
+            _ => false,
+        }
+    }
+}
+
+/// SQLite's primary result code for "database or disk is full".
+const SQLITE_FULL: i64 = 13;
+
+/// Linux's "no space left on device".
+const ENOSPC: i32 = 28;
+
 /// Attaches what the store was doing to a driver error.
 pub(crate) trait QueryContext<T> {
     fn doing(self, doing: &'static str) -> Result<T, StoreError>;

@@ -123,21 +123,27 @@ impl Store {
 
 /// Pool settings per engine. SQLite: WAL (readers never block the writer), a busy timeout
 /// instead of immediate `database is locked` errors, and one writer connection at a time.
+///
+/// A connection still in a transaction when taken from the pool is closed instead of used: a
+/// `COMMIT` refused with `SQLITE_FULL` rolls back inside SQLite, the driver's `ROLLBACK` then
+/// fails, and the driver goes on counting a transaction that is gone, so every later
+/// `BEGIN IMMEDIATE` on that connection failed even after disk space returned. (The pool's ping
+/// before this check lets a queued rollback run first.)
 fn pool_options(engine: Engine) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .before_acquire(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
     match engine {
-        Engine::Sqlite => AnyPoolOptions::new()
-            .max_connections(4)
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(AssertSqlSafe(format!(
-                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+        Engine::Sqlite => options.max_connections(4).after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(AssertSqlSafe(format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                          PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                        BUSY_TIMEOUT.as_millis()
-                    )))
-                    .await?;
-                    Ok(())
-                })
-            }),
-        Engine::Postgres => AnyPoolOptions::new().max_connections(8),
+                    BUSY_TIMEOUT.as_millis()
+                )))
+                .await?;
+                Ok(())
+            })
+        }),
+        Engine::Postgres => options.max_connections(8),
     }
 }

@@ -32,6 +32,13 @@ impl Server {
         Self::start_on(dir, db, extra)
     }
 
+    /// A server whose store lives in `dir` (a directory the test prepared, e.g. on a small
+    /// file system), removed with the server.
+    pub async fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+        let db = dir.path().join("server.db").to_str().unwrap().to_owned();
+        Self::start_on(dir, db, extra)
+    }
+
     fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
         let (child, url, admin) = spawn_serve("127.0.0.1:0", &db, extra);
         let admin = admin.expect("a new store prints its admin setup token");

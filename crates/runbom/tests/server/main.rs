@@ -10,6 +10,7 @@ mod browser;
 mod common;
 mod demo;
 mod enforce;
+mod faults;
 mod feed;
 mod harness;
 mod redaction;
