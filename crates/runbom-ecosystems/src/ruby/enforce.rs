@@ -3,15 +3,16 @@
 //! fail policy, config, expected inventory, rules, first-party directories) and `dist` lines,
 //! then what Ruby needs instead of RECORD: `stdlib` lines (Ruby's library directories, always
 //! allowed), `gemdir` lines (each gem's code directories, so that a file in a gem's directory is
-//! that gem's whether or not its gemspec lists it) and one `f` line per `.rb`/`.so` file a
-//! gemspec lists, with its size, mtime and inode as they were when the table was written.
+//! that gem's whether or not its gemspec lists it) and one `f` line per `.rb`/`.so` file of an
+//! allowed gem (those its gemspec lists and those in its code directories), with its size, mtime
+//! and inode as they were when the table was written.
 //! Traps: installed gems carry no hash of their files, so integrity on load is a `stat`
 //! comparison against the table (a file changed before the table was written is not told);
 //! default gems are part of Ruby's standard library and are not in the plan.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use runbom_model::enforce::{EnforceRule, EnforcementPlan, Verdict};
 use runbom_model::{Ecosystem, PackageName};
@@ -80,13 +81,20 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
             field(&gem.version),
             field(&why)
         ));
-        for dir in gem.code_dirs() {
-            push_path_line(&mut lines, "gemdir", &format!("{index}\t"), &dir);
+        let dirs = gem.code_dirs();
+        for dir in &dirs {
+            push_path_line(&mut lines, "gemdir", &format!("{index}\t"), dir);
         }
         if verdict.verdict != Verdict::Allowed || !integrity {
             continue;
         }
-        for file in gem.files.iter().filter(|f| is_loadable(f)) {
+        let mut loadable = gem.files.clone();
+        for dir in &dirs {
+            walk(dir, MAX_DEPTH, &mut loadable);
+        }
+        loadable.sort();
+        loadable.dedup();
+        for file in loadable.iter().filter(|f| is_loadable(f)) {
             let shown = file.display().to_string();
             let Ok(meta) = fs::metadata(file) else {
                 continue;
@@ -112,6 +120,26 @@ fn push_path_line(lines: &mut Vec<String>, kind: &str, prefix: &str, dir: &Path)
     let shown = dir.display().to_string();
     if !shown.contains(['\t', '\n', '\r']) {
         lines.push(format!("{kind}\t{prefix}{}/", shown.trim_end_matches('/')));
+    }
+}
+
+/// How deep below a gem's directory its files are looked for.
+const MAX_DEPTH: usize = 12;
+
+/// Every file below `dir` (not following links to directories), up to `depth` levels.
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && depth > 0 {
+            walk(&entry.path(), depth - 1, out);
+        } else if kind.is_file() {
+            out.push(entry.path());
+        }
     }
 }
 
