@@ -8,13 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use runbom_config::Config;
-use runbom_model::Ecosystem;
 use runbom_model::enforce::{
     DistributionVerdict, EnforceMode, EnforceRule, EnforcementPlan, FailPolicy, RuleSetting,
     Verdict,
 };
 use runbom_model::expected::{ExpectedComponent, ExpectedInventory};
 use runbom_model::inventory::{Inventory, normalize_path};
+use runbom_model::{Ecosystem, PackageName};
 
 use crate::policy::bans_of;
 use crate::verify::{accepts, display_version, is_installer_tooling};
@@ -37,6 +37,34 @@ pub fn plan(
     place: Option<ConfigPlace<'_>>,
     mode: Option<EnforceMode>,
 ) -> EnforcementPlan {
+    let installed = inventory.active().map(|dist| Installed {
+        name: &dist.name,
+        normalized: &dist.normalized_name,
+        version: &dist.version,
+        location: &dist.location,
+    });
+    plan_of(Ecosystem::PyPi, expected, installed, config, place, mode)
+}
+
+/// One installed package as the plan sees it, of any ecosystem.
+#[derive(Debug, Clone, Copy)]
+pub struct Installed<'a> {
+    pub name: &'a str,
+    /// The name as the expected inventory is looked up by (PEP 503 for PyPI; as is for gems).
+    pub normalized: &'a PackageName,
+    pub version: &'a str,
+    pub location: &'a Path,
+}
+
+/// The plan for `installed` packages of `ecosystem` (Python's distributions, Ruby's gems).
+pub fn plan_of<'a>(
+    ecosystem: Ecosystem,
+    expected: &ExpectedInventory,
+    installed: impl Iterator<Item = Installed<'a>>,
+    config: &Config,
+    place: Option<ConfigPlace<'_>>,
+    mode: Option<EnforceMode>,
+) -> EnforcementPlan {
     let settings = &config.enforce;
     let rules: Vec<RuleSetting> = EnforceRule::ALL
         .into_iter()
@@ -49,71 +77,17 @@ pub fn plan(
             }
         })
         .collect();
-    let is_on = |rule: EnforceRule| rules.iter().any(|r| r.rule == rule && r.on);
-    let line_of = |rule: EnforceRule| rules.iter().find(|r| r.rule == rule).map_or(0, |r| r.line);
     let strict_tooling = config
         .verify
         .strict_tooling
         .as_ref()
         .is_some_and(|s| s.value);
-    let distributions = inventory
-        .active()
-        .map(|dist| {
-            let mut verdict = Verdict::Allowed;
-            if is_on(EnforceRule::Bans)
-                && let Some((ban, which, origin)) = bans_of(
-                    &config.bans,
-                    Ecosystem::PyPi,
-                    &dist.name,
-                    Some(&dist.version),
-                )
-                .next()
-            {
-                let reason = ban
-                    .reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default();
-                verdict = Verdict::Refused {
-                    rule: EnforceRule::Bans,
-                    why: format!("banned ({which}){reason}"),
-                    line: origin.line,
-                };
-            } else if is_on(EnforceRule::Listed) {
-                let pins: Vec<&ExpectedComponent> = expected
-                    .by_name(Ecosystem::PyPi, &dist.normalized_name)
-                    .collect();
-                let tooling = !strict_tooling && is_installer_tooling(&dist.normalized_name);
-                if pins.is_empty() && !tooling {
-                    verdict = Verdict::Refused {
-                        rule: EnforceRule::Listed,
-                        why: format!("not in the expected inventory `{}`", expected.source),
-                        line: line_of(EnforceRule::Listed),
-                    };
-                } else if !pins.is_empty()
-                    && !pins
-                        .iter()
-                        .any(|pin| accepts(Ecosystem::PyPi, &pin.version, &dist.version))
-                {
-                    let wanted: Vec<String> = pins.iter().map(|p| display_version(p)).collect();
-                    verdict = Verdict::Refused {
-                        rule: EnforceRule::Listed,
-                        why: format!(
-                            "version {} but `{}` expects {}",
-                            dist.version,
-                            expected.source,
-                            wanted.join(" or ")
-                        ),
-                        line: line_of(EnforceRule::Listed),
-                    };
-                }
-            }
-            DistributionVerdict {
-                name: dist.name.clone(),
-                version: dist.version.clone(),
-                location: dist.location.clone(),
-                verdict,
-            }
+    let distributions = installed
+        .map(|dist| DistributionVerdict {
+            name: dist.name.to_owned(),
+            version: dist.version.to_owned(),
+            location: dist.location.to_owned(),
+            verdict: verdict(ecosystem, expected, dist, config, &rules, strict_tooling),
         })
         .collect();
     let first_party = settings
@@ -144,6 +118,65 @@ pub fn plan(
         expected: expected.source.clone(),
         distributions,
     }
+}
+
+/// Whether `dist` may be loaded: a ban first, then the listing.
+fn verdict(
+    ecosystem: Ecosystem,
+    expected: &ExpectedInventory,
+    dist: Installed<'_>,
+    config: &Config,
+    rules: &[RuleSetting],
+    strict_tooling: bool,
+) -> Verdict {
+    let is_on = |rule: EnforceRule| rules.iter().any(|r| r.rule == rule && r.on);
+    let line_of = |rule: EnforceRule| rules.iter().find(|r| r.rule == rule).map_or(0, |r| r.line);
+    if is_on(EnforceRule::Bans)
+        && let Some((ban, which, origin)) =
+            bans_of(&config.bans, ecosystem, dist.name, Some(dist.version)).next()
+    {
+        let reason = ban
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        return Verdict::Refused {
+            rule: EnforceRule::Bans,
+            why: format!("banned ({which}){reason}"),
+            line: origin.line,
+        };
+    }
+    if !is_on(EnforceRule::Listed) {
+        return Verdict::Allowed;
+    }
+    let pins: Vec<&ExpectedComponent> = expected.by_name(ecosystem, dist.normalized).collect();
+    let tooling =
+        ecosystem == Ecosystem::PyPi && !strict_tooling && is_installer_tooling(dist.normalized);
+    if pins.is_empty() && !tooling {
+        return Verdict::Refused {
+            rule: EnforceRule::Listed,
+            why: format!("not in the expected inventory `{}`", expected.source),
+            line: line_of(EnforceRule::Listed),
+        };
+    }
+    if !pins.is_empty()
+        && !pins
+            .iter()
+            .any(|pin| accepts(ecosystem, &pin.version, dist.version))
+    {
+        let wanted: Vec<String> = pins.iter().map(|p| display_version(p)).collect();
+        return Verdict::Refused {
+            rule: EnforceRule::Listed,
+            why: format!(
+                "version {} but `{}` expects {}",
+                dist.version,
+                expected.source,
+                wanted.join(" or ")
+            ),
+            line: line_of(EnforceRule::Listed),
+        };
+    }
+    Verdict::Allowed
 }
 
 #[cfg(test)]

@@ -85,6 +85,12 @@ pub struct HookObservation {
     /// Errors the hook caught and kept from the program.
     #[serde(default)]
     pub errors: u64,
+    /// How enforcement went, when the process was given an enforcement table (Ruby).
+    #[serde(default)]
+    pub enforcement: Option<crate::python::runtime::HookEnforcement>,
+    /// Loads refused (or that would have been, in monitor mode), in order.
+    #[serde(default)]
+    pub refusals: Vec<crate::python::runtime::HookRefusal>,
 }
 
 /// One loaded unit: its name in the language (`rack/request`, `LWP::UserAgent`) and its file.

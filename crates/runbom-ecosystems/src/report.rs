@@ -5,11 +5,14 @@
 use std::fs;
 use std::io::Read;
 
+use runbom_model::enforce::{EnforcementState, Refusal};
 use runbom_model::redact::Redactor;
 use runbom_model::runtime::{
     DistributionUse, LoadedModule, ProcessInfo, RUNTIME_REPORT_SCHEMA, RuntimeInterpreter,
     RuntimeReport,
 };
+
+use crate::python::runtime::{HookEnforcement, HookRefusal};
 
 /// What the report says about the session beyond the observations.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +48,10 @@ pub struct Observed {
     pub stdlib_modules: Vec<String>,
     pub unowned_modules: Vec<LoadedModule>,
     pub hook_errors: u64,
+    /// Each process's enforcement state, when it was given a table.
+    pub enforcement: Vec<EnforcementState>,
+    /// What the hooks refused (or would have), in the order it happened.
+    pub refusals: Vec<Refusal>,
 }
 
 impl Observed {
@@ -55,6 +62,11 @@ impl Observed {
         report.distributions.extend(self.distributions);
         report.stdlib_modules.extend(self.stdlib_modules);
         report.unowned_modules.extend(self.unowned_modules);
+        report.enforcement.extend(self.enforcement);
+        report.refusals.extend(self.refusals);
+        report
+            .refusals
+            .sort_by(|a, b| a.at.cmp(&b.at).then(a.pid.cmp(&b.pid)));
         report.hook_errors += self.hook_errors;
     }
 }
@@ -90,12 +102,43 @@ impl ReportContext {
             unowned_modules: observed.unowned_modules,
             hook_errors: observed.hook_errors,
             attached: None,
-            enforcement: Vec::new(),
-            refusals: Vec::new(),
+            enforcement: observed.enforcement,
+            refusals: observed.refusals,
         };
         redactor.redact_report(&mut report);
         report
     }
+}
+
+/// One process's word on enforcement, as its hook wrote it, in the report's terms.
+pub fn enforcement_of(
+    pid: u32,
+    enforcement: Option<&HookEnforcement>,
+    refusals: &[HookRefusal],
+) -> (Option<EnforcementState>, Vec<Refusal>) {
+    let state = enforcement.map(|e| EnforcementState {
+        pid,
+        mode: e.mode,
+        state: e.state.clone(),
+        message: e.message.clone(),
+    });
+    let refusals = refusals
+        .iter()
+        .map(|r| Refusal {
+            pid,
+            at: rfc3339(r.at),
+            module: r.module.clone(),
+            file: r.file.clone(),
+            distribution: r.distribution.clone(),
+            version: r.version.clone(),
+            rule: r.rule,
+            why: r.why.clone(),
+            config_line: r.config_line,
+            importer: r.importer.clone(),
+            enforced: r.enforced,
+        })
+        .collect();
+    (state, refusals)
 }
 
 /// 16 random hex digits, for session and report ids.

@@ -227,6 +227,8 @@ pub fn observed(observations: &[HookObservation], inventory: &PerlInventory) -> 
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: unowned.into_values().collect(),
         hook_errors: observations.iter().map(|o| o.errors).sum(),
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 

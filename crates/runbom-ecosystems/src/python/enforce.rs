@@ -62,6 +62,12 @@ pub fn write_table(
     hashes: &HashCache,
 ) -> Result<TableSummary, EnforceError> {
     let (text, summary) = table_text(plan, inventory, hashes);
+    write_text(path, &text)?;
+    Ok(summary)
+}
+
+/// Writes a table's `text` to `path` (mode 0644) through a temporary file renamed into place.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), EnforceError> {
     let temp = path.with_extension(format!("tmp{}", std::process::id()));
     let written = fs::OpenOptions::new()
         .write(true)
@@ -78,7 +84,7 @@ pub fn write_table(
             source,
         });
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// The table's text, and what it holds.
@@ -87,47 +93,13 @@ pub fn table_text(
     inventory: &Inventory,
     hashes: &HashCache,
 ) -> (String, TableSummary) {
-    let mut lines: Vec<String> = vec![TABLE_HEADER.to_owned()];
     let interpreter = &inventory.interpreter;
-    lines.push(format!(
-        "interpreter\t{}\t{}\t{}",
-        field(&interpreter.executable.display().to_string()),
-        field(&interpreter.version),
-        field(&interpreter.prefix.display().to_string())
-    ));
-    lines.push(format!(
-        "mode\t{}",
-        match plan.mode {
-            EnforceMode::Monitor => "monitor",
-            EnforceMode::Enforce => "enforce",
-        }
-    ));
-    lines.push(format!(
-        "fail\t{}",
-        match plan.fail {
-            FailPolicy::Open => "open",
-            FailPolicy::Closed => "closed",
-        }
-    ));
-    lines.push(format!(
-        "config\t{}",
-        field(plan.config.as_deref().unwrap_or("runbom.toml"))
-    ));
-    lines.push(format!("expected\t{}", field(&plan.expected)));
-    for rule in &plan.rules {
-        lines.push(format!(
-            "rule\t{}\t{}\t{}",
-            rule.rule,
-            u8::from(rule.on),
-            rule.line
-        ));
-    }
-    for dir in &plan.first_party {
-        lines.push(format!(
-            "first-party\t{}",
-            field(&dir.display().to_string())
-        ));
-    }
+    let mut lines = head_lines(
+        plan,
+        &interpreter.executable,
+        &interpreter.version,
+        &interpreter.prefix,
+    );
     let integrity = plan.is_on(runbom_model::enforce::EnforceRule::Integrity);
     let mut summary = TableSummary::default();
     let mut aliases: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -204,14 +176,70 @@ pub fn table_text(
             lines.push(format!("alias\t{real}\t{location}"));
         }
     }
+    (finish(lines), summary)
+}
+
+/// The lines before the packages: the interpreter the table is for, the mode, the fail policy,
+/// the config, the expected inventory, the rules and the first-party directories.
+pub(crate) fn head_lines(
+    plan: &EnforcementPlan,
+    executable: &Path,
+    version: &str,
+    prefix: &Path,
+) -> Vec<String> {
+    let mut lines: Vec<String> = vec![TABLE_HEADER.to_owned()];
+    lines.push(format!(
+        "interpreter\t{}\t{}\t{}",
+        field(&executable.display().to_string()),
+        field(version),
+        field(&prefix.display().to_string())
+    ));
+    lines.push(format!(
+        "mode\t{}",
+        match plan.mode {
+            EnforceMode::Monitor => "monitor",
+            EnforceMode::Enforce => "enforce",
+        }
+    ));
+    lines.push(format!(
+        "fail\t{}",
+        match plan.fail {
+            FailPolicy::Open => "open",
+            FailPolicy::Closed => "closed",
+        }
+    ));
+    lines.push(format!(
+        "config\t{}",
+        field(plan.config.as_deref().unwrap_or("runbom.toml"))
+    ));
+    lines.push(format!("expected\t{}", field(&plan.expected)));
+    for rule in &plan.rules {
+        lines.push(format!(
+            "rule\t{}\t{}\t{}",
+            rule.rule,
+            u8::from(rule.on),
+            rule.line
+        ));
+    }
+    for dir in &plan.first_party {
+        lines.push(format!(
+            "first-party\t{}",
+            field(&dir.display().to_string())
+        ));
+    }
+    lines
+}
+
+/// Closes a table: the count of the lines before `end`, so that a truncated table is told.
+pub(crate) fn finish(lines: Vec<String>) -> String {
     let count = lines.len();
     let mut text = lines.join("\n");
     let _ = write!(text, "\nend\t{count}\n");
-    (text, summary)
+    text
 }
 
 /// A value on one line: tabs and line breaks become spaces.
-fn field(value: &str) -> String {
+pub(crate) fn field(value: &str) -> String {
     value.replace(['\t', '\n', '\r'], " ")
 }
 
@@ -223,7 +251,7 @@ fn is_importable(path: &Path) -> bool {
         && !path.components().any(|c| c.as_os_str() == "__pycache__")
 }
 
-fn mtime_ns(meta: &fs::Metadata) -> i128 {
+pub(crate) fn mtime_ns(meta: &fs::Metadata) -> i128 {
     i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
 }
 

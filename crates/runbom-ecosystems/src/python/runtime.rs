@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runbom_model::enforce::{EnforceMode, EnforceRule, EnforcementState, Refusal};
+use runbom_model::enforce::{EnforceMode, EnforceRule};
 use runbom_model::inventory::{
     FileIndex, InstalledDistribution, Interpreter, Inventory, normalize_path,
 };
@@ -18,7 +18,7 @@ use runbom_model::runtime::{
 use runbom_model::{Ecosystem, Language};
 use serde::Deserialize;
 
-use crate::report::{Observed, ReportContext, new_id, rfc3339};
+use crate::report::{Observed, ReportContext, enforcement_of, new_id, rfc3339};
 
 use super::environment::{self, EnvironmentKey};
 use super::hash_cache::HashCache;
@@ -623,35 +623,21 @@ pub fn observe(
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: loaded_modules(unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 
 /// Each process's enforcement state and refusals, the refusals in the order they happened.
 fn add_enforcement(report: &mut RuntimeReport, observations: &[&Observation]) {
     for observation in observations {
-        if let Some(e) = &observation.enforcement {
-            report.enforcement.push(EnforcementState {
-                pid: observation.pid,
-                mode: e.mode,
-                state: e.state.clone(),
-                message: e.message.clone(),
-            });
-        }
-        report
-            .refusals
-            .extend(observation.refusals.iter().map(|r| Refusal {
-                pid: observation.pid,
-                at: rfc3339(r.at),
-                module: r.module.clone(),
-                file: r.file.clone(),
-                distribution: r.distribution.clone(),
-                version: r.version.clone(),
-                rule: r.rule,
-                why: r.why.clone(),
-                config_line: r.config_line,
-                importer: r.importer.clone(),
-                enforced: r.enforced,
-            }));
+        let (state, refusals) = enforcement_of(
+            observation.pid,
+            observation.enforcement.as_ref(),
+            &observation.refusals,
+        );
+        report.enforcement.extend(state);
+        report.refusals.extend(refusals);
     }
     report
         .refusals

@@ -3,6 +3,7 @@
 //! library only) that `RUBYOPT=-r…` loads into every Ruby process, recording
 //! `$LOADED_FEATURES` and `Gem.loaded_specs`; the Rust side maps those files to gems.
 
+pub mod enforce;
 pub mod gemspec;
 pub mod inventory;
 pub mod runtime;

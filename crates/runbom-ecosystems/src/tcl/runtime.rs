@@ -235,6 +235,8 @@ pub fn map(
             .map(|((name, file), pids)| loaded_module(name, file, pids))
             .collect(),
         hook_errors: observations.iter().map(|o| o.errors).sum(),
+        enforcement: Vec::new(),
+        refusals: Vec::new(),
     }
 }
 

@@ -1,15 +1,20 @@
 //! The enforcement table for `runbom run --enforce` and `runbom hook install --enforce`: the
 //! expected inventory, `runbom.toml` and the interpreter's installed inventory made into the table
-//! the hook loads (`runbom_ecosystems::python::enforce`).
+//! the hook loads (`runbom_ecosystems::python::enforce`, `runbom_ecosystems::ruby::enforce`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use runbom_analysis::enforce::{ConfigPlace, plan};
+use runbom_analysis::enforce::{ConfigPlace, Installed, plan, plan_of};
+use runbom_config::Config;
 use runbom_ecosystems::cache::cache_root;
 use runbom_ecosystems::python::enforce::{TableSummary, write_table};
 use runbom_ecosystems::python::hash_cache::HashCache;
-use runbom_model::enforce::{EnforceMode, FailPolicy};
+use runbom_ecosystems::ruby::GemInventory;
+use runbom_ecosystems::ruby::enforce as ruby_enforce;
+use runbom_model::Ecosystem;
+use runbom_model::enforce::{EnforceMode, EnforcementPlan, FailPolicy};
+use runbom_model::expected::ExpectedInventory;
 use runbom_model::inventory::Inventory;
 
 use crate::cli::{EnforceArgs, EnforceModeArg};
@@ -73,6 +78,66 @@ pub fn prepare(
     inventory: &Inventory,
     path: &Path,
 ) -> anyhow::Result<PreparedTable> {
+    let plan = plan_for(args, expected, |expected, config, place, mode| {
+        plan(expected, inventory, config, Some(place), mode)
+    })?;
+    let hashes = HashCache::open(cache_root().as_deref());
+    let summary = write_table(path, &plan, inventory, &hashes)?;
+    hashes.save();
+    Ok(PreparedTable {
+        path: path.to_owned(),
+        fail: plan.fail,
+        mode: plan.mode,
+        summary,
+    })
+}
+
+/// The same for a Ruby interpreter's gems (Ruby's variant of the table).
+pub fn prepare_ruby(
+    args: &EnforceArgs,
+    expected: &Path,
+    inventory: &GemInventory,
+    path: &Path,
+) -> anyhow::Result<PreparedTable> {
+    let gems: Vec<_> = ruby_enforce::planned(inventory)
+        .map(|gem| (gem, ruby_enforce::package_name(gem)))
+        .collect();
+    let plan = plan_for(args, expected, |expected, config, place, mode| {
+        let installed = gems.iter().map(|(gem, name)| Installed {
+            name: &gem.name,
+            normalized: name,
+            version: &gem.version,
+            location: &gem.gem_dir,
+        });
+        plan_of(
+            Ecosystem::RubyGems,
+            expected,
+            installed,
+            config,
+            Some(place),
+            mode,
+        )
+    })?;
+    let summary = ruby_enforce::write_table(path, &plan, inventory)?;
+    Ok(PreparedTable {
+        path: path.to_owned(),
+        fail: plan.fail,
+        mode: plan.mode,
+        summary,
+    })
+}
+
+/// Reads the expected inventory and the config, and asks `make` for the plan.
+fn plan_for(
+    args: &EnforceArgs,
+    expected: &Path,
+    make: impl FnOnce(
+        &ExpectedInventory,
+        &Config,
+        ConfigPlace<'_>,
+        Option<EnforceMode>,
+    ) -> EnforcementPlan,
+) -> anyhow::Result<EnforcementPlan> {
     let expected_inventory = runbom_sources::read_expected(expected).with_context(|| {
         format!(
             "cannot read the expected inventory `{}`",
@@ -102,14 +167,5 @@ pub fn prepare(
         EnforceModeArg::Monitor => EnforceMode::Monitor,
         EnforceModeArg::Enforce => EnforceMode::Enforce,
     });
-    let plan = plan(&expected_inventory, inventory, &config, Some(place), mode);
-    let hashes = HashCache::open(cache_root().as_deref());
-    let summary = write_table(path, &plan, inventory, &hashes)?;
-    hashes.save();
-    Ok(PreparedTable {
-        path: path.to_owned(),
-        fail: plan.fail,
-        mode: plan.mode,
-        summary,
-    })
+    Ok(make(&expected_inventory, &config, place, mode))
 }

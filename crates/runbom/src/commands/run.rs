@@ -29,7 +29,7 @@ use signal_hook::low_level::siginfo::Cause;
 use crate::cli::{EnforceArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::config::report_redactor;
-use crate::commands::enforce::{PreparedTable, prepare};
+use crate::commands::enforce::{PreparedTable, prepare, prepare_ruby};
 use crate::commands::hook_languages::{merged_report, observed_by_hooks};
 use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
@@ -76,7 +76,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|| PathBuf::from("python3"));
     let enforced = match &args.enforce.enforce {
         Some(expected) => {
-            let prepared = prepare_enforcement(&args.enforce, expected, &assumed, &mut session);
+            let ruby = chosen
+                .as_ref()
+                .filter(|(module, _)| module.language() == Language::Ruby);
+            let prepared = match ruby {
+                Some((_, ruby)) => {
+                    prepare_ruby_enforcement(&args.enforce, expected, ruby, &session)
+                }
+                None => prepare_enforcement(&args.enforce, expected, &assumed, &mut session),
+            };
             match prepared {
                 Ok(prepared) => Some(prepared),
                 Err(err) => {
@@ -231,6 +239,26 @@ fn prepare_enforcement(
     Ok(table)
 }
 
+/// The same for a Ruby program: its interpreter's gems, Ruby's variant of the table.
+fn prepare_ruby_enforcement(
+    args: &EnforceArgs,
+    expected: &Path,
+    ruby: &Path,
+    session: &Session,
+) -> anyhow::Result<PreparedTable> {
+    let interpreter = runbom_ecosystems::ruby::query_interpreter(ruby)
+        .with_context(|| format!("cannot enforce: cannot ask `{}`", ruby.display()))?;
+    let inventory = runbom_ecosystems::ruby::read_inventory(&interpreter, &[]);
+    let table = prepare_ruby(
+        args,
+        expected,
+        &inventory,
+        &session.dir().join("enforce.tsv"),
+    )?;
+    eprintln!("{}", table.describe(expected));
+    Ok(table)
+}
+
 /// Builds each report of the session and hands it to every sink.
 struct Reporter {
     session: Session,
@@ -308,6 +336,8 @@ impl ArtefactRun {
             stdlib_modules: Vec::new(),
             unowned_modules: Vec::new(),
             hook_errors: 0,
+            enforcement: Vec::new(),
+            refusals: Vec::new(),
         }
     }
 }
