@@ -47,7 +47,8 @@ impl IngestQueue {
 
     async fn submit(&self, report: IncomingReport) -> Result<IngestOutcome, ApiError> {
         let (reply, answer) = oneshot::channel();
-        self.wait(Work::Report(Box::new(report), reply), answer).await
+        self.wait(Work::Report(Box::new(report), reply), answer)
+            .await
     }
 
     pub(crate) async fn submit_heartbeat(
