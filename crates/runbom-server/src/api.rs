@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use crate::auth::{Caller, Scope, Scopes, TokenGrant};
 use crate::error::ApiError;
 use crate::time::{now_ms, rfc3339};
-use crate::{AppState, auth, body, events, ingest, login, notify, openapi};
+use crate::{AppState, auth, body, events, heartbeat, ingest, login, notify, openapi};
 
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/reports", post(ingest::post_report))
+        .route("/api/v1/heartbeats", post(heartbeat::post_heartbeat))
         .route(
             "/api/v1/applications/{app}/releases/{release}/expected",
             put(put_expected),

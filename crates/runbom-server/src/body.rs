@@ -115,11 +115,7 @@ pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeRe
         ("report_id", &report.report_id),
         ("session_id", &report.session_id),
     ] {
-        if value.trim().is_empty() || value.len() > MAX_ID_LEN {
-            return Err(unprocessable(format!(
-                "`{field}` must not be blank and at most {MAX_ID_LEN} bytes long"
-            )));
-        }
+        check_id(field, value)?;
     }
     if let Some(app) = &report.app
         && app != token_app
@@ -130,6 +126,17 @@ pub(crate) fn validated_report(body: &[u8], token_app: &str) -> Result<RuntimeRe
         ));
     }
     Ok(report)
+}
+
+/// An id the store may key by: not blank, at most [`MAX_ID_LEN`] bytes.
+pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() || value.len() > MAX_ID_LEN {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("`{field}` must not be blank and at most {MAX_ID_LEN} bytes long"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

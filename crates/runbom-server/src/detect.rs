@@ -1,11 +1,12 @@
 //! The detector: polls the store's change log (every process's writes) and the advisory
 //! tables, recomputes the findings of each application whose inputs changed, opens and resolves
-//! findings, queues their alerts, marks silent instances gone, and keeps trend snapshots.
+//! findings, queues their alerts, marks silent instances gone, keeps trend snapshots, and
+//! forgets what is past its retention.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use runbom_store::{Store, StoreError};
+use runbom_store::{Cutoffs, Forgotten, Store, StoreError};
 
 use crate::AppState;
 use crate::events::publish;
@@ -19,8 +20,8 @@ const GONE_CHECK: Duration = Duration::from_secs(1);
 /// How often the overview is saved for the trend charts.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
 
-/// How often report ids past their retention are forgotten.
-const REPORT_ID_UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How often report ids and the rest past their retention are forgotten.
+const RETENTION_UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 
 pub(crate) async fn run(state: AppState) {
     let store = &state.store;
@@ -34,7 +35,7 @@ pub(crate) async fn run(state: AppState) {
         .collect();
     let mut last_gone_check = Instant::now();
     let mut last_snapshot: Option<Instant> = None;
-    let mut last_report_id_upkeep: Option<Instant> = None;
+    let mut last_retention_upkeep: Option<Instant> = None;
     let mut tick = tokio::time::interval(state.config.poll_interval);
     loop {
         tick.tick().await;
@@ -65,9 +66,10 @@ pub(crate) async fn run(state: AppState) {
                 break;
             }
         }
-        if last_report_id_upkeep.is_none_or(|at| at.elapsed() >= REPORT_ID_UPKEEP_EVERY) {
-            last_report_id_upkeep = Some(Instant::now());
+        if last_retention_upkeep.is_none_or(|at| at.elapsed() >= RETENTION_UPKEEP_EVERY) {
+            last_retention_upkeep = Some(Instant::now());
             forget_report_ids(&state).await;
+            forget_old(&state).await;
         }
         if last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_EVERY) {
             last_snapshot = Some(Instant::now());
@@ -119,6 +121,26 @@ async fn forget_report_ids(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!("forgot {n} report ids past their retention"),
         Err(err) => tracing::warn!("cannot forget old report ids: {err:#}"),
+    }
+}
+
+/// Forgets gone instances, trend snapshots, finished deliveries and the change log past their
+/// retention.
+async fn forget_old(state: &AppState) {
+    let now = now_ms();
+    let before =
+        |keep: Duration| now.saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
+    let retention = &state.config.retention;
+    let cutoffs = Cutoffs {
+        gone_instances: before(retention.gone_instances),
+        snapshots: before(retention.trends),
+        deliveries: before(retention.deliveries),
+        changes: before(retention.changes),
+    };
+    match state.store.forget_old(&cutoffs).await {
+        Ok(forgotten) if forgotten == Forgotten::default() => {}
+        Ok(forgotten) => tracing::info!("forgot past their retention: {forgotten:?}"),
+        Err(err) => tracing::warn!("cannot forget what is past its retention: {err:#}"),
     }
 }
 

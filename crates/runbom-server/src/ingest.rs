@@ -1,13 +1,16 @@
 //! `POST /api/v1/reports`: authenticated, decoded, validated, then committed by one writer task
-//! that groups the reports waiting at that moment into one transaction (a group commit). Each
-//! request is answered only once its report is durably stored.
+//! that groups the reports (and the heartbeats of [`crate::heartbeat`]) waiting at that moment
+//! into one transaction (a group commit). Each request is answered only once what it sent is
+//! durably stored.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use runbom_model::redact::Redactor;
-use runbom_store::{IncomingReport, IngestOutcome, Store};
+use runbom_store::{
+    HeartbeatOutcome, IncomingHeartbeat, IncomingReport, IngestOutcome, Store, StoreError,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
@@ -21,12 +24,19 @@ const MAX_BATCH: usize = 256;
 /// Reports waiting for the writer at most; beyond, senders wait (backpressure).
 const QUEUE_DEPTH: usize = 4096;
 
-type Reply = oneshot::Sender<Result<IngestOutcome, StoreRefusal>>;
+type Reply<T> = oneshot::Sender<Result<T, StoreRefusal>>;
+
+/// One thing for the writer to commit: a report or a heartbeat, with whom to answer.
+#[derive(Debug)]
+enum Work {
+    Report(Box<IncomingReport>, Reply<IngestOutcome>),
+    Heartbeat(IncomingHeartbeat, Reply<HeartbeatOutcome>),
+}
 
 /// The way into the writer task.
 #[derive(Debug, Clone)]
 pub(crate) struct IngestQueue {
-    tx: mpsc::Sender<(IncomingReport, Reply)>,
+    tx: mpsc::Sender<Work>,
 }
 
 impl IngestQueue {
@@ -37,15 +47,32 @@ impl IngestQueue {
     }
 
     async fn submit(&self, report: IncomingReport) -> Result<IngestOutcome, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.wait(Work::Report(Box::new(report), reply), answer)
+            .await
+    }
+
+    pub(crate) async fn submit_heartbeat(
+        &self,
+        heartbeat: IncomingHeartbeat,
+    ) -> Result<HeartbeatOutcome, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.wait(Work::Heartbeat(heartbeat, reply), answer).await
+    }
+
+    async fn wait<T>(
+        &self,
+        work: Work,
+        answer: oneshot::Receiver<Result<T, StoreRefusal>>,
+    ) -> Result<T, ApiError> {
         let refused = |refusal: StoreRefusal| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                refusal.message("the report was"),
+                refusal.message("what was sent was"),
             )
         };
-        let (reply, answer) = oneshot::channel();
         self.tx
-            .send((report, reply))
+            .send(work)
             .await
             .map_err(|_| refused(StoreRefusal::Unavailable))?;
         answer
@@ -55,22 +82,56 @@ impl IngestQueue {
     }
 }
 
-async fn write_batches(store: Store, mut rx: mpsc::Receiver<(IncomingReport, Reply)>) {
+/// Takes what waits (at most [`MAX_BATCH`]) and commits it: the reports in one transaction,
+/// then the heartbeats in another, so a heartbeat finds the state a report of the same batch
+/// stored.
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (reports, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        match store.ingest_reports(&reports).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+        let (mut reports, mut report_replies) = (Vec::new(), Vec::new());
+        let (mut beats, mut beat_replies) = (Vec::new(), Vec::new());
+        for work in batch.drain(..) {
+            match work {
+                Work::Report(report, reply) => {
+                    reports.push(*report);
+                    report_replies.push(reply);
+                }
+                Work::Heartbeat(beat, reply) => {
+                    beats.push(beat);
+                    beat_replies.push(reply);
                 }
             }
-            Err(err) => {
-                tracing::error!("cannot store {} reports: {err:#}", reports.len());
-                let refusal = StoreRefusal::of(&err);
-                for reply in replies {
-                    let _ = reply.send(Err(refusal));
-                }
+        }
+        if !reports.is_empty() {
+            answer(
+                store.ingest_reports(&reports).await,
+                report_replies,
+                "reports",
+            );
+        }
+        if !beats.is_empty() {
+            answer(
+                store.ingest_heartbeats(&beats).await,
+                beat_replies,
+                "heartbeats",
+            );
+        }
+    }
+}
+
+/// Hands each waiting request its outcome, or the failure of the whole batch.
+fn answer<T>(outcomes: Result<Vec<T>, StoreError>, replies: Vec<Reply<T>>, what: &str) {
+    match outcomes {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(err) => {
+            tracing::error!("cannot store {} {what}: {err:#}", replies.len());
+            let refusal = StoreRefusal::of(&err);
+            for reply in replies {
+                let _ = reply.send(Err(refusal));
             }
         }
     }
@@ -88,10 +149,9 @@ pub(crate) async fn post_report(
     // runbom redacts secrets before a report leaves the host; this is the second line of defence.
     Redactor::default().redact_report(&mut report);
     let report_id = report.report_id.clone();
-    let outcome = state
-        .ingest
-        .submit(IncomingReport::new(app, report, now_ms()))
-        .await?;
+    let incoming = IncomingReport::new(app, report, now_ms());
+    let state_digest = incoming.state_digest().to_owned();
+    let outcome = state.ingest.submit(incoming).await?;
     Ok(match outcome {
         IngestOutcome::Stored {
             instance_id,
@@ -103,6 +163,7 @@ pub(crate) async fn post_report(
                 "status": "stored",
                 "instance_id": instance_id,
                 "changed": changed,
+                "state_digest": state_digest,
             })),
         ),
         IngestOutcome::Duplicate => (

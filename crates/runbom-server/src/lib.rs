@@ -19,6 +19,7 @@ mod error;
 mod events;
 pub mod feed;
 mod findings;
+mod heartbeat;
 mod ingest;
 mod login;
 mod notify;
@@ -41,6 +42,7 @@ pub use auth::{
 };
 pub use error::ServerError;
 pub use events::LiveEvent;
+pub use heartbeat::HEARTBEAT_SCHEMA;
 pub use login::{MIN_PASSWORD, UserError, create_user};
 pub use time::rfc3339;
 
@@ -54,6 +56,8 @@ pub struct ServerConfig {
     pub gone_after: Duration,
     /// Report ids are kept this long to answer resends with "duplicate", then forgotten.
     pub keep_report_ids: Duration,
+    /// How long the rest of what the store keeps is kept; see [`Retention`].
+    pub retention: Retention,
     /// How often the store's change log and advisories are polled for other processes' writes.
     pub poll_interval: Duration,
     /// Webhooks to register at start: `(url, format)` with format `json` or `slack`.
@@ -69,11 +73,40 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 8 * 1024 * 1024,
             gone_after: Duration::from_secs(300),
-            keep_report_ids: Duration::from_secs(7 * 24 * 3600),
+            keep_report_ids: Duration::from_secs(7 * DAY),
+            retention: Retention::default(),
             poll_interval: Duration::from_millis(100),
             webhooks: Vec::new(),
             feed: None,
             feed_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+const DAY: u64 = 24 * 3600;
+
+/// How long the store keeps what would otherwise grow with time; checked hourly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// An instance marked gone is forgotten (with its components and report ids) this long
+    /// after it was last seen. Default 30 days.
+    pub gone_instances: Duration,
+    /// Trend snapshots (one a minute) are kept this long. Default 90 days.
+    pub trends: Duration,
+    /// Webhook deliveries delivered or failed for good are kept in the delivery log this long.
+    /// Default 30 days.
+    pub deliveries: Duration,
+    /// The change log other server processes poll is kept this long. Default 1 day.
+    pub changes: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            gone_instances: Duration::from_secs(30 * DAY),
+            trends: Duration::from_secs(90 * DAY),
+            deliveries: Duration::from_secs(30 * DAY),
+            changes: Duration::from_secs(DAY),
         }
     }
 }
@@ -86,6 +119,7 @@ struct AppState {
     ingest: ingest::IngestQueue,
     tokens: Arc<auth::TokenCache>,
     logins: Arc<login::LoginLimiter>,
+    heartbeats: Arc<heartbeat::HeartbeatLimiter>,
     events: broadcast::Sender<LiveEvent>,
 }
 
@@ -113,6 +147,7 @@ pub async fn serve(
         store: store.clone(),
         tokens: Arc::default(),
         logins: Arc::default(),
+        heartbeats: Arc::default(),
         config: Arc::new(config),
         events: events.clone(),
     };

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 /// router to it.
 pub(crate) const PATHS: &[(&str, &[&str])] = &[
     ("/api/v1/reports", &["post"]),
+    ("/api/v1/heartbeats", &["post"]),
     (
         "/api/v1/applications/{app}/releases/{release}/expected",
         &["put"],
@@ -44,6 +45,14 @@ fn operation(path: &str, method: &str) -> Value {
              401 no token, 403 token of another application, 413 too large, 422 invalid.",
             Some("report"),
             "201",
+        ),
+        ("/api/v1/heartbeats", _) => (
+            "A digest heartbeat (runbom.heartbeat/v1: session_id and the state_digest of the \
+             answer to the last full report). 200 known, 409 full-report-needed (unknown \
+             instance or another state: send the full report), 422 invalid (a state_digest \
+             of other than 32 hex digits), 429 more than one a second for one instance.",
+            Some("report"),
+            "200",
         ),
         (p, _) if p.ends_with("/expected") => (
             "Upload the expected inventory (ExpectedInventory JSON) of an application release.",

@@ -36,9 +36,10 @@ pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
 pub use location::{Engine, Location};
 pub use portfolio::{
-    AdvisoryMatch, ApplicationSummary, ComponentUse, Delivery, FindingRecord, IncomingReport,
-    IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal, NewFinding, Overview,
-    SearchHit, SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook,
+    AdvisoryMatch, ApplicationSummary, ComponentUse, Cutoffs, Delivery, FindingRecord, Forgotten,
+    HeartbeatOutcome, IncomingHeartbeat, IncomingReport, IngestOutcome, InstanceView, KpiSnapshot,
+    LiveComponent, LiveRefusal, NewFinding, Overview, STATE_DIGEST_LEN, SearchHit, SessionRecord,
+    TeamRecord, TokenRecord, UserRecord, Webhook, state_digest,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

@@ -8,7 +8,10 @@ use runbom_model::runtime::{
 };
 use runbom_model::{Ecosystem, Language, PackageName};
 use runbom_store::testing::each_engine;
-use runbom_store::{IncomingReport, IngestOutcome, NewFinding, SessionRecord, Store, TokenRecord};
+use runbom_store::{
+    Cutoffs, Forgotten, HeartbeatOutcome, IncomingHeartbeat, IncomingReport, IngestOutcome,
+    NewFinding, STATE_DIGEST_LEN, SessionRecord, Store, TokenRecord,
+};
 
 fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
     DistributionUse {
@@ -662,6 +665,149 @@ async fn sessions_live_until_they_expire_or_end() {
         assert!(!store.delete_session("s1").await.unwrap());
         assert!(store.delete_session("s2").await.unwrap());
         assert_eq!(store.session("s2", 250).await.unwrap(), None);
+    })
+    .await;
+}
+
+fn heartbeat(session: &str, state_digest: &str, received_at: i64) -> IncomingHeartbeat {
+    IncomingHeartbeat {
+        app: "shop".to_owned(),
+        session_id: session.to_owned(),
+        state_digest: state_digest.to_owned(),
+        received_at,
+    }
+}
+
+#[tokio::test]
+async fn a_heartbeat_of_the_stored_state_moves_last_seen_and_writes_no_row() {
+    each_engine(|store| async move {
+        let full = report("r1", "s1", vec![dist("idna", "3.7", &["idna"])]);
+        let digest = full.state_digest().to_owned();
+        assert_eq!(digest.len(), STATE_DIGEST_LEN);
+        assert_eq!(
+            store
+                .ingest_heartbeats(&[heartbeat("s1", &digest, 1_500)])
+                .await
+                .unwrap(),
+            [HeartbeatOutcome::UnknownInstance],
+            "before its full report the instance is unknown"
+        );
+        ingest(&store, &[full]).await;
+        // A flood of one instance in one batch costs one row's update.
+        let flood: Vec<IncomingHeartbeat> = (0..500)
+            .map(|i| heartbeat("s1", &digest, 2_000 + i))
+            .collect();
+        let outcomes = store.ingest_heartbeats(&flood).await.unwrap();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, HeartbeatOutcome::Known { .. })),
+            "{outcomes:?}"
+        );
+        assert_eq!(store.instances("shop").await.unwrap()[0].last_seen, 2_499);
+
+        let other = "0".repeat(STATE_DIGEST_LEN);
+        assert_eq!(
+            store
+                .ingest_heartbeats(&[
+                    heartbeat("s1", &other, 9_000),
+                    heartbeat("s2", &other, 9_000)
+                ])
+                .await
+                .unwrap(),
+            [
+                HeartbeatOutcome::OtherState,
+                HeartbeatOutcome::UnknownInstance
+            ]
+        );
+        assert_eq!(
+            store.instances("shop").await.unwrap()[0].last_seen,
+            2_499,
+            "a heartbeat of another state is no sign of life"
+        );
+        assert_eq!(
+            store.forget_report_ids(i64::MAX).await.unwrap(),
+            1,
+            "only the full report left an id"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_heartbeat_revives_a_gone_instance() {
+    each_engine(|store| async move {
+        let full = report("r1", "s1", vec![dist("idna", "3.7", &["idna"])]);
+        let digest = full.state_digest().to_owned();
+        ingest(&store, &[full]).await;
+        store.mark_gone(1_500, 1_500).await.unwrap();
+        store
+            .ingest_heartbeats(&[heartbeat("s1", &digest, 2_000)])
+            .await
+            .unwrap();
+        assert!(!store.instances("shop").await.unwrap()[0].gone);
+        assert_eq!(store.live_components("shop").await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn retention_forgets_gone_instances_old_snapshots_deliveries_and_changes() {
+    each_engine(|store| async move {
+        ingest(
+            &store,
+            &[
+                report("r1", "old", vec![dist("idna", "3.7", &["idna"])]),
+                report("r2", "live", vec![dist("idna", "3.7", &["idna"])]),
+            ],
+        )
+        .await;
+        let mut recent = report("r3", "live", vec![dist("idna", "3.7", &["idna"])]);
+        recent.received_at = 50_000;
+        ingest(&store, &[recent]).await;
+        store.mark_gone(10_000, 10_000).await.unwrap();
+        let overview = store.overview().await.unwrap();
+        store.save_snapshot(60_000, &overview).await.unwrap();
+        store.save_snapshot(120_000, &overview).await.unwrap();
+        let hook = store
+            .add_webhook("w1", "http://127.0.0.1:9/hook", "json", 1)
+            .await
+            .unwrap();
+        store.enqueue_delivery(&hook, "e1", "{}", 10).await.unwrap();
+        store.enqueue_delivery(&hook, "e2", "{}", 10).await.unwrap();
+        let due = store.due_deliveries(10, 10).await.unwrap();
+        store
+            .record_attempt(due[0].id, Ok(()), None, 20)
+            .await
+            .unwrap();
+
+        let cutoffs = Cutoffs {
+            gone_instances: 20_000,
+            snapshots: 100_000,
+            deliveries: 100,
+            changes: 20_000,
+        };
+        let forgotten = store.forget_old(&cutoffs).await.unwrap();
+        assert_eq!(forgotten.instances, 1);
+        assert_eq!(forgotten.snapshots, 1);
+        assert_eq!(forgotten.deliveries, 1, "the pending delivery is kept");
+        assert!(forgotten.changes >= 1, "{forgotten:?}");
+        let instances = store.instances("shop").await.unwrap();
+        assert_eq!(instances.len(), 1);
+        assert!(!instances[0].gone);
+        assert_eq!(store.snapshots(0).await.unwrap().len(), 1);
+        let log = store.deliveries(10).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].status, "pending");
+        assert_eq!(
+            store.forget_report_ids(i64::MAX).await.unwrap(),
+            2,
+            "the gone instance's report id went with it"
+        );
+        assert_eq!(
+            store.forget_old(&cutoffs).await.unwrap(),
+            Forgotten::default()
+        );
     })
     .await;
 }

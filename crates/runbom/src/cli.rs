@@ -227,6 +227,15 @@ pub struct ServeArgs {
     /// Days a report id is kept, to answer a resend of it with "duplicate"; then forgotten.
     #[arg(long, default_value_t = 7, value_name = "DAYS")]
     pub keep_report_ids: u64,
+    /// Days an instance marked gone is kept (with its components) after it was last seen.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub keep_gone_instances: u64,
+    /// Days of trend snapshots (one a minute) kept for the dashboard's charts.
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub keep_trends: u64,
+    /// Days a delivered or failed webhook delivery stays in the delivery log.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub keep_deliveries: u64,
     /// Largest accepted request body in bytes, before and after gzip decompression.
     #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,

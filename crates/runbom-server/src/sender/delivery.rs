@@ -1,6 +1,8 @@
-//! One attempt to hand a report to the server, and what the answer means for the sender: taken
-//! (2xx), refused for good (a 4xx other than 408 and 429: retrying cannot help), or worth another
-//! try later (no answer, 408, 429, 5xx; with the server's `Retry-After` when it gave one).
+//! One attempt to hand a report (or a digest heartbeat) to the server, and what the answer means
+//! for the sender: taken (2xx), refused for good (a 4xx other than 408 and 429: retrying cannot
+//! help), or worth another try later (no answer, 408, 429, 5xx; with the server's `Retry-After`
+//! when it gave one). A heartbeat can also be answered "send the full report" (409), or not be
+//! served at all (404 or 405: a server older than heartbeats).
 
 use std::time::Duration;
 
@@ -16,6 +18,23 @@ pub(crate) enum Answer {
         status: u16,
         message: String,
     },
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+}
+
+/// What the server did with a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeartbeatAnswer {
+    /// The server knows the instance in this state.
+    Known,
+    /// The server asks for the full report (it does not know the instance, or holds another
+    /// state), or refused the heartbeat: the full report says everything.
+    FullReportNeeded,
+    /// The server takes no heartbeats (older than them): send full reports from now on.
+    NotServed,
+    /// No answer worth acting on now: try again later.
     Retry {
         reason: String,
         after: Option<Duration>,
@@ -38,19 +57,54 @@ pub(crate) fn post_report(
         .timeout(timeout)
         .body(gzip_body.to_vec())
         .send();
+    match sent {
+        Ok(response) if response.status().is_success() => Answer::Taken,
+        Ok(response) => answer_of_failure(response),
+        Err(err) => Answer::Retry {
+            reason: error_chain(&err),
+            after: None,
+        },
+    }
+}
+
+/// `POST {server}/api/v1/heartbeats` with the (small, plain JSON) heartbeat.
+pub(crate) fn post_heartbeat(
+    client: &Client,
+    url: &str,
+    token: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> HeartbeatAnswer {
+    let sent = client
+        .post(url)
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(CONTENT_TYPE, "application/json")
+        .timeout(timeout)
+        .body(body.to_vec())
+        .send();
     let response = match sent {
         Ok(response) => response,
         Err(err) => {
-            return Answer::Retry {
+            return HeartbeatAnswer::Retry {
                 reason: error_chain(&err),
                 after: None,
             };
         }
     };
-    let status = response.status();
-    if status.is_success() {
-        return Answer::Taken;
+    match response.status() {
+        status if status.is_success() => HeartbeatAnswer::Known,
+        StatusCode::CONFLICT => HeartbeatAnswer::FullReportNeeded,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => HeartbeatAnswer::NotServed,
+        _ => match answer_of_failure(response) {
+            Answer::Retry { reason, after } => HeartbeatAnswer::Retry { reason, after },
+            _ => HeartbeatAnswer::FullReportNeeded,
+        },
     }
+}
+
+/// What a non-2xx answer means: its status, `Retry-After` and `{"error": …}` message.
+fn answer_of_failure(response: reqwest::blocking::Response) -> Answer {
+    let status = response.status();
     let after = response
         .headers()
         .get(RETRY_AFTER)

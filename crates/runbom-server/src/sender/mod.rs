@@ -8,11 +8,19 @@
 //! dropped, never spooled. At [`ReportSender::close`] the sender keeps trying for a short bounded
 //! time, then leaves what is left in the spool. Nothing here prints: what a person should know
 //! is handed to the caller as a [`Notice`].
+//!
+//! Digest heartbeats: a report whose state (everything but its id, sequence and time) equals
+//! that of the last report of its session the server took goes out as a heartbeat of a few
+//! hundred bytes (`POST /api/v1/heartbeats`: the session and the state digest). When the server
+//! answers "send the full report" (409: it lost the state, or never had it) the full report
+//! follows at once; a server older than heartbeats (404) gets full reports from then on. A
+//! heartbeat that cannot be delivered is spooled as its full report, so nothing is lost. The
+//! last report of a session (`complete`) always goes out in full.
 
 mod delivery;
 pub mod spool;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -22,9 +30,11 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use reqwest::blocking::Client;
 use runbom_model::RuntimeReport;
+use sha2::{Digest, Sha256};
 
 use crate::backoff::{exponential, jittered};
-use delivery::{Answer, post_report};
+use crate::heartbeat::HEARTBEAT_SCHEMA;
+use delivery::{Answer, HeartbeatAnswer, post_heartbeat, post_report};
 pub use spool::{Spool, SpoolError, SpoolLimits};
 
 /// Reports kept in memory at most before the oldest go to the spool.
@@ -35,6 +45,10 @@ const DRAIN_BUSY_WAIT: Duration = Duration::from_millis(200);
 
 /// How much longer than its exit wait `close` gives a request already on the wire.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+/// Sessions whose last taken state the sender remembers at most (beyond, it starts over and
+/// sends full reports again).
+const KNOWN_SESSIONS: usize = 4096;
 
 /// Where and how reports are sent.
 #[derive(Debug, Clone)]
@@ -167,11 +181,51 @@ pub struct CloseSummary {
     pub dropped: u64,
 }
 
-/// A report on its way: its id and its gzip body.
+/// A report on its way: its id, its gzip body, and what a heartbeat of it would say.
 #[derive(Debug, Clone)]
 struct Outgoing {
     report_id: String,
     gzip_body: Arc<[u8]>,
+    state: ReportState,
+}
+
+/// A report's session and state, to send it as a heartbeat when the server has that state.
+#[derive(Debug, Clone)]
+struct ReportState {
+    session_id: String,
+    /// A digest of everything in the report but its id, sequence and time.
+    fingerprint: String,
+    /// The state digest the server keeps of it (what a heartbeat carries).
+    state_digest: String,
+    /// The session's last report: always sent in full, and its session forgotten once taken.
+    last: bool,
+}
+
+impl ReportState {
+    fn of(report: &RuntimeReport) -> Self {
+        let mut stable = report.clone();
+        stable.report_id.clear();
+        stable.reported_at.clear();
+        stable.sequence = 0;
+        let mut hasher = Sha256::new();
+        // Serialising a report to memory cannot fail: every field is plain data.
+        hasher.update(serde_json::to_vec(&stable).unwrap_or_default());
+        ReportState {
+            session_id: report.session_id.clone(),
+            fingerprint: hex::encode(hasher.finalize()),
+            state_digest: runbom_store::state_digest(report),
+            last: report.complete,
+        }
+    }
+
+    fn heartbeat_body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "schema": HEARTBEAT_SCHEMA,
+            "session_id": self.session_id,
+            "state_digest": self.state_digest,
+        }))
+        .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -254,6 +308,9 @@ impl ReportSender {
             spool: spool.clone(),
             client,
             url: format!("{}/api/v1/reports", config.server.trim_end_matches('/')),
+            heartbeat_url: format!("{}/api/v1/heartbeats", config.server.trim_end_matches('/')),
+            known: HashMap::new(),
+            heartbeats_served: true,
             failures: 0,
             next_try: Instant::now(),
             down: false,
@@ -291,6 +348,7 @@ impl ReportSender {
         let item = Outgoing {
             report_id: report.report_id.clone(),
             gzip_body,
+            state: ReportState::of(report),
         };
         let overflow = {
             let mut state = self.shared.lock();
@@ -370,6 +428,11 @@ struct Worker {
     spool: Spool,
     client: Client,
     url: String,
+    heartbeat_url: String,
+    /// Per session, the fingerprint of the last report the server took.
+    known: HashMap<String, String>,
+    /// False once the server answered a heartbeat with 404: it takes full reports only.
+    heartbeats_served: bool,
     config: SenderConfig,
     /// Reports wait in the spool: new ones join them there, to keep the order.
     spool_pending: bool,
@@ -450,7 +513,7 @@ impl Worker {
 
     /// Sends a queued report straight away (the spool is empty).
     fn send_direct(&mut self, item: Outgoing) {
-        let answer = self.post(&item.gzip_body);
+        let answer = self.deliver(&item);
         {
             let mut state = self.shared.lock();
             if state
@@ -534,22 +597,63 @@ impl Worker {
         }
     }
 
+    /// Sends `item` as a heartbeat when the server took its state last, else (or when the
+    /// server asks for it) in full; remembers the state of a full report the server took.
+    fn deliver(&mut self, item: &Outgoing) -> Answer {
+        let state = &item.state;
+        let same = self.known.get(&state.session_id) == Some(&state.fingerprint);
+        if same && !state.last && self.heartbeats_served {
+            let timeout = self.timeout();
+            match post_heartbeat(
+                &self.client,
+                &self.heartbeat_url,
+                &self.config.token,
+                &state.heartbeat_body(),
+                timeout,
+            ) {
+                HeartbeatAnswer::Known => return Answer::Taken,
+                HeartbeatAnswer::FullReportNeeded => {}
+                HeartbeatAnswer::NotServed => self.heartbeats_served = false,
+                HeartbeatAnswer::Retry { reason, after } => {
+                    return Answer::Retry { reason, after };
+                }
+            }
+        }
+        let answer = self.post(&item.gzip_body);
+        if answer == Answer::Taken {
+            if state.last {
+                self.known.remove(&state.session_id);
+            } else {
+                if self.known.len() >= KNOWN_SESSIONS {
+                    self.known.clear();
+                }
+                self.known
+                    .insert(state.session_id.clone(), state.fingerprint.clone());
+            }
+        }
+        answer
+    }
+
     fn post(&self, gzip_body: &[u8]) -> Answer {
-        let timeout = match self.shared.lock().closing {
+        post_report(
+            &self.client,
+            &self.url,
+            &self.config.token,
+            gzip_body,
+            self.timeout(),
+        )
+    }
+
+    /// The wait for one answer: shorter once `close` set a deadline.
+    fn timeout(&self) -> Duration {
+        match self.shared.lock().closing {
             Some(deadline) => self
                 .config
                 .request_timeout
                 .min(deadline.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(50)),
             None => self.config.request_timeout,
-        };
-        post_report(
-            &self.client,
-            &self.url,
-            &self.config.token,
-            gzip_body,
-            timeout,
-        )
+        }
     }
 
     fn past_deadline(&self) -> bool {

@@ -44,6 +44,11 @@ impl IncomingReport {
             state_digest,
         }
     }
+
+    /// The digest of the report's state: what a heartbeat of the same state carries.
+    pub fn state_digest(&self) -> &str {
+        &self.state_digest
+    }
 }
 
 /// What storing one report did.
@@ -56,7 +61,7 @@ pub enum IngestOutcome {
 }
 
 /// Rows per multi-row statement of a batch (report ids, instance heartbeats, instance lookups).
-const ROWS_PER_STATEMENT: usize = 64;
+pub(super) const ROWS_PER_STATEMENT: usize = 64;
 
 impl Store {
     /// Stores a batch of reports in one transaction; each outcome is durable when this returns.
@@ -69,7 +74,10 @@ impl Store {
         batch: &[IncomingReport],
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut tx = self.begin_write().await.doing("starting an ingest")?;
-        let mut instances = known_instances(&mut tx, batch).await?;
+        let keys = batch
+            .iter()
+            .map(|incoming| (incoming.app.as_str(), incoming.report.session_id.as_str()));
+        let mut instances = known_instances(&mut tx, keys).await?;
         let stored = record_report_ids(&mut tx, batch, &instances).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut changed_apps = Vec::new();
@@ -118,26 +126,23 @@ pub(crate) async fn log_change(
 
 /// An instance as the store holds it: its id and the state digest of its last report.
 #[derive(Debug, Clone)]
-struct KnownInstance {
-    id: i64,
-    state_digest: String,
+pub(super) struct KnownInstance {
+    pub id: i64,
+    pub state_digest: String,
 }
 
-/// The instances the batch reports for, by (application, session) as the batch names them.
-type Instances<'b> = HashMap<(&'b str, &'b str), KnownInstance>;
+/// The instances a batch reports for, by (application, session) as the batch names them.
+pub(super) type Instances<'b> = HashMap<(&'b str, &'b str), KnownInstance>;
 
-/// Looks up every instance the batch names, one statement per application and
-/// [`ROWS_PER_STATEMENT`] sessions.
-async fn known_instances<'b>(
+/// Looks up every instance of `keys` (application, session), one statement per application
+/// and [`ROWS_PER_STATEMENT`] sessions.
+pub(super) async fn known_instances<'b>(
     tx: &mut Transaction<'_, Any>,
-    batch: &'b [IncomingReport],
+    keys: impl IntoIterator<Item = (&'b str, &'b str)>,
 ) -> Result<Instances<'b>, StoreError> {
     let mut sessions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for incoming in batch {
-        sessions
-            .entry(incoming.app.as_str())
-            .or_default()
-            .insert(incoming.report.session_id.as_str());
+    for (app, session) in keys {
+        sessions.entry(app).or_default().insert(session);
     }
     let mut instances = Instances::new();
     for (app, sessions) in sessions {
@@ -398,6 +403,11 @@ fn observation_of(dist: &DistributionUse) -> Observation {
         tampered,
         digest: hex::encode(&hasher.finalize()[..12]),
     }
+}
+
+/// The state digest of a report, as [`IncomingReport::new`] computes it.
+pub(super) fn state_digest_of_report(report: &RuntimeReport) -> String {
+    state_digest(&observations_of(report))
 }
 
 /// A digest of every observation of a report: equal digests mean nothing changed.

@@ -1,7 +1,9 @@
 //! `runbom agent --server URL --interval 10s`: a host daemon that scans `/proc` every interval
 //! and reports each Python or Go process as an instance, read as `runbom attach` reads it — once
 //! when first seen, again when its memory maps change (it loaded or unloaded native code), and a
-//! last time, complete, when it is gone — through the same sender (spool, backoff). A process it
+//! last time, complete, when it is gone — through the same sender (spool, backoff). An unchanged
+//! process is reported again every [`HEARTBEAT_EVERY`], which the sender turns into a digest
+//! heartbeat of a few hundred bytes, so the server keeps it live. A process it
 //! may not read is skipped and said once. Cheap per scan: a process already known is looked at
 //! through its `stat` and `maps` only.
 
@@ -18,6 +20,10 @@ use crate::commands::attach::{Outcome, is_gone, report_of_process};
 use crate::commands::config::report_redactor;
 use crate::commands::report_sink::{ReportSink, ServerSink, base_context, now_rfc3339, stamp};
 
+/// How often an unchanged process is reported again (as a heartbeat), well within the
+/// server's default `--gone-after` of 300 s.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+
 /// What the agent knows of one process, by `(pid, start time)` (a pid may be reused).
 #[derive(Debug)]
 enum Known {
@@ -25,6 +31,7 @@ enum Known {
     Reported {
         report: Box<RuntimeReport>,
         fingerprint: u64,
+        sent_at: Instant,
     },
     /// Not a program the agent reports, or one it may not read (said once).
     Ignored,
@@ -35,6 +42,8 @@ enum Known {
 pub struct ScanCounts {
     pub processes: usize,
     pub reported: usize,
+    /// Unchanged processes reported again (heartbeats).
+    pub heartbeats: usize,
     pub gone: usize,
 }
 
@@ -82,13 +91,24 @@ impl Agent {
             };
             let key = (pid, started);
             alive.insert(key);
-            match self.known.get(&key) {
+            match self.known.get_mut(&key) {
                 Some(Known::Ignored) => continue,
                 // Seen and reported: read again only when what it maps changed.
-                Some(Known::Reported { fingerprint, .. })
-                    if process::read_maps(pid)
-                        .is_ok_and(|maps| process::fingerprint(&maps) == *fingerprint) =>
+                Some(Known::Reported {
+                    fingerprint,
+                    report,
+                    sent_at,
+                }) if process::read_maps(pid)
+                    .is_ok_and(|maps| process::fingerprint(&maps) == *fingerprint) =>
                 {
+                    if sent_at.elapsed() >= HEARTBEAT_EVERY {
+                        report.sequence += 1;
+                        report.report_id = runbom_ecosystems::report::new_id();
+                        report.reported_at = now_rfc3339();
+                        deliver(report);
+                        *sent_at = Instant::now();
+                        counts.heartbeats += 1;
+                    }
                     continue;
                 }
                 _ => {}
@@ -133,6 +153,7 @@ impl Agent {
                         Known::Reported {
                             report,
                             fingerprint,
+                            sent_at: Instant::now(),
                         },
                     );
                 }

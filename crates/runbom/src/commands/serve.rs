@@ -25,7 +25,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         listen: args.listen,
         max_body_bytes: args.max_body,
         gone_after: Duration::from_secs(args.gone_after),
-        keep_report_ids: Duration::from_secs(args.keep_report_ids.saturating_mul(24 * 3600)),
+        keep_report_ids: days(args.keep_report_ids),
+        retention: runbom_server::Retention {
+            gone_instances: days(args.keep_gone_instances),
+            trends: days(args.keep_trends),
+            deliveries: days(args.keep_deliveries),
+            ..runbom_server::Retention::default()
+        },
         webhooks,
         feed: (args.feed_interval > 0)
             .then(|| feed_config(&args.feed))
@@ -50,4 +56,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("runbom serve: listening on http://{addr} (store: {engine})");
     }))?;
     Ok(ExitStatus::Success)
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n.saturating_mul(24 * 3600))
 }
