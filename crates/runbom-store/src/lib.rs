@@ -36,9 +36,10 @@ pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
 pub use location::{Engine, Location};
 pub use portfolio::{
-    AdvisoryMatch, ApplicationSummary, ComponentUse, Delivery, FindingRecord, IncomingReport,
-    IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal, NewFinding, Overview,
-    SearchHit, SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook,
+    AdvisoryMatch, Alert, AlertReason, Analysis, ApplicationSummary, AuditEntry, ComponentUse,
+    DETECTOR, Delivery, FindingRecord, IncomingReport, IngestOutcome, InstanceView, KpiSnapshot,
+    LiveComponent, LiveRefusal, NewFinding, Overview, SUPPRESSING_STATES, SearchHit, SessionRecord,
+    TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 
