@@ -104,8 +104,8 @@ pub(crate) async fn recompute(store: &Store, app: &str) -> Result<(), StoreError
     let mut current = findings::compute(app, &components, &matches, expected.as_ref());
     current.extend(findings::refused(app, &store.live_refusals(app).await?));
     let now = now_ms();
-    for opened in store.sync_findings(app, &current, now).await? {
-        notify::enqueue(store, &opened, now).await?;
+    for alert in store.sync_findings(app, &current, now).await? {
+        notify::enqueue(store, &alert, now).await?;
     }
     Ok(())
 }

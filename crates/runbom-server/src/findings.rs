@@ -110,20 +110,28 @@ fn vulnerable(
                 .filter(|a| f.ids().any(|id| id == a.id))
                 .filter_map(|a| a.published.as_deref().and_then(parse_rfc3339))
                 .min();
+            let stored = matches
+                .iter()
+                .filter(|m| f.ids().any(|id| id == m.advisory_id))
+                .filter_map(|m| m.stored_at)
+                .min();
             let summary = f
                 .summary
                 .clone()
                 .unwrap_or_else(|| format!("{} affects {name} {version}", f.id));
-            findings.push(finding(
-                app,
-                "vulnerable",
-                f.severity.as_ref().map_or("unknown", |s| s.level.as_str()),
-                component,
-                &f.id,
-                summary,
-                json!({ "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed }),
-                published,
-            ));
+            findings.push(
+                finding(
+                    app,
+                    "vulnerable",
+                    f.severity.as_ref().map_or("unknown", |s| s.level.as_str()),
+                    component,
+                    &f.id,
+                    summary,
+                    json!({ "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed }),
+                    published,
+                )
+                .detectable(stored, component.first_seen),
+            );
         }
     }
     findings
@@ -258,6 +266,8 @@ pub(crate) fn refused(app: &str, refusals: &[LiveRefusal]) -> Vec<NewFinding> {
                 })
                 .to_string(),
                 published_at: None,
+                detectable_at: None,
+                detectable_from: String::new(),
             }
         })
         .collect()
@@ -300,6 +310,33 @@ fn finding(
         summary,
         detail: detail.to_string(),
         published_at,
+        detectable_at: None,
+        detectable_from: String::new(),
+    }
+}
+
+/// Sets when the server could first have known of a vulnerability finding: the latest of the
+/// advisory's publication, its arrival in the store and the component's first sighting.
+trait Detectable {
+    fn detectable(self, stored_at: Option<i64>, first_seen: i64) -> Self;
+}
+
+impl Detectable for NewFinding {
+    fn detectable(mut self, stored_at: Option<i64>, first_seen: i64) -> Self {
+        let candidates = [
+            (self.published_at, "published"),
+            (stored_at, "stored"),
+            (Some(first_seen), "first_seen"),
+        ];
+        if let Some((at, from)) = candidates
+            .iter()
+            .filter_map(|(at, from)| at.map(|at| (at, *from)))
+            .max_by_key(|(at, _)| *at)
+        {
+            self.detectable_at = Some(at);
+            self.detectable_from = from.to_owned();
+        }
+        self
     }
 }
 
@@ -315,6 +352,7 @@ mod tests {
             loaded,
             tampered: String::new(),
             instances: vec![("web-1".into(), 42)],
+            first_seen: 0,
         }
     }
 
@@ -332,6 +370,7 @@ mod tests {
             version: version.into(),
             advisory_id: "GHSA-test".into(),
             record: record.to_string(),
+            stored_at: Some(1_800_000_000_000),
         }
     }
 
@@ -349,6 +388,8 @@ mod tests {
         assert!(found[0].in_use);
         assert!(found[0].detail.contains("web-1"), "{}", found[0].detail);
         assert_eq!(found[0].published_at, Some(1_704_067_200_000));
+        assert_eq!(found[0].detectable_at, Some(1_800_000_000_000));
+        assert_eq!(found[0].detectable_from, "stored");
     }
 
     #[test]

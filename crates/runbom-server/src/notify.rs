@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use rand::RngCore;
-use runbom_store::{Delivery, FindingRecord, Store, StoreError};
+use runbom_store::{Alert, AlertReason, Delivery, FindingRecord, Store, StoreError};
 use serde_json::json;
 
 use crate::time::{now_ms, rfc3339};
@@ -36,18 +36,28 @@ pub(crate) fn new_id() -> String {
     hex::encode(bytes)
 }
 
-/// Queues the alert for a finding just opened, to every webhook.
-pub(crate) async fn enqueue(
-    store: &Store,
-    opened: &FindingRecord,
-    now: i64,
-) -> Result<(), StoreError> {
-    let event_key = format!("{}:{}", opened.finding.key, opened.opened_at);
+/// Queues the alert for a finding just opened (or reopened: its evidence changed while its
+/// analysis suppressed it), to every webhook.
+pub(crate) async fn enqueue(store: &Store, alert: &Alert, now: i64) -> Result<(), StoreError> {
+    let opened = &alert.finding;
+    let (event, event_key) = match alert.reason {
+        AlertReason::Opened => (
+            "finding.opened",
+            format!("{}:{}", opened.finding.key, opened.opened_at),
+        ),
+        AlertReason::EvidenceChanged => (
+            "finding.reopened",
+            format!("{}:reopened:{now}", opened.finding.key),
+        ),
+    };
     for webhook in store.webhooks().await? {
-        let payload = match webhook.format.as_str() {
+        let mut payload = match webhook.format.as_str() {
             "slack" => slack_payload(opened),
             _ => json_payload(opened),
         };
+        if payload.get("event").is_some() {
+            payload["event"] = event.into();
+        }
         store
             .enqueue_delivery(&webhook.id, &event_key, &payload.to_string(), now)
             .await?;
@@ -197,8 +207,11 @@ mod tests {
                 summary: "bad".into(),
                 detail: r#"{"instances":[{"host":"web-1","pid":7}]}"#.into(),
                 published_at: None,
+                detectable_at: None,
+                detectable_from: String::new(),
             },
             opened_at: 0,
+            analysis: None,
             resolved_at: None,
         }
     }

@@ -120,6 +120,9 @@ impl Store {
         if stats.added + stats.updated + stats.withdrawn > 0 {
             regroup(&mut tx).await?;
         }
+        if stats.added > 0 {
+            record_arrivals(&mut tx).await?;
+        }
         record_source(&mut tx, source, true).await?;
         tx.commit().await.doing("committing an import")?;
         Ok(stats)
@@ -439,6 +442,23 @@ async fn write_batch(
         &packages,
     )
     .await
+}
+
+/// Notes now as the arrival of every record the store had not held before (the detection time's
+/// start when it is later than the advisory's publication).
+async fn record_arrivals(tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    sqlx::query(
+        "INSERT INTO advisory_arrivals (id, stored_at) SELECT a.id, $1 FROM advisories a \
+         WHERE NOT EXISTS (SELECT 1 FROM advisory_arrivals r WHERE r.id = a.id)",
+    )
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .doing("recording advisory arrivals")?;
+    Ok(())
 }
 
 /// Runs `head (…),(…) tail` over `rows`, several rows per statement.

@@ -36,10 +36,11 @@ pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
 pub use location::{Engine, Location};
 pub use portfolio::{
-    AdvisoryMatch, ApplicationSummary, ComponentUse, Cutoffs, Delivery, FindingRecord, Forgotten,
-    HeartbeatOutcome, IncomingHeartbeat, IncomingReport, IngestOutcome, InstanceView, KpiSnapshot,
-    LiveComponent, LiveRefusal, NewFinding, Overview, STATE_DIGEST_LEN, SearchHit, SessionRecord,
-    TeamRecord, TokenRecord, UserRecord, Webhook, state_digest,
+    AdvisoryMatch, Alert, AlertReason, Analysis, ApplicationSummary, AuditEntry, ComponentUse,
+    Cutoffs, DETECTOR, Delivery, FindingRecord, Forgotten, HeartbeatOutcome, IncomingHeartbeat,
+    IncomingReport, IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal,
+    NewFinding, Overview, STATE_DIGEST_LEN, SUPPRESSING_STATES, SearchHit, SessionRecord,
+    TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of, state_digest,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

@@ -410,6 +410,8 @@ fn finding(key: &str) -> NewFinding {
         summary: "bad".to_owned(),
         detail: "{}".to_owned(),
         published_at: Some(0),
+        detectable_at: Some(0),
+        detectable_from: "published".to_owned(),
     }
 }
 
@@ -454,7 +456,7 @@ async fn findings_open_once_resolve_and_reopen() {
             .sync_findings("shop", &[finding("k1")], 40)
             .await
             .unwrap();
-        assert_eq!(reopened[0].opened_at, 40);
+        assert_eq!(reopened[0].finding.opened_at, 40);
         assert_eq!(
             store
                 .findings_for_advisory(&["CVE-y".to_owned(), "GHSA-x".to_owned()])
@@ -808,6 +810,84 @@ async fn retention_forgets_gone_instances_old_snapshots_deliveries_and_changes()
             store.forget_old(&cutoffs).await.unwrap(),
             Forgotten::default()
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_finding_triaged_not_affected_stops_counting_and_reopens_when_its_evidence_changes() {
+    each_engine(|store| async move {
+        let mut installed = finding("k9");
+        installed.in_use = false;
+        assert_eq!(
+            store
+                .sync_findings("shop", &[installed.clone()], 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let analysis = runbom_store::Analysis {
+            state: "not_affected".to_owned(),
+            justification: "code_not_reachable".to_owned(),
+            response: vec!["will_not_fix".to_owned()],
+            detail: "never loaded".to_owned(),
+            evidence: runbom_store::evidence_of(&installed).to_owned(),
+            updated_by: "user alice".to_owned(),
+            updated_at: 11,
+        };
+        assert_eq!(
+            store.set_analysis("k9", "shop", &analysis).await.unwrap(),
+            None
+        );
+        assert!(
+            store
+                .overview()
+                .await
+                .unwrap()
+                .vulnerable_installed
+                .is_empty()
+        );
+        assert_eq!(
+            store.findings(Some("shop"), false).await.unwrap().len(),
+            1,
+            "still visible"
+        );
+
+        // Resolved and opened again on the same evidence: no alert.
+        store.sync_findings("shop", &[], 20).await.unwrap();
+        assert!(
+            store
+                .sync_findings("shop", &[installed.clone()], 30)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The component becomes loaded: one alert, the analysis back in triage.
+        let loaded = finding("k9");
+        let alerts = store
+            .sync_findings("shop", std::slice::from_ref(&loaded), 40)
+            .await
+            .unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].reason, runbom_store::AlertReason::EvidenceChanged);
+        assert!(
+            store
+                .sync_findings("shop", &[loaded], 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let record = store.finding("k9").await.unwrap().unwrap();
+        assert_eq!(record.analysis.unwrap().state, "in_triage");
+        assert_eq!(store.overview().await.unwrap().vulnerable_in_use.len(), 1);
+        let trail = store.audit_trail("k9").await.unwrap();
+        assert_eq!(trail.len(), 2);
+        assert_eq!(trail[0].actor, "user alice");
+        assert_eq!(trail[0].before, None);
+        assert_eq!(trail[1].actor, runbom_store::DETECTOR);
+        assert_eq!(trail[1].before.as_ref().unwrap().state, "not_affected");
     })
     .await;
 }

@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::error::QueryContext;
 use crate::portfolio::ingest::log_change;
+use crate::portfolio::triage::{Analysis, analyses_of, evidence_of, reopen_analysis};
 use crate::{Store, StoreError};
 
 /// One component on an application's live instances, summed over them.
@@ -24,6 +25,8 @@ pub struct LiveComponent {
     pub tampered: String,
     /// The live instances that have it: `(host, pid)` each.
     pub instances: Vec<(String, i64)>,
+    /// When some live instance of the application first reported it.
+    pub first_seen: i64,
 }
 
 /// An advisory naming a component some live instance of an application has.
@@ -35,6 +38,8 @@ pub struct AdvisoryMatch {
     pub advisory_id: String,
     /// The OSV record as JSON.
     pub record: String,
+    /// When the record first arrived in the store; `None` when it came before arrivals were kept.
+    pub stored_at: Option<i64>,
 }
 
 /// A finding as computed now.
@@ -52,6 +57,27 @@ pub struct NewFinding {
     /// JSON: the affected instances and kind-specific facts.
     pub detail: String,
     pub published_at: Option<i64>,
+    /// When the server could first have known: the later of the advisory's publication, its
+    /// arrival in the store and the component's first sighting.
+    pub detectable_at: Option<i64>,
+    /// Which of those it is: `published`, `stored` or `first_seen` (`` when not about one).
+    pub detectable_from: String,
+}
+
+/// Why an alert is sent about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertReason {
+    /// Opened (new, or again after it was resolved) and not suppressed by its analysis.
+    Opened,
+    /// Its analysis suppressed it, and its evidence changed since: the analysis reopened.
+    EvidenceChanged,
+}
+
+/// A finding to alert about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub reason: AlertReason,
+    pub finding: FindingRecord,
 }
 
 /// A stored finding.
@@ -61,13 +87,21 @@ pub struct FindingRecord {
     pub finding: NewFinding,
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
+    /// Its triage, when someone triaged it.
+    pub analysis: Option<Analysis>,
 }
 
-const FINDING_COLUMNS: &str = "key, app, kind, severity, name, version, advisory_id, in_use, \
-                               summary, detail, published_at, opened_at, resolved_at";
+pub(crate) const FINDING_COLUMNS: &str = "f.key, f.app, f.kind, f.severity, f.name, f.version, \
+     f.advisory_id, f.in_use, f.summary, f.detail, f.published_at, f.opened_at, f.resolved_at, \
+     f.detectable_at, f.detectable_from, a.key AS analysis_key, a.state, a.justification, \
+     a.response, a.detail AS analysis_detail, a.evidence, a.updated_by, a.updated_at";
+
+/// The findings table with each finding's analysis, if any.
+pub(crate) const FINDINGS_WITH_ANALYSES: &str =
+    "findings f LEFT JOIN finding_analyses a ON a.key = f.key";
 
 impl FindingRecord {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(FindingRecord {
             app: row.try_get("app")?,
             finding: NewFinding {
@@ -81,9 +115,12 @@ impl FindingRecord {
                 summary: row.try_get("summary")?,
                 detail: row.try_get("detail")?,
                 published_at: row.try_get("published_at")?,
+                detectable_at: row.try_get("detectable_at")?,
+                detectable_from: row.try_get("detectable_from")?,
             },
             opened_at: row.try_get("opened_at")?,
             resolved_at: row.try_get("resolved_at")?,
+            analysis: Analysis::from_joined_row(row)?,
         })
     }
 }
@@ -110,7 +147,7 @@ impl Store {
         let instances = self.live_instance_names(app).await?;
         let rows = sqlx::query(
             "SELECT o.name, o.version, max(o.loaded), max(o.tampered), \
-             string_agg(CAST(o.instance_id AS TEXT), ','), o.ecosystem \
+             string_agg(CAST(o.instance_id AS TEXT), ','), o.ecosystem, min(o.first_seen) \
              FROM observations o JOIN instances i ON i.id = o.instance_id \
              WHERE i.app = $1 AND i.gone = 0 GROUP BY o.ecosystem, o.name, o.version \
              ORDER BY o.ecosystem, o.name, o.version",
@@ -135,6 +172,7 @@ impl Store {
                     loaded: loaded != 0,
                     tampered: row.try_get(3)?,
                     instances: on,
+                    first_seen: row.try_get(6)?,
                 })
             })
             .collect::<Result<_, _>>()
@@ -160,10 +198,11 @@ impl Store {
     /// The advisories (not withdrawn) naming a component of `app`'s live instances.
     pub async fn advisory_matches(&self, app: &str) -> Result<Vec<AdvisoryMatch>, StoreError> {
         sqlx::query(
-            "SELECT DISTINCT o.name, o.version, a.id, a.record, o.ecosystem \
+            "SELECT DISTINCT o.name, o.version, a.id, a.record, o.ecosystem, r.stored_at \
              FROM observations o JOIN instances i ON i.id = o.instance_id \
              JOIN advisory_packages p ON p.ecosystem = o.ecosystem AND p.name = o.name \
              JOIN advisories a ON a.id = p.advisory_id \
+             LEFT JOIN advisory_arrivals r ON r.id = a.id \
              WHERE i.app = $1 AND i.gone = 0 AND a.withdrawn IS NULL \
              ORDER BY o.ecosystem, o.name, o.version, a.id",
         )
@@ -179,49 +218,77 @@ impl Store {
                 version: row.try_get(1)?,
                 advisory_id: row.try_get(2)?,
                 record: row.try_get(3)?,
+                stored_at: row.try_get(5)?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
         .doing("reading an advisory match")
     }
 
-    /// Makes `app`'s open findings equal `current`: opens the new ones (returned, each exactly
-    /// once across all server processes) and resolves those that no longer hold.
+    /// Makes `app`'s open findings equal `current`: opens the new ones, updates the evidence
+    /// (in use or not) of open ones, resolves those that no longer hold, and returns what to
+    /// alert about, each exactly once across all server processes: a finding opened now unless
+    /// its analysis suppresses it on the same evidence, and a suppressed finding whose evidence
+    /// changed (its analysis reopens to `in_triage`, in the audit trail).
     pub async fn sync_findings(
         &self,
         app: &str,
         current: &[NewFinding],
         now: i64,
-    ) -> Result<Vec<FindingRecord>, StoreError> {
+    ) -> Result<Vec<Alert>, StoreError> {
         let mut tx = self
             .begin_write()
             .await
             .doing("starting a findings update")?;
-        let open: HashSet<String> =
-            sqlx::query("SELECT key FROM findings WHERE app = $1 AND resolved_at IS NULL")
+        let open: HashMap<String, bool> =
+            sqlx::query("SELECT key, in_use FROM findings WHERE app = $1 AND resolved_at IS NULL")
                 .bind(app)
                 .fetch_all(&mut *tx)
                 .await
                 .doing("reading open findings")?
                 .iter()
-                .map(|row| row.try_get(0))
-                .collect::<Result<_, _>>()
+                .map(|row| Ok((row.try_get(0)?, row.try_get::<i64, _>(1)? != 0)))
+                .collect::<Result<_, sqlx::Error>>()
                 .doing("reading a finding key")?;
-        let mut opened = Vec::new();
-        for finding in current.iter().filter(|f| !open.contains(&f.key)) {
-            if open_finding(&mut tx, app, finding, now).await? {
-                opened.push(FindingRecord {
+        let analyses = analyses_of(&mut tx, app).await?;
+        let mut alerts = Vec::new();
+        let mut changed = false;
+        for finding in current {
+            let opened = match open.get(&finding.key) {
+                None if open_finding(&mut tx, app, finding, now).await? => true,
+                Some(in_use) if *in_use != finding.in_use => {
+                    if !update_evidence(&mut tx, finding, *in_use).await? {
+                        continue;
+                    }
+                    false
+                }
+                _ => continue,
+            };
+            changed = true;
+            let analysis = analyses.get(&finding.key);
+            let reason = match analysis {
+                Some(a) if a.suppresses() && a.evidence == evidence_of(finding) => continue,
+                Some(a) if a.suppresses() => {
+                    reopen_analysis(&mut tx, app, finding, a, now).await?;
+                    AlertReason::EvidenceChanged
+                }
+                _ if opened => AlertReason::Opened,
+                _ => continue,
+            };
+            alerts.push(Alert {
+                reason,
+                finding: FindingRecord {
                     app: app.to_owned(),
                     finding: finding.clone(),
                     opened_at: now,
                     resolved_at: None,
-                });
-            }
+                    analysis: analysis.cloned(),
+                },
+            });
         }
         let current_keys: HashSet<&str> = current.iter().map(|f| f.key.as_str()).collect();
-        let mut resolved = 0;
-        for key in open.iter().filter(|k| !current_keys.contains(k.as_str())) {
-            resolved += sqlx::query(
+        for key in open.keys().filter(|k| !current_keys.contains(k.as_str())) {
+            changed |= sqlx::query(
                 "UPDATE findings SET resolved_at = $1 WHERE key = $2 AND resolved_at IS NULL",
             )
             .bind(now)
@@ -229,13 +296,14 @@ impl Store {
             .execute(&mut *tx)
             .await
             .doing("resolving a finding")?
-            .rows_affected();
+            .rows_affected()
+                > 0;
         }
-        if !opened.is_empty() || resolved > 0 {
+        if changed {
             log_change(&mut tx, "finding", app, now).await?;
         }
         tx.commit().await.doing("committing findings")?;
-        Ok(opened)
+        Ok(alerts)
     }
 
     /// Findings, open ones only unless `include_resolved`, optionally of one application,
@@ -246,8 +314,8 @@ impl Store {
         include_resolved: bool,
     ) -> Result<Vec<FindingRecord>, StoreError> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE ($1 = '' OR app = $1) \
-             AND ($2 = 1 OR resolved_at IS NULL) ORDER BY opened_at DESC, key"
+            "SELECT {FINDING_COLUMNS} FROM {FINDINGS_WITH_ANALYSES} WHERE ($1 = '' OR f.app = $1) \
+             AND ($2 = 1 OR f.resolved_at IS NULL) ORDER BY f.opened_at DESC, f.key"
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(app.unwrap_or(""))
@@ -267,7 +335,8 @@ impl Store {
         ids: &[String],
     ) -> Result<Vec<FindingRecord>, StoreError> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE advisory_id = $1 ORDER BY opened_at DESC, key"
+            "SELECT {FINDING_COLUMNS} FROM {FINDINGS_WITH_ANALYSES} WHERE f.advisory_id = $1 \
+             ORDER BY f.opened_at DESC, f.key"
         );
         let mut findings = Vec::new();
         for id in ids {
@@ -300,10 +369,11 @@ async fn open_finding(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO findings (key, app, kind, severity, name, version, advisory_id, in_use, \
-         summary, detail, published_at, opened_at, resolved_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL) \
+         summary, detail, published_at, opened_at, resolved_at, detectable_at, detectable_from) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14) \
          ON CONFLICT (key) DO UPDATE SET severity = excluded.severity, in_use = excluded.in_use, \
          summary = excluded.summary, detail = excluded.detail, opened_at = excluded.opened_at, \
+         detectable_at = excluded.detectable_at, detectable_from = excluded.detectable_from, \
          resolved_at = NULL WHERE findings.resolved_at IS NOT NULL",
     )
     .bind(&f.key)
@@ -318,8 +388,32 @@ async fn open_finding(
     .bind(&f.detail)
     .bind(f.published_at)
     .bind(now)
+    .bind(f.detectable_at)
+    .bind(&f.detectable_from)
     .execute(&mut **tx)
     .await
     .doing("opening a finding")?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Updates an open finding whose evidence changed; false when another process did first.
+async fn update_evidence(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    f: &NewFinding,
+    was_in_use: bool,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE findings SET in_use = $1, severity = $2, summary = $3, detail = $4 \
+         WHERE key = $5 AND in_use = $6 AND resolved_at IS NULL",
+    )
+    .bind(i64::from(f.in_use))
+    .bind(&f.severity)
+    .bind(&f.summary)
+    .bind(&f.detail)
+    .bind(&f.key)
+    .bind(i64::from(was_in_use))
+    .execute(&mut **tx)
+    .await
+    .doing("updating a finding's evidence")?;
     Ok(done.rows_affected() > 0)
 }

@@ -16,14 +16,16 @@ mod leases;
 mod refusals;
 mod retention;
 mod tokens;
+mod triage;
 mod views;
 
 pub use access::{SessionRecord, TeamRecord, UserRecord};
 pub use alerts::{Delivery, Webhook};
-pub use findings::{AdvisoryMatch, FindingRecord, LiveComponent, NewFinding};
+pub use findings::{AdvisoryMatch, Alert, AlertReason, FindingRecord, LiveComponent, NewFinding};
 pub use heartbeats::{HeartbeatOutcome, IncomingHeartbeat, STATE_DIGEST_LEN, state_digest};
 pub use ingest::{IncomingReport, IngestOutcome};
 pub use refusals::LiveRefusal;
 pub use retention::{Cutoffs, Forgotten};
 pub use tokens::TokenRecord;
+pub use triage::{Analysis, AuditEntry, DETECTOR, SUPPRESSING_STATES, evidence_of};
 pub use views::{ApplicationSummary, ComponentUse, InstanceView, KpiSnapshot, Overview, SearchHit};

@@ -9,6 +9,15 @@ use crate::error::QueryContext;
 use crate::portfolio::ingest::log_change;
 use crate::{Store, StoreError};
 
+/// A finding no analysis suppresses (see [`crate::SUPPRESSING_STATES`]).
+const NOT_SUPPRESSED: &str = "key NOT IN (SELECT key FROM finding_analyses \
+     WHERE state IN ('not_affected', 'false_positive', 'resolved'))";
+
+/// What a finding's time to detect counts from: when the server could first have known (the
+/// later of the advisory's publication, its arrival and the component's first sighting); the
+/// publication for findings opened before that was kept.
+const SINCE: &str = "COALESCE(detectable_at, published_at)";
+
 /// Report ids deleted per transaction by [`Store::forget_report_ids`].
 const REPORT_IDS_PER_PRUNE: i64 = 10_000;
 
@@ -27,7 +36,10 @@ pub struct Overview {
     pub unexpected_components: i64,
     pub drift: i64,
     pub tampered_files: i64,
-    /// Mean seconds from an advisory's publication to its first finding; `None` before any.
+    /// Mean seconds from when the server could first have known of a vulnerability (the later of
+    /// the advisory's publication, its arrival in the store and the component's first sighting)
+    /// to its finding; `None` before any. Suppressed findings (triaged `not_affected`,
+    /// `false_positive` or `resolved`) count in no indicator.
     pub mean_seconds_to_detect: Option<i64>,
 }
 
@@ -119,7 +131,7 @@ impl Store {
         let open = |kind: &str| {
             format!(
                 "(SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = '{kind}' \
-                 AND {app_is})"
+                 AND {app_is} AND {NOT_SUPPRESSED})"
             )
         };
         let row = bind_apps(format!(
@@ -148,7 +160,7 @@ impl Store {
         };
         let rows = bind_apps(format!(
             "SELECT in_use, severity, COUNT(*) FROM findings \
-             WHERE resolved_at IS NULL AND kind = 'vulnerable' AND {app_is} \
+             WHERE resolved_at IS NULL AND kind = 'vulnerable' AND {app_is} AND {NOT_SUPPRESSED} \
              GROUP BY in_use, severity ORDER BY in_use, severity"
         ))
         .fetch_all(self.pool())
@@ -165,9 +177,9 @@ impl Store {
             }
         }
         let row = bind_apps(format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(opened_at - published_at), 0) AS BIGINT) \
-             FROM findings WHERE kind = 'vulnerable' AND published_at IS NOT NULL \
-             AND opened_at >= published_at AND {app_is}"
+            "SELECT COUNT(*), CAST(COALESCE(SUM(opened_at - {SINCE}), 0) AS BIGINT) \
+             FROM findings WHERE kind = 'vulnerable' AND {SINCE} IS NOT NULL \
+             AND opened_at >= {SINCE} AND {app_is}"
         ))
         .fetch_one(self.pool())
         .await

@@ -139,8 +139,11 @@ mod tests {
                 summary: format!("{name} runs {version} but release 1.4.0 expects 1.26.4"),
                 detail: "{}".into(),
                 published_at: None,
+                detectable_at: None,
+                detectable_from: String::new(),
             },
             opened_at: 0,
+            analysis: None,
             resolved_at: None,
         }
     }
@@ -153,6 +156,7 @@ mod tests {
             loaded,
             tampered: String::new(),
             instances: vec![],
+            first_seen: 0,
         }
     }
 
