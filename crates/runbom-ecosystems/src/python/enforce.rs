@@ -113,20 +113,13 @@ pub fn table_text(
         })
         .enumerate()
     {
-        summary.distributions += 1;
         let allowed = verdict.verdict == Verdict::Allowed;
-        let (state, rule, line, why) = match &verdict.verdict {
-            Verdict::Allowed => ("allowed", "-".to_owned(), 0, "-".to_owned()),
-            Verdict::Refused { rule, why, line } => {
-                summary.refused += 1;
-                ("refused", rule.to_string(), *line, why.clone())
-            }
-        };
-        lines.push(format!(
-            "dist\t{index}\t{}\t{}\t{state}\t{rule}\t{line}\t{}",
-            field(&dist.name),
-            field(&dist.version),
-            field(&why)
+        lines.push(dist_line(
+            index,
+            &dist.name,
+            &dist.version,
+            &verdict.verdict,
+            &mut summary,
         ));
         if let Ok(real) = fs::canonicalize(&dist.location)
             && real != dist.location
@@ -239,6 +232,30 @@ pub(crate) fn finish(lines: Vec<String>) -> String {
 }
 
 /// A value on one line: tabs and line breaks become spaces.
+/// The `dist` line of one judged distribution (or gem), counted in `summary`.
+pub(crate) fn dist_line(
+    index: usize,
+    name: &str,
+    version: &str,
+    verdict: &Verdict,
+    summary: &mut TableSummary,
+) -> String {
+    summary.distributions += 1;
+    let (state, rule, line, why) = match verdict {
+        Verdict::Allowed => ("allowed", "-".to_owned(), 0, "-".to_owned()),
+        Verdict::Refused { rule, why, line } => {
+            summary.refused += 1;
+            ("refused", rule.to_string(), *line, why.clone())
+        }
+    };
+    format!(
+        "dist\t{index}\t{}\t{}\t{state}\t{rule}\t{line}\t{}",
+        field(name),
+        field(version),
+        field(&why)
+    )
+}
+
 pub(crate) fn field(value: &str) -> String {
     value.replace(['\t', '\n', '\r'], " ")
 }

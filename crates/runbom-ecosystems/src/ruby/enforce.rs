@@ -19,7 +19,7 @@ use runbom_model::{Ecosystem, PackageName};
 
 use super::inventory::{GemInventory, InstalledGem};
 use crate::python::enforce::{
-    EnforceError, TableSummary, field, finish, head_lines, mtime_ns, write_text,
+    EnforceError, TableSummary, dist_line, finish, head_lines, mtime_ns, write_text,
 };
 
 /// The gems the plan judges: every installed gem but Ruby's default gems.
@@ -67,19 +67,12 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
         })
         .enumerate()
     {
-        summary.distributions += 1;
-        let (state, rule, line, why) = match &verdict.verdict {
-            Verdict::Allowed => ("allowed", "-".to_owned(), 0, "-".to_owned()),
-            Verdict::Refused { rule, why, line } => {
-                summary.refused += 1;
-                ("refused", rule.to_string(), *line, why.clone())
-            }
-        };
-        lines.push(format!(
-            "dist\t{index}\t{}\t{}\t{state}\t{rule}\t{line}\t{}",
-            field(&gem.name),
-            field(&gem.version),
-            field(&why)
+        lines.push(dist_line(
+            index,
+            &gem.name,
+            &gem.version,
+            &verdict.verdict,
+            &mut summary,
         ));
         let dirs = gem.code_dirs();
         for dir in &dirs {
