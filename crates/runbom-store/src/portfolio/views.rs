@@ -9,9 +9,18 @@ use crate::error::QueryContext;
 use crate::portfolio::ingest::log_change;
 use crate::{Store, StoreError};
 
-/// A finding no analysis suppresses (see [`crate::SUPPRESSING_STATES`]).
-const NOT_SUPPRESSED: &str = "key NOT IN (SELECT key FROM finding_analyses \
-     WHERE state IN ('not_affected', 'false_positive', 'resolved'))";
+/// A finding no analysis suppresses: the states are [`crate::SUPPRESSING_STATES`], SQL literals
+/// of a fixed list of names (no input reaches them).
+fn not_suppressed() -> String {
+    let states: Vec<String> = crate::SUPPRESSING_STATES
+        .iter()
+        .map(|state| format!("'{state}'"))
+        .collect();
+    format!(
+        "key NOT IN (SELECT key FROM finding_analyses WHERE state IN ({}))",
+        states.join(", ")
+    )
+}
 
 /// What a finding's time to detect counts from: when the server could first have known (the
 /// later of the advisory's publication, its arrival and the component's first sighting); the
@@ -121,6 +130,7 @@ impl Store {
             None => "1 = 1".to_owned(),
         };
         let (app_is, name_is, instance_is) = (within("app"), within("name"), within("i.app"));
+        let not_suppressed = not_suppressed();
         let bind_apps = |sql: String| {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for app in apps.unwrap_or_default() {
@@ -131,7 +141,7 @@ impl Store {
         let open = |kind: &str| {
             format!(
                 "(SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL AND kind = '{kind}' \
-                 AND {app_is} AND {NOT_SUPPRESSED})"
+                 AND {app_is} AND {not_suppressed})"
             )
         };
         let row = bind_apps(format!(
@@ -160,7 +170,7 @@ impl Store {
         };
         let rows = bind_apps(format!(
             "SELECT in_use, severity, COUNT(*) FROM findings \
-             WHERE resolved_at IS NULL AND kind = 'vulnerable' AND {app_is} AND {NOT_SUPPRESSED} \
+             WHERE resolved_at IS NULL AND kind = 'vulnerable' AND {app_is} AND {not_suppressed} \
              GROUP BY in_use, severity ORDER BY in_use, severity"
         ))
         .fetch_all(self.pool())
