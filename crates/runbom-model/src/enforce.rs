@@ -6,7 +6,7 @@
 //! would have refused.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,19 @@ impl EnforcementPlan {
             .iter()
             .find(|r| r.rule == rule)
             .map_or(0, |r| r.line)
+    }
+
+    /// The verdict on the installed package `name` `version` at `location`, when the plan has
+    /// one.
+    pub fn verdict_on(
+        &self,
+        name: &str,
+        version: &str,
+        location: &Path,
+    ) -> Option<&DistributionVerdict> {
+        self.distributions
+            .iter()
+            .find(|v| v.name == name && v.version == version && v.location == location)
     }
 }
 

@@ -106,9 +106,7 @@ pub fn table_text(
     for (index, (dist, verdict)) in inventory
         .active()
         .filter_map(|dist| {
-            let verdict = plan.distributions.iter().find(|v| {
-                v.name == dist.name && v.version == dist.version && v.location == dist.location
-            })?;
+            let verdict = plan.verdict_on(&dist.name, &dist.version, &dist.location)?;
             Some((dist, verdict))
         })
         .enumerate()

@@ -60,9 +60,7 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
     let mut files = Vec::new();
     for (index, (gem, verdict)) in planned(inventory)
         .filter_map(|gem| {
-            let verdict = plan.distributions.iter().find(|v| {
-                v.name == gem.name && v.version == gem.version && v.location == gem.gem_dir
-            })?;
+            let verdict = plan.verdict_on(&gem.name, &gem.version, &gem.gem_dir)?;
             Some((gem, verdict))
         })
         .enumerate()
