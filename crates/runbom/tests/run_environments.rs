@@ -1,8 +1,9 @@
 //! `runbom run` maps each process to the environment it really ran in (from the `sys.prefix` and
 //! `sys.path` its hook observed), not to whatever `python3` is first on `PATH`: a venv's console
-//! script, pip's `#!/bin/sh` trampoline for long paths, a shell script starting two venvs, and
-//! `--python` overriding it all.
+//! script, pip's `#!/bin/sh` trampoline for long paths, a shell script starting two venvs,
+//! launchers that drop `PYTHONPATH` (pipx from PyPI), and `--python` overriding it all.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -250,4 +251,102 @@ fn python_overrides_the_observed_environment() {
     );
     assert!(distribution(&report, "only-here").is_empty());
     assert!(unowned(&report).contains(&"only_here".to_owned()));
+}
+
+/// What pipx, tox and other launchers do: drop `PYTHONPATH` from the environment they copy for
+/// the program, then replace themselves with it (`os.execvpe`: the launcher's atexit never runs)
+/// or start it (`subprocess`).
+const LAUNCHERS: [(&str, &str); 2] = [
+    (
+        "exec",
+        "import os, sys\nenv = dict(os.environ)\nenv.pop('PYTHONPATH', None)\n\
+         os.execvpe(sys.argv[1], sys.argv[1:], env)\n",
+    ),
+    (
+        "subprocess",
+        "import os, subprocess, sys\nenv = dict(os.environ)\nenv.pop('PYTHONPATH', None)\n\
+         sys.exit(subprocess.call(sys.argv[1:], env=env))\n",
+    ),
+];
+
+#[test]
+fn a_launcher_that_drops_pythonpath_leaves_both_programs_observed() {
+    let Some(venv) = common::cached_venv("pyflakes-3.2.0", VENV_PYTHON, &["pyflakes==3.2.0"])
+    else {
+        return;
+    };
+    for (how, launcher) in LAUNCHERS {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+        std::fs::write(tmp.path().join("launch.py"), launcher).expect("launcher");
+        let pyflakes = venv.join("bin/pyflakes");
+        let (out, report) = run(
+            tmp.path(),
+            &[],
+            &[
+                venv.join("bin/python").to_str().expect("utf-8 path"),
+                "launch.py",
+                pyflakes.to_str().expect("utf-8 path"),
+                "mod.py",
+            ],
+        );
+        assert_maps_pyflakes_to(&venv, &out, &report);
+        let processes = report["processes"].as_array().expect("processes");
+        let pids: BTreeSet<_> = processes.iter().map(|p| p["pid"].to_string()).collect();
+        assert_eq!(processes.len(), 2, "{how}: the launcher and pyflakes");
+        assert_eq!(pids.len(), if how == "exec" { 1 } else { 2 }, "{how}");
+    }
+}
+
+/// pipx itself, from PyPI: `pipx run` builds a venv for the app and execs it without our
+/// `PYTHONPATH`. The app must be observed in that venv.
+#[test]
+fn pipx_run_is_observed_in_the_venv_pipx_made() {
+    let Some(tools) = common::cached_venv("pipx-1.18.4", VENV_PYTHON, &["pipx==1.18.4"]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+    let pipx_home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pipx-home");
+    let pipx = tools.join("bin/pipx");
+    let report = tmp.path().join("r.json");
+    let out = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("PYTHONPATH")
+        .env(
+            "PATH",
+            format!("{}:{SYSTEM_PATH}", tools.join("bin").display()),
+        )
+        .env("PIPX_HOME", &pipx_home)
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(&pipx)
+        .args(["run", "pyflakes==3.2.0", "mod.py"])
+        .output()
+        .expect("runbom run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("Could not find a version") || stderr.contains("Max retries") {
+        eprintln!("skipped: pipx could not reach PyPI: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report json");
+    let pyflakes = distribution(&report, "pyflakes");
+    assert_eq!(pyflakes.len(), 1, "{stderr}\n{:#}", report["distributions"]);
+    let location = pyflakes[0]["location"].as_str().expect("location");
+    assert!(
+        location.starts_with(pipx_home.to_str().expect("utf-8 path")),
+        "in pipx's own venv: {location}"
+    );
+    let modules = pyflakes[0]["modules"].as_array().expect("modules");
+    assert!(
+        modules.iter().any(|m| m["name"] == "pyflakes.checker"),
+        "{modules:?}"
+    );
+    let pipx_dist = distribution(&report, "pipx");
+    assert_eq!(pipx_dist.len(), 1, "the launcher was observed too");
+    assert!(unowned(&report).iter().all(|m| !m.starts_with("pyflakes")));
 }

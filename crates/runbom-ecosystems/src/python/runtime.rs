@@ -452,12 +452,16 @@ pub fn precompile_hook(dir: &Path, interpreter: &RuntimeInterpreter) {
         .status();
 }
 
-/// Whether `name` is a Python observation's, `p<pid>.json` (not another language's
-/// `perl-<pid>.json`).
+/// Whether `name` is a Python observation's: `p<pid>.json`, or `p<pid>-<start>.json` of a program
+/// that an `os.exec*` replaced (not another language's `perl-<pid>.json`).
 fn is_observation_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     name.strip_prefix('p')
         .and_then(|rest| rest.strip_suffix(".json"))
-        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|rest| match rest.split_once('-') {
+            Some((pid, start)) => digits(pid) && digits(start),
+            None => digits(rest),
+        })
 }
 
 /// Every `p<pid>.json` in a session directory, sorted by start time then pid. Files being

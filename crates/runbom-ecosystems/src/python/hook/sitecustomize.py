@@ -11,8 +11,11 @@ interpreters (2.7) are not observed: the hook leaves ``u<pid>`` in the session s
 to distributions: runbom does that from RECORD files. It writes ``p<pid>.json`` into
 ``RUNBOM_SESSION_DIR`` (temp file + rename) at exit, from a background thread every
 ``RUNBOM_FLUSH_SECONDS`` (default 60) when new modules appeared, and before ``os._exit`` and
-before ``signal.raise_signal`` of a signal that will kill the process. Forked
-children start over with their own pid. Every exception is swallowed and counted: the hook never
+before ``signal.raise_signal`` of a signal that will kill the process; before an ``os.exec*``
+replaces the program it writes ``p<pid>-<start>.json``, as the new program reuses the pid.
+Under ``runbom run`` a child's environment that dropped this hook's PYTHONPATH entry (pipx, tox
+and other launchers clean PYTHONPATH) gets that one entry back, so the child is observed too.
+Forked children start over with their own pid. Every exception is swallowed and counted: the hook never
 changes what the program does, prints or returns.
 """
 
@@ -44,6 +47,9 @@ class _State:
         self.refusals = []
         self.refused = set()
         self.event_pending = False
+        self.forked = False
+        self.modules_at_start = len(sys.modules)
+        self.exec_file = None
 
 
 def _mark_running():
@@ -57,14 +63,72 @@ def _mark_running():
 
 _state = None
 _config = {}
+# This hook's directory when `runbom run` loads it as sitecustomize through PYTHONPATH.
+_hook_dir = None
 
 
 def _audit(event, args):
     try:
         if event == "import":
             _state.seen.add(args[0])
+        elif event == "os.exec":
+            _flush_before_exec()
+        elif event == "subprocess.Popen":  # audited before Popen reads `env`
+            _keep_hook_in(args[3])
     except BaseException:
         _state.errors += 1
+
+
+def _keep_hook_in(env):
+    """Puts this hook's directory back on the PYTHONPATH of a child's environment that was
+    copied from ours (it still names our session) but lost the entry; nothing else changes."""
+    if _hook_dir is None or not isinstance(env, dict) or env.get("RUNBOM_DISABLE"):
+        return
+    if env.get("RUNBOM_SESSION_DIR") != os.environ.get("RUNBOM_SESSION_DIR"):
+        return
+    path = env.get("PYTHONPATH")
+    if not path:
+        env["PYTHONPATH"] = _hook_dir
+    elif isinstance(path, str) and _hook_dir not in path.split(os.pathsep):
+        env["PYTHONPATH"] = _hook_dir + os.pathsep + path
+
+
+def _wrap_os_execve():
+    """`os.execve` reads its `env` before the `os.exec` audit event, so the entry goes back in
+    here; `os.execle`, `os.execvpe` and `os.execlpe` all call `os.execve`."""
+    real_execve = os.execve
+
+    def execve(path, argv, env):
+        try:
+            _keep_hook_in(env)
+        except BaseException:
+            _state.errors += 1
+        return real_execve(path, argv, env)
+
+    execve.__doc__ = real_execve.__doc__
+    execve.__name__ = real_execve.__name__
+    os.execve = execve
+
+
+def _flush_before_exec():
+    """`os.exec*` replaces the program without running atexit: write what it loaded now, under
+    a name of its own (the next program keeps the pid). A forked child that loaded nothing new
+    before its exec is the parent's observation already."""
+    state = _state
+    if state.forked and len(sys.modules) == state.modules_at_start:
+        return
+    if not state.lock.acquire(True, 2.0):
+        return
+    try:
+        name = "p%d-%d.json" % (state.pid, int(state.started_at * 1e6))
+        _write(True, name)
+        state.exec_file = os.path.join(os.environ.get("RUNBOM_SESSION_DIR") or "", name)
+        if state.marker:
+            os.unlink(state.marker)
+            state.marker = None
+        _spawn_flush(False)  # the session goes on in the next program
+    finally:
+        state.lock.release()
 
 
 def _quote(text):
@@ -157,10 +221,17 @@ def _sys_path():
     return paths
 
 
-def _write(exited):
+def _write(exited, name=None):
     session = os.environ.get("RUNBOM_SESSION_DIR")
     if not session:
         return
+    if _state.exec_file and name is None:
+        # The exec failed and the program went on: this observation replaces that one.
+        try:
+            os.unlink(_state.exec_file)
+        except OSError:
+            pass
+        _state.exec_file = None
     modules = _snapshot()
     info = sys.version_info
     observation = {
@@ -185,7 +256,7 @@ def _write(exited):
     if _enforcement is not None:
         observation["enforcement"] = _enforcement
         observation["refusals"] = _state.refusals
-    path = os.path.join(session, "p%d.json" % _state.pid)
+    path = os.path.join(session, name or "p%d.json" % _state.pid)
     temp = path + ".tmp"
     with open(temp, "w", encoding="utf-8", errors="replace") as out:
         out.write(_json(observation))
@@ -278,6 +349,7 @@ def _after_fork_in_child():
     global _state
     try:
         _state = _State()
+        _state.forked = True
         _mark_running()
         _start_ticker()
     except BaseException:
@@ -821,4 +893,10 @@ def _install():
 
 _install()
 if __name__ == "sitecustomize":
+    if _state is not None:
+        try:
+            _hook_dir = os.path.dirname(os.path.abspath(__file__))
+            _wrap_os_execve()
+        except BaseException:
+            _state.errors += 1
     _chain_sitecustomize()

@@ -281,3 +281,21 @@ fn only_a_python_precompiles_the_hook() {
     precompile_hook(dir.path(), &described(Language::Python));
     assert!(marker.exists(), "a Python is asked");
 }
+
+#[test]
+fn observation_names_are_a_pid_or_a_pid_and_the_start_of_a_replaced_program() {
+    for name in ["p12.json", "p12-1765000000123456.json"] {
+        assert!(is_observation_name(name), "{name}");
+    }
+    for name in [
+        "p.json",
+        "p12-.json",
+        "p-12.json",
+        "p12-3-4.json",
+        "p12.json.tmp",
+        "perl-12.json",
+        "px.json",
+    ] {
+        assert!(!is_observation_name(name), "{name}");
+    }
+}
