@@ -350,3 +350,46 @@ fn pipx_run_is_observed_in_the_venv_pipx_made() {
     assert_eq!(pipx_dist.len(), 1, "the launcher was observed too");
     assert!(unowned(&report).iter().all(|m| !m.starts_with("pyflakes")));
 }
+
+/// `uv run` (uv from PyPI) in a project: uv makes the project's `.venv`, syncs it from PyPI and
+/// starts the console script there; the report maps it to that `.venv`.
+#[test]
+fn uv_run_is_observed_in_the_projects_venv() {
+    let Some(tools) = common::cached_venv("uv-0.13.9", VENV_PYTHON, &["uv==0.13.9"]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("pyproject.toml"),
+        "[project]\nname = \"checked\"\nversion = \"0.1\"\nrequires-python = \">=3.8\"\n\
+         dependencies = [\"pyflakes==3.2.0\"]\n",
+    )
+    .expect("pyproject.toml");
+    std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+    let report = tmp.path().join("r.json");
+    let out = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("PYTHONPATH")
+        .env("PATH", base_path(&tools))
+        .env(
+            "UV_CACHE_DIR",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("uv-cache"),
+        )
+        .env("UV_PYTHON", tools.join("bin/python"))
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(tools.join("bin/uv"))
+        .args(["run", "--no-config", "pyflakes", "mod.py"])
+        .output()
+        .expect("runbom run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !tmp.path().join(".venv/bin/pyflakes").exists() {
+        eprintln!("skipped: uv could not install pyflakes from PyPI: {stderr}");
+        return;
+    }
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report json");
+    assert_maps_pyflakes_to(&tmp.path().join(".venv"), &out, &report);
+}
