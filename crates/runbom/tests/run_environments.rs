@@ -393,3 +393,86 @@ fn uv_run_is_observed_in_the_projects_venv() {
         serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report json");
     assert_maps_pyflakes_to(&tmp.path().join(".venv"), &out, &report);
 }
+
+/// A zipapp as Python's docs build one: `pip install --target app`, then `python -m zipapp app`.
+/// zipimport names each module's file `app.pyz/pkg/mod.py`; the distributions come from the
+/// `*.dist-info` inside the archive, and each loaded file is hashed from the archive.
+#[test]
+fn a_zipapp_s_bundled_distributions_own_its_modules() {
+    let Some(venv) = common::cached_venv("pyflakes-3.2.0", VENV_PYTHON, &["pyflakes==3.2.0"])
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let build = tmp.path().join("app");
+    let python = venv.join("bin/python");
+    let install = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args([
+            "--target",
+            build.to_str().expect("utf-8 path"),
+            "pyflakes==3.2.0",
+        ])
+        .output()
+        .expect("pip install --target");
+    if !install.status.success() {
+        eprintln!(
+            "skipped: pip could not install pyflakes from PyPI: {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return;
+    }
+    std::fs::write(
+        build.join("__main__.py"),
+        "from pyflakes.api import main\nmain()\n",
+    )
+    .expect("__main__.py");
+    let app = tmp.path().join("app.pyz");
+    let zipapp = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "zipapp",
+            "app",
+            "-o",
+            "app.pyz",
+            "-p",
+            "/usr/bin/env python3",
+        ])
+        .current_dir(tmp.path())
+        .status()
+        .expect("python -m zipapp");
+    assert!(zipapp.success());
+    std::fs::remove_dir_all(&build).expect("only the archive is left");
+    std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+    let (out, report) = run(
+        tmp.path(),
+        &[],
+        &[python.to_str().expect("utf-8 path"), "app.pyz", "mod.py"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pyflakes = distribution(&report, "pyflakes");
+    assert_eq!(pyflakes.len(), 1, "{:#}", report["distributions"]);
+    assert_eq!(pyflakes[0]["location"], app.to_str().expect("utf-8 path"));
+    let modules = pyflakes[0]["modules"].as_array().expect("modules");
+    let checker = modules
+        .iter()
+        .find(|m| m["name"] == "pyflakes.checker")
+        .expect("pyflakes.checker loaded");
+    assert_eq!(checker["integrity"]["status"], "verified", "{checker:#}");
+    assert_eq!(
+        unowned(&report),
+        ["__main__"],
+        "the zipapp's own __main__ only"
+    );
+}

@@ -83,15 +83,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
             .is_some_and(|(a, b)| a == b)
 }
 
-/// A directory holding a `*.dist-info` or `*.egg-info` (or an `*.egg-link`).
+/// A directory holding a `*.dist-info` or `*.egg-info` (or an `*.egg-link`), or a zip archive
+/// (a zipapp may carry distributions).
 fn holds_metadata(dir: &Path) -> bool {
-    fs::read_dir(dir).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|entry| {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            name.ends_with(".dist-info")
-                || name.ends_with(".egg-info")
-                || name.ends_with(".egg-link")
+    dir.is_file()
+        || fs::read_dir(dir).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                name.ends_with(".dist-info")
+                    || name.ends_with(".egg-info")
+                    || name.ends_with(".egg-link")
+            })
         })
-    })
 }

@@ -1,4 +1,4 @@
-//! sha256 of loaded files, remembered across runs by what `stat` says of each file (device,
+//! sha256 of loaded files (and of members of zip archives, by the archive's `stat`), remembered across runs by what `stat` says of each file (device,
 //! inode, size, mtime and ctime in nanoseconds): a program started again hashes only the files
 //! that changed since. ctime cannot be set back by a user, so a file rewritten in place with its
 //! old size and mtime still misses the cache. Kept as one text file in runbom's cache directory,
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::integrity::sha256_file;
+use super::zipped;
 
 const HEADER: &str = "runbom-hashes/1";
 /// Entries kept at most; beyond it, the ones not used by this process are dropped on save.
@@ -71,7 +72,7 @@ impl HashCache {
 
     /// The sha256 (lower-case hex) of `path`: remembered when its `stat` is unchanged, else read.
     pub fn sha256(&self, path: &Path) -> std::io::Result<String> {
-        let stat = Stat::of(&fs::metadata(path)?);
+        let stat = Stat::of(&zipped::metadata_of(path)?);
         if let Ok(mut entries) = self.entries.lock()
             && let Some(entry) = entries.get_mut(path)
             && entry.stat == stat
@@ -81,7 +82,7 @@ impl HashCache {
         }
         let sha256 = sha256_file(path)?;
         // A file changed while it was read is not remembered.
-        if fs::metadata(path).is_ok_and(|m| Stat::of(&m) == stat)
+        if zipped::metadata_of(path).is_ok_and(|m| Stat::of(&m) == stat)
             && let Ok(mut entries) = self.entries.lock()
         {
             let entry = Entry {

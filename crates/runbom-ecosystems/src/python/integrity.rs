@@ -18,6 +18,8 @@ use runbom_model::inventory::{InstalledDistribution, Inventory, MetadataFormat};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::zipped;
+
 /// Hashes and walks the installed files of every active distribution of `inventory`.
 pub fn scan(inventory: &Inventory) -> IntegrityScan {
     let listed: HashSet<&Path> = inventory
@@ -52,9 +54,18 @@ pub fn record_sha256_hex(record_hash: &str) -> Option<String> {
     Some(hex::encode(bytes))
 }
 
-/// The lower-case hex sha256 of a file's bytes.
+/// The lower-case hex sha256 of a file's bytes, or of a member's of a zip archive on `sys.path`
+/// (`app.pyz/pkg/mod.py`).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = fs::File::open(path)?;
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            let (archive, member) = zipped::split_member(path).ok_or(err)?;
+            return Ok(hex::encode(Sha256::digest(zipped::read_member(
+                archive, &member,
+            )?)));
+        }
+    };
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {

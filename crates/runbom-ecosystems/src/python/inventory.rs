@@ -16,6 +16,7 @@ use runbom_model::inventory::{
 use serde::Deserialize;
 
 use super::metadata::{Headers, parse_headers};
+use super::zipped;
 
 /// Errors that stop an inventory as a whole (a broken distribution is a [`Problem`] instead).
 #[derive(Debug, thiserror::Error)]
@@ -268,10 +269,19 @@ pub fn read_inventory_with(
         // Absolute and without `..`, so RECORD paths (normalised the same way) stay under it.
         let dir = normalize_path(&cwd.join(dir));
         let key = fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-        if !seen_dirs.insert(key) || !dir.is_dir() {
+        if !seen_dirs.insert(key) {
             continue;
         }
-        list_site_dir(&dir, &mut entries, &mut problems);
+        if dir.is_dir() {
+            list_site_dir(&dir, &mut entries, &mut problems);
+        } else if zipped::is_archive(&dir) {
+            entries.push(MetadataEntry {
+                site: dir.clone(),
+                path: dir,
+                name: String::new(),
+                format: None,
+            });
+        }
     }
     let mut found = read_distributions(&entries, detail, &mut problems);
     // First on the path wins; later copies of the same name are shadowed.
@@ -298,12 +308,14 @@ pub fn read_inventory_with(
     }
 }
 
-/// One `*.dist-info` / `*.egg-info` found in a site directory, not read yet.
+/// One `*.dist-info` / `*.egg-info` found in a site directory, or a zip archive on `sys.path`
+/// (`format: None`, `path` and `site` the archive), not read yet. Entries keep `sys.path` order:
+/// the first copy of a name wins.
 struct MetadataEntry {
     site: PathBuf,
     path: PathBuf,
     name: String,
-    format: MetadataFormat,
+    format: Option<MetadataFormat>,
 }
 
 fn list_site_dir(dir: &Path, entries: &mut Vec<MetadataEntry>, problems: &mut Vec<Problem>) {
@@ -341,7 +353,7 @@ fn list_site_dir(dir: &Path, entries: &mut Vec<MetadataEntry>, problems: &mut Ve
             site: dir.to_owned(),
             path,
             name,
-            format,
+            format: Some(format),
         });
     }
 }
@@ -373,8 +385,13 @@ fn read_distributions(
                 return done;
             };
             let mut entry_problems = Vec::new();
-            let dist = read_distribution(entry, detail, &mut entry_problems);
-            done.push((index, dist, entry_problems));
+            let dists = match entry.format {
+                Some(format) => read_distribution(entry, format, detail, &mut entry_problems)
+                    .into_iter()
+                    .collect(),
+                None => read_zipped_distributions(&entry.path, detail, &mut entry_problems),
+            };
+            done.push((index, dists, entry_problems));
         }
     };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -453,10 +470,11 @@ fn split_dir_name(dir_name: &str) -> (String, String) {
 
 fn read_distribution(
     entry: &MetadataEntry,
+    format: MetadataFormat,
     detail: Detail,
     problems: &mut Vec<Problem>,
 ) -> Option<InstalledDistribution> {
-    let (site, meta, dir_name, format) = (&*entry.site, &*entry.path, &*entry.name, entry.format);
+    let (site, meta, dir_name) = (&*entry.site, &*entry.path, &*entry.name);
     let metadata_file = match format {
         MetadataFormat::DistInfo => meta.join("METADATA"),
         MetadataFormat::EggInfoDir => meta.join("PKG-INFO"),
@@ -473,39 +491,13 @@ fn read_distribution(
             Headers::default()
         }
     };
-    let (dir_dist_name, dir_version) = split_dir_name(dir_name);
-    let name = headers
-        .get("Name")
-        .map(str::to_owned)
-        .unwrap_or(dir_dist_name);
-    let version = headers
-        .get("Version")
-        .map(str::to_owned)
-        .unwrap_or(dir_version);
-    if name.is_empty() || version.is_empty() {
-        problems.push(problem(
-            &metadata_file,
-            None,
-            "no `Name` or `Version`; distribution skipped".into(),
-        ));
-        return None;
-    }
-    let license = LicenseSources {
-        expression: headers.get("License-Expression").map(str::to_owned),
-        license: headers
-            .get("License")
-            .filter(|l| !l.is_empty() && *l != "UNKNOWN")
-            .map(str::to_owned),
-        classifiers: headers
-            .get_all("Classifier")
-            .filter(|c| c.starts_with("License ::"))
-            .map(str::to_owned)
-            .collect(),
-    };
-    let mut requires_dist: Vec<String> = headers
-        .get_all("Requires-Dist")
-        .map(str::to_owned)
-        .collect();
+    let Described {
+        name,
+        version,
+        license,
+        mut requires_dist,
+        summary,
+    } = describe(&headers, dir_name, &metadata_file, problems)?;
     let mut files = Vec::new();
     let full = detail == Detail::Full;
     match format {
@@ -570,7 +562,7 @@ fn read_distribution(
         metadata_path: meta.to_owned(),
         format,
         installer,
-        summary: headers.get("Summary").map(str::to_owned),
+        summary,
         requires_dist,
         top_level,
         editable,
@@ -578,6 +570,148 @@ fn read_distribution(
         shadowed: false,
         files,
     })
+}
+
+/// What a METADATA's headers say of a distribution; its directory's name fills a missing name or
+/// version.
+struct Described {
+    name: String,
+    version: String,
+    license: LicenseSources,
+    requires_dist: Vec<String>,
+    summary: Option<String>,
+}
+
+fn describe(
+    headers: &Headers,
+    dir_name: &str,
+    metadata_file: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<Described> {
+    let (dir_dist_name, dir_version) = split_dir_name(dir_name);
+    let name = headers
+        .get("Name")
+        .map(str::to_owned)
+        .unwrap_or(dir_dist_name);
+    let version = headers
+        .get("Version")
+        .map(str::to_owned)
+        .unwrap_or(dir_version);
+    if name.is_empty() || version.is_empty() {
+        problems.push(problem(
+            metadata_file,
+            None,
+            "no `Name` or `Version`; distribution skipped".into(),
+        ));
+        return None;
+    }
+    let license = LicenseSources {
+        expression: headers.get("License-Expression").map(str::to_owned),
+        license: headers
+            .get("License")
+            .filter(|l| !l.is_empty() && *l != "UNKNOWN")
+            .map(str::to_owned),
+        classifiers: headers
+            .get_all("Classifier")
+            .filter(|c| c.starts_with("License ::"))
+            .map(str::to_owned)
+            .collect(),
+    };
+    Some(Described {
+        name,
+        version,
+        license,
+        requires_dist: headers
+            .get_all("Requires-Dist")
+            .map(str::to_owned)
+            .collect(),
+        summary: headers.get("Summary").map(str::to_owned),
+    })
+}
+
+/// The `*.dist-info` distributions inside a zip archive on `sys.path` (a zipapp): their files
+/// are `archive/member` paths, as zipimport names modules' files.
+fn read_zipped_distributions(
+    archive: &Path,
+    detail: Detail,
+    problems: &mut Vec<Problem>,
+) -> Vec<InstalledDistribution> {
+    let infos = match zipped::dist_infos(archive) {
+        Ok(infos) => infos,
+        Err(message) => {
+            problems.push(problem(archive, None, message));
+            return Vec::new();
+        }
+    };
+    let mut found = Vec::new();
+    for info in infos {
+        let meta = archive.join(&info.name);
+        let metadata_file = meta.join("METADATA");
+        let headers = match info.metadata.as_deref().map(parse_headers) {
+            Ok(Ok(headers)) => headers,
+            Ok(Err((line, message))) => {
+                problems.push(problem(&metadata_file, Some(line), message));
+                Headers::default()
+            }
+            Err(err) => {
+                problems.push(problem(&metadata_file, None, format!("cannot read: {err}")));
+                Headers::default()
+            }
+        };
+        let Some(described) = describe(&headers, &info.name, &metadata_file, problems) else {
+            continue;
+        };
+        let mut files = Vec::new();
+        match (&info.record, detail) {
+            (_, Detail::Summary) => {}
+            (Some(text), _) => {
+                parse_record(
+                    archive,
+                    &meta.join("RECORD"),
+                    text,
+                    detail,
+                    &mut files,
+                    problems,
+                );
+            }
+            (None, _) => problems.push(problem(&meta.join("RECORD"), None, "missing".into())),
+        }
+        files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+        let mut top_level: Vec<String> = info
+            .top_level
+            .as_deref()
+            .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty()))
+            .into_iter()
+            .flatten()
+            .map(str::to_owned)
+            .collect();
+        if top_level.is_empty() && detail == Detail::Full {
+            top_level = derive_top_level(archive, &files);
+        }
+        top_level.sort();
+        top_level.dedup();
+        found.push(InstalledDistribution {
+            normalized_name: PackageName::pypi(&described.name),
+            name: described.name,
+            version: described.version,
+            license: described.license,
+            location: archive.to_owned(),
+            metadata_path: meta,
+            format: MetadataFormat::DistInfo,
+            installer: info
+                .installer
+                .map(|i| i.trim().to_owned())
+                .filter(|i| !i.is_empty()),
+            summary: described.summary,
+            requires_dist: described.requires_dist,
+            top_level,
+            editable: None,
+            size: files.iter().filter_map(|f| f.size).sum(),
+            shadowed: false,
+            files,
+        });
+    }
+    found
 }
 
 /// RECORD is CSV: `path,hash,size`, paths relative to the site dir (or absolute). Every row is

@@ -10,6 +10,7 @@ mod inventory;
 mod metadata;
 pub mod runtime;
 pub mod venv_hook;
+pub mod zipped;
 
 pub use inventory::{
     Detail, Error, by_name, query_interpreter, read_inventory, read_inventory_with,
