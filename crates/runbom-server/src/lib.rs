@@ -26,6 +26,7 @@ mod notify;
 mod openapi;
 pub mod sender;
 mod time;
+mod triage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
