@@ -35,6 +35,8 @@ pub struct VexStatement {
     /// For `affected`: what to do (upgrade to the fixed version when one is known).
     pub action: Option<String>,
     pub evidence: StatementEvidence,
+    /// A person's analysis of it, which writers put in place of the computed one.
+    pub triage: Option<TriagedAnalysis>,
 }
 
 /// The component a statement is about.

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::auth::{Caller, Scope, Scopes, TokenGrant};
 use crate::error::ApiError;
 use crate::time::{now_ms, rfc3339};
-use crate::{AppState, auth, body, events, heartbeat, ingest, login, notify, openapi, triage};
+use crate::{AppState, auth, body, events, heartbeat, ingest, login, notify, openapi, triage, vex};
 
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -30,6 +30,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/trends", get(trends))
         .route("/api/v1/applications", get(applications))
         .route("/api/v1/applications/{app}", get(application))
+        .route("/api/v1/applications/{app}/vex", get(vex::get_vex))
         .route("/api/v1/components/{name}", get(component))
         .route("/api/v1/advisories/{id}", get(advisory))
         .route("/api/v1/findings", get(findings))

@@ -27,6 +27,7 @@ mod openapi;
 pub mod sender;
 mod time;
 mod triage;
+mod vex;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -17,6 +17,7 @@ pub(crate) const PATHS: &[(&str, &[&str])] = &[
     ("/api/v1/trends", &["get"]),
     ("/api/v1/applications", &["get"]),
     ("/api/v1/applications/{app}", &["get"]),
+    ("/api/v1/applications/{app}/vex", &["get"]),
     ("/api/v1/components/{name}", &["get"]),
     ("/api/v1/advisories/{id}", &["get"]),
     ("/api/v1/findings", &["get"]),
@@ -79,6 +80,15 @@ fn operation(path: &str, method: &str) -> Value {
         ),
         ("/api/v1/applications/{app}", _) => (
             "One application: instances, components with runtime use, open findings.",
+            Some("read"),
+            "200",
+        ),
+        ("/api/v1/applications/{app}/vex", _) => (
+            "A VEX document of the application's open vulnerability findings: CycloneDX 1.6 \
+             (default) or `format=openvex`. Computed: exploitable/affected when a live instance \
+             loaded the component, in_triage/under_investigation when it is only installed; a \
+             triaged finding carries its analysis (state, justification, response, detail) \
+             instead.",
             Some("read"),
             "200",
         ),

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use reqwest::Method;
+use runbom_sources::write::schemas;
 use serde_json::json;
 
 use crate::access::{Browser, PASSWORD, csrf_of, shop_finding, two_teams, user};
@@ -120,6 +121,49 @@ async fn a_finding_is_triaged_over_the_api_with_its_audit_trail() {
         .get_with(&format!("/api/v1/findings/{key}"), Some(&payments))
         .await;
     assert_eq!(status, 404, "another team's finding is not shown");
+
+    // The application's VEX carries the analysis in place of the computed `exploitable`.
+    let (status, vex) = server
+        .get_with("/api/v1/applications/shop/vex", Some(&web))
+        .await;
+    assert_eq!(status, 200, "{vex}");
+    let errors = schemas::cyclonedx_json_errors(&vex);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let analysis = &vex["vulnerabilities"][0]["analysis"];
+    assert_eq!(vex["vulnerabilities"][0]["id"], "PYSEC-2021-142");
+    assert_eq!(
+        (
+            &analysis["state"],
+            &analysis["justification"],
+            &analysis["response"]
+        ),
+        (
+            &json!("not_affected"),
+            &json!("code_not_reachable"),
+            &json!(["will_not_fix"])
+        )
+    );
+    assert_eq!(
+        vex["vulnerabilities"][0]["affects"][0]["ref"],
+        "pkg:pypi/pyyaml@5.3"
+    );
+    let (status, openvex) = server
+        .get_with("/api/v1/applications/shop/vex?format=openvex", Some(&web))
+        .await;
+    assert_eq!(status, 200);
+    let errors = schemas::openvex_errors(&openvex);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        openvex["statements"][0]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(
+        server
+            .get_with("/api/v1/applications/shop/vex", Some(&payments))
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
