@@ -243,6 +243,7 @@ fn statement(
         detail,
         action,
         evidence: evidence(window, supporting),
+        triage: None,
     }
 }
 

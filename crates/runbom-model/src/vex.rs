@@ -35,6 +35,8 @@ pub struct VexStatement {
     /// For `affected`: what to do (upgrade to the fixed version when one is known).
     pub action: Option<String>,
     pub evidence: StatementEvidence,
+    /// A person's analysis of it, which writers put in place of the computed one.
+    pub triage: Option<TriagedAnalysis>,
 }
 
 /// The component a statement is about.
@@ -110,4 +112,49 @@ impl StatementEvidence {
             self.seconds
         )
     }
+}
+
+/// CycloneDX 1.6 `impactAnalysisState`s a person may set on a finding. `resolved_with_pedigree`
+/// is left out: it claims pedigree data runbom does not keep.
+pub const ANALYSIS_STATES: [&str; 5] = [
+    "in_triage",
+    "exploitable",
+    "not_affected",
+    "false_positive",
+    "resolved",
+];
+
+/// CycloneDX 1.6 `impactAnalysisJustification`s, the reasons a component is `not_affected`.
+pub const ANALYSIS_JUSTIFICATIONS: [&str; 9] = [
+    "code_not_present",
+    "code_not_reachable",
+    "requires_configuration",
+    "requires_dependency",
+    "requires_environment",
+    "protected_by_compiler",
+    "protected_at_runtime",
+    "protected_at_perimeter",
+    "protected_by_mitigating_control",
+];
+
+/// CycloneDX 1.6 `analysis.response` values: what is done about a vulnerability.
+pub const ANALYSIS_RESPONSES: [&str; 5] = [
+    "can_not_fix",
+    "will_not_fix",
+    "update",
+    "rollback",
+    "workaround_available",
+];
+
+/// An analysis made by a person (triage), which overrides the one computed from evidence: its
+/// CycloneDX state, justification (empty unless `not_affected`), responses and detail, and who
+/// made it when (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriagedAnalysis {
+    pub state: String,
+    pub justification: String,
+    pub response: Vec<String>,
+    pub detail: String,
+    pub by: String,
+    pub at: String,
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::auth::{Caller, Scope, Scopes, TokenGrant};
 use crate::error::ApiError;
 use crate::time::{now_ms, rfc3339};
-use crate::{AppState, auth, body, events, heartbeat, ingest, login, notify, openapi};
+use crate::{AppState, auth, body, events, heartbeat, ingest, login, notify, openapi, triage, vex};
 
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -30,9 +30,12 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/trends", get(trends))
         .route("/api/v1/applications", get(applications))
         .route("/api/v1/applications/{app}", get(application))
+        .route("/api/v1/applications/{app}/vex", get(vex::get_vex))
         .route("/api/v1/components/{name}", get(component))
         .route("/api/v1/advisories/{id}", get(advisory))
         .route("/api/v1/findings", get(findings))
+        .route("/api/v1/findings/{key}", get(triage::get_finding))
+        .route("/api/v1/findings/{key}/analysis", put(triage::put_analysis))
         .route("/api/v1/search", get(search))
         .route("/api/v1/events", get(events::stream_events))
         .route("/api/v1/openapi.json", get(openapi::document))
@@ -211,7 +214,7 @@ pub(crate) fn findings_json(findings: &[FindingRecord]) -> Vec<Value> {
     findings.iter().map(finding_json).collect()
 }
 
-fn finding_json(f: &FindingRecord) -> Value {
+pub(crate) fn finding_json(f: &FindingRecord) -> Value {
     let n = &f.finding;
     json!({
         "key": n.key,
@@ -225,6 +228,8 @@ fn finding_json(f: &FindingRecord) -> Value {
         "detail": serde_json::from_str::<Value>(&n.detail).unwrap_or_default(),
         "opened_at": rfc3339(f.opened_at),
         "resolved_at": f.resolved_at.map(rfc3339),
+        "analysis": f.analysis.as_ref().map(triage::analysis_json),
+        "suppressed": f.analysis.as_ref().is_some_and(|a| a.suppresses()),
     })
 }
 

@@ -178,6 +178,19 @@ impl Caller {
     pub fn sees_all(&self) -> bool {
         self.reach == Reach::All
     }
+
+    /// A caller with every scope on every application, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(name: &str) -> Caller {
+        Caller {
+            name: name.to_owned(),
+            scopes: Scopes::of(&Scope::ALL),
+            reach: Reach::All,
+            bound_app: None,
+            token_id: None,
+            csrf: None,
+        }
+    }
 }
 
 /// A token just created: the secret exists only here.

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use runbom_model::Advisory;
 use runbom_store::{ApplicationSummary, ComponentUse, FindingRecord, KpiSnapshot, Overview};
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use crate::auth::Viewer;
 use crate::client::segment;
 use crate::error::ApiError;
 use crate::time::{now_ms, rfc3339};
-use crate::{AppState, api, login};
+use crate::{AppState, api, login, triage};
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -31,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/components/{name}", get(component))
         .route("/advisories/{id}", get(advisory))
         .route("/search", get(search))
+        .route("/findings/{key}", get(triage::finding_page))
+        .route("/findings/{key}/analysis", post(triage::post_analysis))
         .route("/login", get(login::get_login).post(login::post_login))
         .route("/logout", get(login::get_logout).post(login::post_logout))
         .route("/static/live.js", get(live_js))
@@ -81,22 +83,37 @@ pub(crate) fn page(template: &impl Template) -> Response {
 
 /// A finding as the tables show it.
 #[derive(Debug)]
-struct FindingRow {
-    severity: String,
-    kind: String,
-    app: String,
-    name: String,
-    version: String,
-    advisory_id: String,
-    in_use: bool,
-    summary: String,
-    opened_at: String,
+pub(crate) struct FindingRow {
+    pub(crate) key: String,
+    pub(crate) severity: String,
+    pub(crate) kind: String,
+    pub(crate) app: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) advisory_id: String,
+    pub(crate) in_use: bool,
+    pub(crate) summary: String,
+    pub(crate) opened_at: String,
+    /// The analysis state, empty when not triaged.
+    pub(crate) state: String,
+    /// Its analysis takes it out of the indicators: shown, but marked.
+    pub(crate) suppressed: bool,
 }
 
-fn rows(findings: Vec<FindingRecord>) -> Vec<FindingRow> {
-    findings
-        .into_iter()
-        .map(|f| FindingRow {
+pub(crate) fn rows(findings: Vec<FindingRecord>) -> Vec<FindingRow> {
+    findings.into_iter().map(FindingRow::from).collect()
+}
+
+impl From<FindingRecord> for FindingRow {
+    fn from(f: FindingRecord) -> Self {
+        FindingRow {
+            key: f.finding.key,
+            state: f
+                .analysis
+                .as_ref()
+                .map(|a| a.state.clone())
+                .unwrap_or_default(),
+            suppressed: f.analysis.as_ref().is_some_and(|a| a.suppresses()),
             severity: f.finding.severity,
             kind: f.finding.kind,
             app: f.app,
@@ -106,8 +123,8 @@ fn rows(findings: Vec<FindingRecord>) -> Vec<FindingRow> {
             in_use: f.finding.in_use,
             summary: f.finding.summary,
             opened_at: rfc3339(f.opened_at),
-        })
-        .collect()
+        }
+    }
 }
 
 /// One trend line: SVG polyline points (numbers only) and the latest value.
@@ -267,7 +284,7 @@ struct NotFoundPage {
     name: String,
 }
 
-fn not_found(what: &'static str, name: String) -> Response {
+pub(crate) fn not_found(what: &'static str, name: String) -> Response {
     let mut response = page(&NotFoundPage { what, name });
     *response.status_mut() = StatusCode::NOT_FOUND;
     response

@@ -26,6 +26,8 @@ mod notify;
 mod openapi;
 pub mod sender;
 mod time;
+mod triage;
+mod vex;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -17,9 +17,12 @@ pub(crate) const PATHS: &[(&str, &[&str])] = &[
     ("/api/v1/trends", &["get"]),
     ("/api/v1/applications", &["get"]),
     ("/api/v1/applications/{app}", &["get"]),
+    ("/api/v1/applications/{app}/vex", &["get"]),
     ("/api/v1/components/{name}", &["get"]),
     ("/api/v1/advisories/{id}", &["get"]),
     ("/api/v1/findings", &["get"]),
+    ("/api/v1/findings/{key}", &["get"]),
+    ("/api/v1/findings/{key}/analysis", &["put"]),
     ("/api/v1/search", &["get"]),
     ("/api/v1/events", &["get"]),
     ("/api/v1/openapi.json", &["get"]),
@@ -80,6 +83,15 @@ fn operation(path: &str, method: &str) -> Value {
             Some("read"),
             "200",
         ),
+        ("/api/v1/applications/{app}/vex", _) => (
+            "A VEX document of the application's open vulnerability findings: CycloneDX 1.6 \
+             (default) or `format=openvex`. Computed: exploitable/affected when a live instance \
+             loaded the component, in_triage/under_investigation when it is only installed; a \
+             triaged finding carries its analysis (state, justification, response, detail) \
+             instead.",
+            Some("read"),
+            "200",
+        ),
         ("/api/v1/components/{name}", _) => (
             "One component (normalised name): which applications run which versions, findings.",
             Some("read"),
@@ -93,6 +105,23 @@ fn operation(path: &str, method: &str) -> Value {
         ("/api/v1/findings", _) => (
             "Findings; `app` filters, `all=true` includes resolved ones.",
             Some("read"),
+            "200",
+        ),
+        ("/api/v1/findings/{key}", _) => (
+            "One finding (open or resolved) with its analysis and audit trail: each change's \
+             `by`, `at`, `before` and `after`.",
+            Some("read"),
+            "200",
+        ),
+        ("/api/v1/findings/{key}/analysis", _) => (
+            "Triage a finding: {\"state\": in_triage|exploitable|not_affected|false_positive|\
+             resolved, \"justification\": a CycloneDX justification (required for, and only \
+             for, not_affected), \"response\": [can_not_fix|will_not_fix|update|rollback|\
+             workaround_available], \"detail\": text of at most 4000 characters}. \
+             not_affected, false_positive and resolved take the finding out of the key risk \
+             indicators and alerts until its evidence changes. 413 over 16 KiB, 422 a state, \
+             justification or response CycloneDX does not define.",
+            Some("triage"),
             "200",
         ),
         ("/api/v1/search", _) => (

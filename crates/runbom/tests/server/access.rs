@@ -14,8 +14,9 @@ use crate::harness::{Server, report};
 /// A PYSEC advisory on PyYAML 5.3 (see `testdata/server/`).
 const ADVISORY: &str = include_str!("../../testdata/server/PYSEC-2021-142.json");
 
-/// Every API route with its path parameters filled for application `shop`.
-fn api_routes(spec: &Value) -> Vec<(Method, String)> {
+/// Every API route with its path parameters filled for application `shop` (and `key`, one of
+/// its findings).
+fn api_routes(spec: &Value, key: &str) -> Vec<(Method, String)> {
     let mut routes = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         let filled = path
@@ -23,7 +24,8 @@ fn api_routes(spec: &Value) -> Vec<(Method, String)> {
             .replace("{release}", "1.0")
             .replace("{name}", "pyyaml")
             .replace("{id}", "PYSEC-2021-142")
-            .replace("{team}", "web");
+            .replace("{team}", "web")
+            .replace("{key}", key);
         for method in item.as_object().unwrap().keys() {
             routes.push((
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
@@ -35,7 +37,7 @@ fn api_routes(spec: &Value) -> Vec<(Method, String)> {
 }
 
 /// `shop` (owned by team `web`) runs a vulnerable PyYAML; `billing` (team `payments`) runs idna.
-async fn two_teams() -> (Server, String, String) {
+pub(crate) async fn two_teams() -> (Server, String, String) {
     let server = Server::start(&[]).await;
     let web = server
         .team_token("web", &["shop"], "read,upload,triage")
@@ -59,6 +61,12 @@ async fn two_teams() -> (Server, String, String) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     (server, web, payments)
+}
+
+/// The key of shop's one finding (PyYAML 5.3, opened by [`two_teams`]).
+pub(crate) async fn shop_finding(server: &Server) -> String {
+    let (_, findings) = server.get("/api/v1/findings?app=shop").await;
+    findings["findings"][0]["key"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -101,7 +109,7 @@ async fn the_setup_token_may_come_from_the_environment_and_must_be_strong() {
 async fn every_route_refuses_an_anonymous_caller() {
     let (server, _, _) = two_teams().await;
     let (_, spec) = server.get_with("/api/v1/openapi.json", None).await;
-    for (method, path) in api_routes(&spec) {
+    for (method, path) in api_routes(&spec, &shop_finding(&server).await) {
         if path == "/api/v1/openapi.json" {
             continue;
         }
@@ -118,6 +126,7 @@ async fn every_route_refuses_an_anonymous_caller() {
         "/advisories/PYSEC-2021-142",
         "/search?q=shop",
         "/logout",
+        "/findings/0",
     ] {
         let (status, _, html) = server.get_html_with(page, None).await;
         assert_eq!(status, 401, "{page}");
@@ -133,7 +142,8 @@ async fn every_route_refuses_an_anonymous_caller() {
 async fn every_route_keeps_another_teams_application_out_of_reach() {
     let (server, web, payments) = two_teams().await;
     let (_, spec) = server.get_with("/api/v1/openapi.json", None).await;
-    for (method, path) in api_routes(&spec) {
+    let key = shop_finding(&server).await;
+    for (method, path) in api_routes(&spec, &key) {
         if path.ends_with("/events") {
             continue; // a stream that never ends: see `live_events_are_kept_within_reach`
         }
@@ -153,7 +163,7 @@ async fn every_route_keeps_another_teams_application_out_of_reach() {
             _ => panic!("{method} {path}: {status} {text}"),
         }
         // The owner's token reads shop where payments' could not.
-        if method == Method::GET && path.contains("shop") {
+        if method == Method::GET && (path.contains("shop") || path.contains(&key)) {
             let (status, answer) = server.get_with(&path, Some(&web)).await;
             assert_eq!(status, 200, "{path}: {answer}");
         }
@@ -296,7 +306,7 @@ async fn scopes_limit_what_a_token_may_do() {
 
 /// The dashboard as a browser sees it: a login form (with its CSRF cookie), then a session
 /// cookie.
-struct Browser<'s> {
+pub(crate) struct Browser<'s> {
     server: &'s Server,
     client: reqwest::Client,
 }
@@ -313,12 +323,12 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// The value of hidden input `csrf` in a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
         .map(|(k, v)| {
@@ -338,7 +348,7 @@ fn form(fields: &[(&str, &str)]) -> String {
 }
 
 impl<'s> Browser<'s> {
-    fn new(server: &'s Server) -> Self {
+    pub(crate) fn new(server: &'s Server) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -347,7 +357,7 @@ impl<'s> Browser<'s> {
     }
 
     /// Logs in; the status and the session cookie (`runbom_session=…`) on success.
-    async fn log_in(&self, user: &str, password: &str) -> (u16, Option<String>) {
+    pub(crate) async fn log_in(&self, user: &str, password: &str) -> (u16, Option<String>) {
         let page = self
             .client
             .get(format!("{}/login", self.server.url))
@@ -389,7 +399,7 @@ impl<'s> Browser<'s> {
         (answer.status().as_u16(), session)
     }
 
-    async fn get(&self, path: &str, cookie: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str, cookie: &str) -> (u16, String) {
         let answer = self
             .client
             .get(format!("{}{path}", self.server.url))
@@ -400,7 +410,7 @@ impl<'s> Browser<'s> {
         (answer.status().as_u16(), answer.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> u16 {
+    pub(crate) async fn post(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> u16 {
         self.client
             .post(format!("{}{path}", self.server.url))
             .header("cookie", cookie)
@@ -414,10 +424,10 @@ impl<'s> Browser<'s> {
     }
 }
 
-const PASSWORD: &str = "a long enough passphrase";
+pub(crate) const PASSWORD: &str = "a long enough passphrase";
 
 /// Creates user `name` in team `web` over the API.
-async fn user(server: &Server, name: &str) {
+pub(crate) async fn user(server: &Server, name: &str) {
     server.team_token("web", &["shop"], "read").await;
     let asked = json!({ "name": name, "password": PASSWORD, "teams": ["web"] });
     let (status, answer) = server

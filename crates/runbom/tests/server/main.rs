@@ -17,6 +17,7 @@ mod redaction;
 mod reporting;
 mod ruby;
 mod tcl;
+mod triage;
 
 use std::io::Write;
 use std::time::Duration;

@@ -64,11 +64,28 @@ fn state(s: &VexStatement) -> (&'static str, Option<&'static str>) {
     }
 }
 
-fn vulnerability(s: &VexStatement) -> Value {
+/// The computed analysis, or a person's in its place (with the computed evidence kept in the
+/// detail).
+fn analysis(s: &VexStatement) -> Value {
+    let evidence = s.evidence.describe();
+    if let Some(t) = &s.triage {
+        let mut analysis = json!({
+            "state": t.state,
+            "detail": format!("{} (triaged by {} at {}). Evidence: {evidence}.", t.detail, t.by, t.at),
+            "lastUpdated": t.at,
+        });
+        if !t.justification.is_empty() {
+            analysis["justification"] = t.justification.as_str().into();
+        }
+        if !t.response.is_empty() {
+            analysis["response"] = json!(t.response);
+        }
+        return analysis;
+    }
     let (state, justification) = state(s);
     let mut analysis = json!({
         "state": state,
-        "detail": format!("{}. Evidence: {}.", s.detail, s.evidence.describe()),
+        "detail": format!("{}. Evidence: {evidence}.", s.detail),
     });
     if let Some(justification) = justification {
         analysis["justification"] = justification.into();
@@ -76,6 +93,11 @@ fn vulnerability(s: &VexStatement) -> Value {
     if s.status == VexStatus::Affected {
         analysis["response"] = json!(["update"]);
     }
+    analysis
+}
+
+fn vulnerability(s: &VexStatement) -> Value {
+    let analysis = analysis(s);
     let mut vulnerability = json!({
         "id": s.vulnerability,
         "source": osv(&s.vulnerability),

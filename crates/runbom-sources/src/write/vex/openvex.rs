@@ -1,7 +1,7 @@
 //! `openvex`: an OpenVEX 0.2.0 document, valid against the OpenVEX JSON schema. Each statement
 //! names its product by PURL; the runtime evidence is in `status_notes`.
 
-use runbom_model::vex::{VexDocument, VexStatement, VexStatus};
+use runbom_model::vex::{TriagedAnalysis, VexDocument, VexStatement, VexStatus};
 use serde_json::{Value, json};
 
 use super::{VexWriter, WriteError};
@@ -56,6 +56,9 @@ fn statement(s: &VexStatement, timestamp: &str) -> Value {
         "status": s.status.as_str(),
         "status_notes": format!("{}. Evidence: {}.", s.detail, s.evidence.describe()),
     });
+    if let Some(t) = &s.triage {
+        return triaged(statement, t, s, timestamp);
+    }
     if let Some(justification) = s.justification {
         statement["justification"] = justification.as_str().into();
     }
@@ -66,6 +69,53 @@ fn statement(s: &VexStatement, timestamp: &str) -> Value {
             .unwrap_or_else(|| "no action known".to_owned())
             .into();
         statement["action_statement_timestamp"] = timestamp.into();
+    }
+    statement
+}
+
+/// OpenVEX's justification nearest a CycloneDX one.
+fn openvex_justification(cyclonedx: &str) -> &'static str {
+    match cyclonedx {
+        "code_not_present" => "vulnerable_code_not_present",
+        "code_not_reachable" => "vulnerable_code_not_in_execute_path",
+        "requires_configuration" | "requires_dependency" | "requires_environment" => {
+            "vulnerable_code_cannot_be_controlled_by_adversary"
+        }
+        _ => "inline_mitigations_already_exist",
+    }
+}
+
+/// A statement whose status is a person's analysis (CycloneDX state) instead of the computed one.
+fn triaged(mut statement: Value, t: &TriagedAnalysis, s: &VexStatement, timestamp: &str) -> Value {
+    let notes = format!(
+        "{}: {} (triaged by {} at {}). Evidence: {}.",
+        t.state,
+        t.detail,
+        t.by,
+        t.at,
+        s.evidence.describe()
+    );
+    statement["status_notes"] = notes.into();
+    match t.state.as_str() {
+        "exploitable" => {
+            statement["status"] = "affected".into();
+            statement["action_statement"] = s
+                .action
+                .clone()
+                .unwrap_or_else(|| "no action known".to_owned())
+                .into();
+            statement["action_statement_timestamp"] = timestamp.into();
+        }
+        "not_affected" => {
+            statement["status"] = "not_affected".into();
+            statement["justification"] = openvex_justification(&t.justification).into();
+        }
+        "false_positive" => {
+            statement["status"] = "not_affected".into();
+            statement["impact_statement"] = format!("false positive: {}", t.detail).into();
+        }
+        "resolved" => statement["status"] = "fixed".into(),
+        _ => statement["status"] = "under_investigation".into(),
     }
     statement
 }

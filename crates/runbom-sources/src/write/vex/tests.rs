@@ -1,6 +1,7 @@
 use runbom_model::sbom::{Subject, Tool};
 use runbom_model::vex::{
-    Justification, StatementEvidence, VexDocument, VexProduct, VexStatement, VexStatus,
+    Justification, StatementEvidence, TriagedAnalysis, VexDocument, VexProduct, VexStatement,
+    VexStatus,
 };
 
 use super::*;
@@ -26,7 +27,99 @@ fn statement(id: &str, status: VexStatus, justification: Option<Justification>) 
             to: "2026-11-25T10:00:05Z".to_owned(),
             seconds: 691_205,
         },
+        triage: None,
     }
+}
+
+/// A statement computed `affected`, triaged as `state`.
+fn triaged(id: &str, state: &str, justification: &str) -> VexStatement {
+    VexStatement {
+        triage: Some(TriagedAnalysis {
+            state: state.to_owned(),
+            justification: justification.to_owned(),
+            response: vec!["will_not_fix".to_owned()],
+            detail: "only parses our own config".to_owned(),
+            by: "user ana".to_owned(),
+            at: "2026-11-26T09:00:00Z".to_owned(),
+        }),
+        ..statement(id, VexStatus::Affected, None)
+    }
+}
+
+fn triaged_document() -> VexDocument {
+    VexDocument {
+        statements: vec![
+            triaged("E", "not_affected", "requires_configuration"),
+            triaged("F", "false_positive", ""),
+            triaged("G", "resolved", ""),
+            triaged("H", "exploitable", ""),
+        ],
+        ..document()
+    }
+}
+
+#[test]
+fn a_persons_analysis_overrides_the_computed_one_in_both_formats() {
+    let text = CycloneDxVexWriter
+        .write(&triaged_document())
+        .expect("write");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let errors = schemas::cyclonedx_json_errors(&json);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let first = &json["vulnerabilities"][0]["analysis"];
+    assert_eq!(
+        (&first["state"], &first["justification"], &first["response"]),
+        (
+            &"not_affected".into(),
+            &"requires_configuration".into(),
+            &serde_json::json!(["will_not_fix"])
+        )
+    );
+    let detail = first["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with(
+            "only parses our own config (triaged by user ana at 2026-11-26T09:00:00Z)"
+        ),
+        "{detail}"
+    );
+    let states: Vec<&str> = json["vulnerabilities"]
+        .as_array()
+        .expect("vulnerabilities")
+        .iter()
+        .map(|v| v["analysis"]["state"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        states,
+        ["not_affected", "false_positive", "resolved", "exploitable"]
+    );
+
+    let text = OpenVexWriter.write(&triaged_document()).expect("write");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let errors = schemas::openvex_errors(&json);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let statuses: Vec<(&str, &str)> = json["statements"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .map(|s| {
+            (
+                s["status"].as_str().unwrap_or_default(),
+                s["justification"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "not_affected",
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            ),
+            ("not_affected", ""),
+            ("fixed", ""),
+            ("affected", ""),
+        ]
+    );
 }
 
 fn document() -> VexDocument {

@@ -1,0 +1,236 @@
+//! Triage against a real server: a finding's analysis set over the API (the `triage` scope,
+//! within the caller's teams, CycloneDX states and justifications only, a bounded body) and
+//! through the dashboard's form (session and CSRF token); the audit trail shows every change,
+//! and a finding triaged `not_affected` stops counting in the key risk indicators but stays
+//! listed, marked.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use reqwest::Method;
+use runbom_sources::write::schemas;
+use serde_json::json;
+
+use crate::access::{Browser, PASSWORD, csrf_of, shop_finding, two_teams, user};
+
+#[tokio::test]
+async fn a_finding_is_triaged_over_the_api_with_its_audit_trail() {
+    let (server, web, payments) = two_teams().await;
+    let key = shop_finding(&server).await;
+    let path = format!("/api/v1/findings/{key}/analysis");
+    let reader = server.team_token("web", &["shop"], "read").await;
+    let not_affected = json!({
+        "state": "not_affected", "justification": "code_not_reachable",
+        "response": ["will_not_fix"], "detail": "yaml.load is never called on input",
+    });
+
+    let put = |token: Option<&str>, body: serde_json::Value| {
+        let (server, path) = (&server, path.clone());
+        let token = token.map(str::to_owned);
+        async move {
+            server
+                .send(Method::PUT, &path, token.as_deref(), &body)
+                .await
+        }
+    };
+    assert_eq!(put(None, not_affected.clone()).await.0, 401);
+    assert_eq!(
+        put(Some(&payments), not_affected.clone()).await.0,
+        404,
+        "another team's finding is out of reach"
+    );
+    assert_eq!(
+        put(Some(&reader), not_affected.clone()).await.0,
+        403,
+        "read may not triage"
+    );
+    let unknown = server
+        .send(
+            Method::PUT,
+            "/api/v1/findings/0000/analysis",
+            Some(&web),
+            &not_affected,
+        )
+        .await;
+    assert_eq!(unknown.0, 404);
+    for (bad, says) in [
+        (json!({ "state": "wontfix" }), "`wontfix`"),
+        (
+            json!({ "state": "not_affected" }),
+            "needs a `justification`",
+        ),
+        (
+            json!({ "state": "not_affected", "justification": "trust me" }),
+            "`trust me`",
+        ),
+        (
+            json!({ "state": "exploitable", "justification": "code_not_present" }),
+            "`not_affected` only",
+        ),
+        (
+            json!({ "state": "exploitable", "response": ["pray"] }),
+            "`pray`",
+        ),
+        (json!({ "state": "exploitable", "owner": "me" }), "owner"),
+    ] {
+        let (status, answer) = put(Some(&web), bad.clone()).await;
+        assert!(status == 422 || status == 400, "{bad}: {status} {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(says), "{bad}: {message}");
+    }
+    let huge = json!({ "state": "in_triage", "detail": "x".repeat(20_000) });
+    assert_eq!(put(Some(&web), huge).await.0, 413);
+
+    let (_, overview) = server.get_with("/api/v1/overview", Some(&web)).await;
+    assert_eq!(overview["vulnerable_in_use"], json!([["unknown", 1]]));
+
+    let (status, answer) = put(Some(&web), json!({ "state": "in_triage" })).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["before"], json!(null));
+    let (status, answer) = put(Some(&web), not_affected.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["before"]["state"], "in_triage");
+    assert_eq!(answer["analysis"]["justification"], "code_not_reachable");
+
+    // The indicators drop; the finding stays listed, marked suppressed.
+    let (_, overview) = server.get_with("/api/v1/overview", Some(&web)).await;
+    assert_eq!(overview["vulnerable_in_use"], json!([]));
+    let (_, listed) = server.get_with("/api/v1/findings", Some(&web)).await;
+    let listed = &listed["findings"][0];
+    assert_eq!(
+        (listed["key"].as_str(), listed["suppressed"].as_bool()),
+        (Some(key.as_str()), Some(true))
+    );
+
+    let (status, one) = server
+        .get_with(&format!("/api/v1/findings/{key}"), Some(&web))
+        .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["analysis"]["state"], "not_affected");
+    assert_eq!(one["analysis"]["evidence"], "loaded");
+    let audit = one["audit"].as_array().unwrap();
+    assert_eq!(audit.len(), 2, "{one}");
+    assert_eq!(audit[0]["before"], json!(null));
+    assert_eq!(audit[0]["after"]["state"], "in_triage");
+    assert_eq!(audit[1]["before"]["state"], "in_triage");
+    assert_eq!(audit[1]["after"]["response"], json!(["will_not_fix"]));
+    assert!(
+        audit[1]["by"].as_str().unwrap().starts_with("token "),
+        "{one}"
+    );
+    let (status, _) = server
+        .get_with(&format!("/api/v1/findings/{key}"), Some(&payments))
+        .await;
+    assert_eq!(status, 404, "another team's finding is not shown");
+
+    // The application's VEX carries the analysis in place of the computed `exploitable`.
+    let (status, vex) = server
+        .get_with("/api/v1/applications/shop/vex", Some(&web))
+        .await;
+    assert_eq!(status, 200, "{vex}");
+    let errors = schemas::cyclonedx_json_errors(&vex);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let analysis = &vex["vulnerabilities"][0]["analysis"];
+    assert_eq!(vex["vulnerabilities"][0]["id"], "PYSEC-2021-142");
+    assert_eq!(
+        (
+            &analysis["state"],
+            &analysis["justification"],
+            &analysis["response"]
+        ),
+        (
+            &json!("not_affected"),
+            &json!("code_not_reachable"),
+            &json!(["will_not_fix"])
+        )
+    );
+    assert_eq!(
+        vex["vulnerabilities"][0]["affects"][0]["ref"],
+        "pkg:pypi/pyyaml@5.3"
+    );
+    let (status, openvex) = server
+        .get_with("/api/v1/applications/shop/vex?format=openvex", Some(&web))
+        .await;
+    assert_eq!(status, 200);
+    let errors = schemas::openvex_errors(&openvex);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        openvex["statements"][0]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(
+        server
+            .get_with("/api/v1/applications/shop/vex", Some(&payments))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_user_triages_a_finding_on_the_dashboard_with_the_forms_csrf_token() {
+    let (server, _, _) = two_teams().await;
+    let key = shop_finding(&server).await;
+    user(&server, "ana").await;
+    let browser = Browser::new(&server);
+    let (_, cookie) = browser.log_in("ana", PASSWORD).await;
+    let cookie = cookie.unwrap();
+    let (status, overview) = browser.get("/", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(overview.contains(&format!("/findings/{key}")), "{overview}");
+
+    let page = format!("/findings/{key}");
+    let (status, html) = browser.get(&page, &cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("not triaged") && html.contains("action=\"/findings/"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let form = format!("/findings/{key}/analysis");
+    let fields = [
+        ("state", "not_affected"),
+        ("justification", "requires_configuration"),
+        ("response", ""),
+        ("detail", "<script>alert(1)</script> only with yaml.load"),
+    ];
+    assert_eq!(
+        browser.post(&form, &cookie, &fields).await,
+        403,
+        "no CSRF token"
+    );
+    let mut with_csrf = fields.to_vec();
+    with_csrf.push(("csrf", "0000"));
+    assert_eq!(
+        browser.post(&form, &cookie, &with_csrf).await,
+        403,
+        "a wrong one"
+    );
+    with_csrf.pop();
+    with_csrf.push(("csrf", &csrf));
+    assert_eq!(browser.post(&form, &cookie, &with_csrf).await, 303);
+
+    let (_, html) = browser.get(&page, &cookie).await;
+    assert!(
+        html.contains("not_affected (requires_configuration)") && html.contains("user ana"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&#60;script&#62;alert") && !html.contains("<script>alert"),
+        "the detail is text: {html}"
+    );
+    let (_, overview) = browser.get("/", &cookie).await;
+    assert!(overview.contains("class=\"suppressed\""), "{overview}");
+
+    // Another team's user reaches neither the page nor the form.
+    let (status, _, _) = server
+        .get_html_with(
+            &page,
+            Some(
+                &server
+                    .team_token("payments", &["billing"], "read,triage")
+                    .await,
+            ),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
