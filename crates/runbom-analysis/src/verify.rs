@@ -24,7 +24,7 @@ use std::str::FromStr;
 
 use pep508_rs::{MarkerEnvironment, MarkerTree};
 use runbom_model::expected::{
-    ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
 use runbom_model::integrity::IntegrityScan;
 use runbom_model::inventory::Inventory;
@@ -148,6 +148,9 @@ pub enum TamperReason {
     /// The archive the distribution was installed from has a hash the expected inventory does
     /// not list.
     ArchiveHash,
+    /// The binary was built from a Go module's source whose checksum (`h1:…`) differs from the
+    /// expected inventory's (`go.sum`).
+    ModuleSum,
 }
 
 /// Where the expected inventory declares a component, and the version it wants.
@@ -802,7 +805,57 @@ fn tampered(observed: &Observations<'_>, expected_by_key: &ExpectedByKey<'_>) ->
     if let Some(scan) = observed.integrity {
         findings.extend(archive_mismatches(scan, expected_by_key));
     }
+    findings.extend(module_sum_mismatches(observed.reports, expected_by_key));
     findings
+}
+
+/// Components built from source whose checksum (a Go module's `h1:`, recorded in the binary)
+/// is not the one the expected inventory (`go.sum`) lists for that version. Where the expected
+/// side lists no checksum for it, there is nothing to compare.
+fn module_sum_mismatches(
+    reports: &[RuntimeReport],
+    expected_by_key: &ExpectedByKey<'_>,
+) -> Vec<Finding> {
+    let mut found: BTreeMap<(&str, &str, &str), Finding> = BTreeMap::new();
+    for report in reports {
+        for dist in &report.distributions {
+            let Some(sum) = &dist.sum else { continue };
+            let key = (dist.ecosystem, dist.normalized_name.clone());
+            let Some(entries) = expected_by_key.get(&key) else {
+                continue;
+            };
+            let wanted: Vec<&str> = entries
+                .iter()
+                .filter(|c| accepts(dist.ecosystem, &c.version, &dist.version))
+                .flat_map(|c| &c.hashes)
+                .filter(|h| h.algorithm == ComponentHash::GO_SUM)
+                .map(|h| h.hex.as_str())
+                .collect();
+            if wanted.is_empty() || wanted.contains(&sum.as_str()) {
+                continue;
+            }
+            let finding = found
+                .entry((&dist.name, &dist.version, sum))
+                .or_insert_with(|| {
+                    let message = format!(
+                        "`{}` {} was built from source whose checksum is {sum}, but the expected inventory lists {}",
+                        dist.name,
+                        dist.version,
+                        wanted.join(", ")
+                    );
+                    let mut finding =
+                        Finding::new(FindingCode::Tampered, Level::Error, &dist.name, message);
+                    finding.version = Some(dist.version.clone());
+                    finding.reason = Some(TamperReason::ModuleSum);
+                    finding.recorded = wanted.iter().map(|h| (*h).to_owned()).collect();
+                    finding
+                });
+            finding
+                .evidence
+                .push(format!("report {}", report.report_id));
+        }
+    }
+    found.into_values().collect()
 }
 
 fn record_mismatch(

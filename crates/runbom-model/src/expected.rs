@@ -122,6 +122,19 @@ pub struct ComponentHash {
 }
 
 impl ComponentHash {
+    /// The algorithm of a Go module's source checksum as `go.sum` and a binary's build
+    /// information write it (`h1:` + base64 of Go's dirhash). Its `hex` keeps that text whole
+    /// (`h1:…`, base64 is case-sensitive), so it is built directly, not through [`Self::new`].
+    pub const GO_SUM: &'static str = "h1";
+
+    /// A Go module's source checksum `h1:…` as written in go.sum or the build information.
+    pub fn go_sum(sum: &str) -> Self {
+        ComponentHash {
+            algorithm: Self::GO_SUM.to_owned(),
+            hex: sum.to_owned(),
+        }
+    }
+
     /// Normalises the algorithm name (`SHA-256` -> `sha256`) and the digest case.
     pub fn new(algorithm: &str, hex: &str) -> Self {
         let algorithm = algorithm

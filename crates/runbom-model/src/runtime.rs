@@ -170,6 +170,10 @@ pub struct DistributionUse {
     /// distribution is installed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires_dist: Vec<String>,
+    /// The checksum the build verified its source against, as `go.sum` writes it (`h1:…`, a Go
+    /// module's dirhash), when the artefact records one; absent for other ecosystems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum: Option<String>,
     /// What of it was loaded (Python modules, Go packages), sorted by name; empty if never
     /// loaded.
     pub modules: Vec<LoadedModule>,

@@ -2,7 +2,8 @@
 //! standard library, any toolchain version), every `require` (single lines and blocks, `//
 //! indirect` kept as required) with `replace` applied as the linker records it: a replacement by
 //! another module version is what goes into the binary; a replacement by a local directory keeps
-//! the required path and version.
+//! the required path and version. A `go.sum` beside it gives each required version the
+//! checksum of its source (`h1:…`), which the binary's build information records too.
 //!
 //! Trap: module paths may be quoted (`"example.com/a b"`), and comments run from `//` to the end
 //! of the line.
@@ -12,11 +13,11 @@ use std::path::Path;
 
 use runbom_model::Ecosystem;
 use runbom_model::expected::{
-    ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
 
 use crate::sniff::Shape;
-use crate::{InventoryReader, SourceError};
+use crate::{InventoryReader, SourceError, go_sum};
 
 #[derive(Debug)]
 pub(crate) struct GoMod;
@@ -110,6 +111,7 @@ impl InventoryReader for GoMod {
             };
             ExpectedComponent::new(Ecosystem::Go, name, version, location)
         };
+        let mut sums = sums_beside(path)?;
         let mut components = vec![component(&main, ExpectedVersion::Unspecified, main_line)];
         if let Some(line) = go {
             // The toolchain that builds it is any at or above the `go` line: not pinned here.
@@ -125,13 +127,28 @@ impl InventoryReader for GoMod {
                 }
                 _ => (path, version),
             };
-            components.push(component(&name, ExpectedVersion::Exact(version), line));
+            let mut required = component(&name, ExpectedVersion::Exact(version.clone()), line);
+            required.hashes.extend(sums.remove(&(name, version)));
+            components.push(required);
         }
         Ok(ExpectedInventory {
             format: self.name().to_owned(),
             source: file,
             components,
         })
+    }
+}
+
+/// The checksums of the `go.sum` beside the go.mod at `path`; none when there is none.
+fn sums_beside(path: &Path) -> Result<HashMap<(String, String), ComponentHash>, SourceError> {
+    let go_sum = path.with_file_name("go.sum");
+    match std::fs::read_to_string(&go_sum) {
+        Ok(text) => go_sum::read(&go_sum, &text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(HashMap::new()),
+        Err(source) => Err(SourceError::Io {
+            file: go_sum.display().to_string(),
+            source,
+        }),
     }
 }
 

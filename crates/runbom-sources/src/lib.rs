@@ -11,6 +11,7 @@ mod cyclonedx_xml;
 mod error;
 mod gemfile_lock;
 mod go_mod;
+pub mod go_sum;
 pub mod index;
 mod locked;
 mod pipfile_lock;

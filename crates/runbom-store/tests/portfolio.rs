@@ -23,6 +23,7 @@ fn dist(name: &str, version: &str, modules: &[&str]) -> DistributionUse {
         location: "/site-packages".into(),
         size: 10,
         requires_dist: Vec::new(),
+        sum: None,
         modules: modules
             .iter()
             .map(|m| LoadedModule {

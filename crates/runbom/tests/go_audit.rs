@@ -2,14 +2,15 @@
 //! that use the same `golang.org/x/net` v0.7.0, once calling `html.Render` (GO-2023-1988) and
 //! once not, runbom's `linked` findings equal what Debian's `govulncheck` finds in binary mode
 //! with the same advisories; a stripped binary (`-s -w`) answers the same (the Feb 2023
-//! govulncheck Debian ships cannot read one); and a runtime report of the binary's run is audited
-//! with the same evidence.
+//! govulncheck Debian ships cannot read one); a vulnerable function the compiler inlined at its
+//! only call, so that it has no code of its own, is still linked in; and a runtime report of the
+//! binary's run is audited with the same evidence.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::go::{Variant, binary, run_reported};
+use common::go::{Variant, binary, inlined_calls, own_code, run_reported};
 
 mod common;
 
@@ -185,6 +186,85 @@ fn linked_and_not_linked_agree_with_govulncheck() {
             why.trim()
         ),
     }
+}
+
+/// The vulnerable symbols runbom names linked into `binary`, by advisory.
+fn linked_symbols(db: &Path, binary: &Path) -> BTreeSet<(String, String)> {
+    let out = common::runbom()
+        .args(["audit", "--format", "json", "--db"])
+        .arg(db)
+        .arg("--binary")
+        .arg(binary)
+        .output()
+        .expect("runbom audit");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut linked = BTreeSet::new();
+    for finding in json["findings"].as_array().expect("findings") {
+        for symbol in finding["vulnerable_code"]["linked"]
+            .as_array()
+            .expect("linked")
+        {
+            linked.insert((
+                finding["id"].as_str().expect("id").to_owned(),
+                symbol.as_str().expect("symbol").to_owned(),
+            ));
+        }
+    }
+    linked
+}
+
+#[test]
+fn a_vulnerable_function_inlined_at_every_call_is_linked() {
+    let (Some(plain), Some(stripped)) = (
+        binary("inline", Variant::Plain),
+        binary("inline", Variant::Stripped),
+    ) else {
+        return;
+    };
+    // The compiler's own evidence: both calls were inlined, and neither function has code of
+    // its own in the binary, so the function table has no entry for them.
+    let inlined = inlined_calls("inline");
+    for function in ["netip.Addr.IsLoopback", "dnsmessage.(*Parser).Answer"] {
+        assert!(inlined.iter().any(|f| f == function), "{inlined:?}");
+    }
+    assert_eq!(
+        own_code(
+            &plain,
+            r"netip\.Addr\.IsLoopback$|dnsmessage\.\(\*Parser\)\.Answer$"
+        ),
+        Vec::<String>::new()
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = store(dir.path());
+    let expected = BTreeSet::from([
+        "GO-2023-1840".to_owned(),
+        "GO-2024-2887".to_owned(),
+        "GO-2026-5942".to_owned(),
+    ]);
+    for path in [&plain, &stripped] {
+        assert_eq!(linked_by_runbom(&db, &["--binary"], path), expected);
+        let linked = linked_symbols(&db, path);
+        for (id, symbol) in [
+            ("GO-2024-2887", "net/netip.Addr.IsLoopback"),
+            (
+                "GO-2026-5942",
+                "golang.org/x/net/dns/dnsmessage.Parser.Answer",
+            ),
+        ] {
+            assert!(
+                linked.contains(&(id.to_owned(), symbol.to_owned())),
+                "{id} {symbol} in {linked:?}"
+            );
+        }
+    }
+
+    if Command::new("govulncheck").arg("-h").output().is_err() {
+        eprintln!("skipped the oracle: no govulncheck (scripts/test installs Debian's)");
+        return;
+    }
+    let oracle = linked_by_govulncheck(&govulndb(dir.path()), &plain).expect("govulncheck");
+    assert_eq!(oracle, expected);
 }
 
 #[test]

@@ -108,3 +108,67 @@ fn a_go_binary_verifies_against_the_previous_release_binary() {
         "{findings:#}"
     );
 }
+
+#[test]
+fn a_go_binary_verifies_against_go_sum_and_a_changed_checksum_is_tampering() {
+    // npm's esbuild 0.20.2, built by its author in module mode: its build information records
+    // the `h1:` checksum of its one dependency, golang.org/x/sys, which go.sum lists.
+    let Some(esbuild) = common::go::esbuild("0.20.2") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.json");
+    let out = common::runbom()
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(&esbuild)
+        .arg("--version")
+        .output()
+        .expect("runbom run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0.20.2\n");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/go/esbuild-0.20.2");
+    let (status, findings) = verify(&source.join("go.mod"), &report);
+    assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
+
+    // The same go.mod beside a go.sum whose checksum of that version is another one.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).expect("tree");
+    std::fs::copy(source.join("go.mod"), tree.join("go.mod")).expect("go.mod");
+    let real = "h1:0A+M6Uqn+Eje4kHMK80dtF3JCXC4ykBgQG4Fe06QRhQ=";
+    let other = "h1:1A+M6Uqn+Eje4kHMK80dtF3JCXC4ykBgQG4Fe06QRhQ=";
+    let go_sum = std::fs::read_to_string(source.join("go.sum")).expect("go.sum");
+    assert!(go_sum.contains(real), "{go_sum}");
+    std::fs::write(tree.join("go.sum"), go_sum.replace(real, other)).expect("go.sum");
+    let (status, findings) = verify(&tree.join("go.mod"), &report);
+    assert_eq!(
+        (status, codes(&findings)),
+        (
+            1,
+            vec![(
+                "tampered".to_owned(),
+                format!(
+                    "`golang.org/x/sys` v0.0.0-20220715151400-c0bba94af5f8 was built from source whose checksum is {real}, but the expected inventory lists {other}"
+                )
+            )]
+        ),
+        "{findings:#}"
+    );
+    assert_eq!(findings["findings"][0]["reason"], "module-sum");
+
+    // A go.sum line runbom cannot read is named with its place.
+    std::fs::write(tree.join("go.sum"), "golang.org/x/sys v1\n").expect("go.sum");
+    let out = common::runbom()
+        .args(["verify", "--expected"])
+        .arg(tree.join("go.mod"))
+        .arg("--runtime")
+        .arg(&report)
+        .output()
+        .expect("runbom verify");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("go.sum") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}

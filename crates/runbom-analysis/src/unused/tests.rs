@@ -18,6 +18,7 @@ fn dist(name: &str, size: u64, requires: &[&str], loaded: bool) -> DistributionU
         location: PathBuf::from("/venv/lib/python3.11/site-packages"),
         size,
         requires_dist: requires.iter().map(|r| (*r).to_owned()).collect(),
+        sum: None,
         modules: if loaded {
             vec![LoadedModule {
                 name: name.to_lowercase(),

@@ -69,6 +69,7 @@ fn dist(name: &str, version: &str, modules: Vec<LoadedModule>) -> DistributionUs
         location: PathBuf::from(SITE),
         size: 1000,
         requires_dist: Vec::new(),
+        sum: None,
         modules,
     }
 }

@@ -91,6 +91,7 @@ impl GoBinary {
                     location: self.path.clone(),
                     size: 0,
                     requires_dist: Vec::new(),
+                    sum: (!module.sum.is_empty()).then(|| module.sum.clone()),
                     modules: names
                         .into_iter()
                         .map(|name| LoadedModule {

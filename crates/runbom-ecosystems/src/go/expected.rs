@@ -1,13 +1,14 @@
 //! `go/binary`: a Go binary read as an expected inventory — typically the previous release's, to
 //! verify that the new one runs the same dependencies. Its main module and standard library are
 //! expected at any version (a new release has a new main version and may have a new toolchain);
-//! every dependency at the exact version (after `replace`) the old binary was linked with.
+//! every dependency at the exact version (after `replace`) the old binary was linked with, and
+//! with the source checksum (`h1:…`) it recorded.
 
 use std::path::Path;
 
 use runbom_model::Ecosystem;
 use runbom_model::expected::{
-    ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
+    ComponentHash, ExpectedComponent, ExpectedInventory, ExpectedVersion, SourceLocation,
 };
 
 use super::binary::purl;
@@ -51,11 +52,15 @@ pub fn expected_inventory(path: &Path, info: &BuildInfo) -> ExpectedInventory {
     ));
     for dep in &info.deps {
         let linked = dep.effective();
-        components.push(component(
+        let mut expected = component(
             &linked.path,
             ExpectedVersion::Exact(linked.version.clone()),
             format!("dep {}", dep.path),
-        ));
+        );
+        if !linked.sum.is_empty() {
+            expected.hashes.push(ComponentHash::go_sum(&linked.sum));
+        }
+        components.push(expected);
     }
     ExpectedInventory {
         format: FORMAT.to_owned(),

@@ -4,7 +4,13 @@
 //!
 //! Traps: the table's layout changed with Go 1.2, 1.16, 1.18 and 1.20 (told apart by its magic);
 //! method names are written `pkg.T.M` or `pkg.(*T).M`, generic instantiations `pkg.F[...]`, and a
-//! closure `pkg.F.func1` is part of `F`.
+//! closure `pkg.F.func1` is part of `F`. A function the compiler inlined at every call has no
+//! entry of its own in the function table: from Go 1.16 on, the inline trees (FUNCDATA_InlTree)
+//! name each inlined callee by its offset into the table's funcname table, and the linker writes
+//! into that table exactly the names of the functions and of every callee of their inline trees
+//! (`walkFuncs` in cmd/link's pcln.go), so reading the funcname table whole reads every inline
+//! tree, without locating `go:func.*`, which a stripped binary only tells through its moduledata.
+//! Before Go 1.16 names sit among the table's other data and inlined callees are not read.
 
 use std::collections::BTreeSet;
 
@@ -160,6 +166,7 @@ impl<'a> Table<'a> {
                     let name_offset = self.u32_at(func + 4)?;
                     names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
                 }
+                self.funcname_table(names_at, self.offset(self.header_word(4)?)?, &mut names)?;
             }
             MAGIC_1_16 => {
                 // nfunc, nfiles, funcnameOffset, cuOffset, filetabOffset, pctabOffset,
@@ -173,6 +180,7 @@ impl<'a> Table<'a> {
                     let name_offset = self.u32_at(func + self.pointer_size)?;
                     names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
                 }
+                self.funcname_table(names_at, self.offset(self.header_word(3)?)?, &mut names)?;
             }
             _ => {
                 // Go 1.2–1.15: nfunc, then the functab (pc, funcoff) from the next word; offsets
@@ -187,6 +195,24 @@ impl<'a> Table<'a> {
             }
         }
         Ok(names)
+    }
+
+    /// Every name of the funcname table `start..end` (Go 1.16+): the functions' and their inlined
+    /// callees', each ending in a NUL.
+    fn funcname_table(
+        &self,
+        start: usize,
+        end: usize,
+        names: &mut BTreeSet<String>,
+    ) -> Result<(), Error> {
+        let table = self
+            .data
+            .get(start..end)
+            .ok_or_else(|| Error::Malformed(format!("funcname table {start}..{end}")))?;
+        for name in table.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+            names.insert(String::from_utf8_lossy(name).into_owned());
+        }
+        Ok(())
     }
 
     fn c_string(&self, at: usize) -> Result<String, Error> {

@@ -184,6 +184,7 @@ pub fn observed(observations: &[HookObservation], inventory: &PerlInventory) -> 
             location: dist.location.clone(),
             size: 0,
             requires_dist: Vec::new(),
+            sum: None,
             modules: modules.into_values().collect(),
         })
         .collect();

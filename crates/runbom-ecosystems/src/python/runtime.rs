@@ -730,6 +730,7 @@ fn distribution_use(dist: &InstalledDistribution, modules: Vec<LoadedModule>) ->
         location: dist.location.clone(),
         size: dist.size,
         requires_dist: dist.requires_dist.clone(),
+        sum: None,
         modules,
     }
 }

@@ -276,6 +276,7 @@ fn map(observations: &[HookObservation], inventory: &GemInventory) -> Observed {
             },
             size: gem.size,
             requires_dist: Vec::new(),
+            sum: None,
             modules: modules.remove(&index).map(to_modules).unwrap_or_default(),
         })
         .collect();

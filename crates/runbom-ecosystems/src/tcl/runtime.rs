@@ -300,6 +300,7 @@ fn component(package: &TclPackage, modules: Units) -> DistributionUse {
         location: package.location.clone(),
         size,
         requires_dist: Vec::new(),
+        sum: None,
         modules: modules
             .into_iter()
             .map(|((name, file), pids)| loaded_module(name, file, pids))

@@ -120,6 +120,61 @@ pub fn binary(program: &str, variant: Variant) -> Option<PathBuf> {
     Some(out)
 }
 
+/// What the compiler says it inlined into `testdata/go/<program>` (`go build -gcflags=-m`):
+/// the `inlining call to X` notes, e.g. `netip.Addr.IsLoopback`.
+pub fn inlined_calls(program: &str) -> Vec<String> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/go")
+        .join(program);
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go");
+    let work = tempfile::tempdir().expect("tempdir");
+    let tree = work.path().join(program);
+    prepare_tree(&source, &tree);
+    let built = Command::new("go")
+        .current_dir(&tree)
+        .env("GOFLAGS", "-mod=vendor")
+        .env("GOPROXY", "off")
+        .env("GOCACHE", out_dir.join("cache"))
+        .env("GOPATH", out_dir.join("gopath"))
+        .args(["build", "-gcflags=-m", "-o"])
+        .arg(work.path().join("out"))
+        .arg(".")
+        .output()
+        .expect("go build -gcflags=-m");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    String::from_utf8_lossy(&built.stderr)
+        .lines()
+        .filter_map(|l| {
+            l.split_once("inlining call to ")
+                .map(|(_, f)| f.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The functions of `binary` that have code of their own (`go tool objdump`'s `TEXT` lines)
+/// among those matching the regular expression `pattern`.
+pub fn own_code(binary: &Path, pattern: &str) -> Vec<String> {
+    let out = Command::new("go")
+        .args(["tool", "objdump", "-s", pattern])
+        .arg(binary)
+        .output()
+        .expect("go tool objdump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("TEXT "))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `runbom run --report REPORT -- BINARY`, which must succeed: its output.
 pub fn run_reported(binary: &Path, report: &Path) -> std::process::Output {
     let out = super::runbom()
@@ -150,23 +205,26 @@ fn stamp(source: &Path) -> String {
     stamp
 }
 
-/// A copy of the program with `golang.org/x/net/html` vendored from Debian's package.
+/// The packages of Debian's `golang.org/x/net` the test programs import, vendored into each.
+const X_NET_PACKAGES: [&str; 3] = ["html", "html/atom", "dns/dnsmessage"];
+
+/// A copy of the program with the packages of `golang.org/x/net` it may use vendored from
+/// Debian's package.
 fn prepare_tree(source: &Path, tree: &Path) {
     std::fs::create_dir_all(tree).expect("tree");
     for name in ["go.mod", "main.go"] {
         std::fs::copy(source.join(name), tree.join(name)).expect("copy source");
     }
-    let vendor = tree.join("vendor/golang.org/x/net/html");
-    copy_go_files(&Path::new(DEBIAN_X_NET).join("html"), &vendor);
-    copy_go_files(
-        &Path::new(DEBIAN_X_NET).join("html/atom"),
-        &vendor.join("atom"),
-    );
-    std::fs::write(
-        tree.join("vendor/modules.txt"),
-        "# golang.org/x/net v0.7.0\n## explicit; go 1.17\ngolang.org/x/net/html\ngolang.org/x/net/html/atom\n",
-    )
-    .expect("modules.txt");
+    let vendor = tree.join("vendor/golang.org/x/net");
+    let mut modules = "# golang.org/x/net v0.7.0\n## explicit; go 1.17\n".to_owned();
+    for package in X_NET_PACKAGES {
+        copy_go_files(
+            &Path::new(DEBIAN_X_NET).join(package),
+            &vendor.join(package),
+        );
+        modules.push_str(&format!("golang.org/x/net/{package}\n"));
+    }
+    std::fs::write(tree.join("vendor/modules.txt"), modules).expect("modules.txt");
 }
 
 fn copy_go_files(from: &Path, to: &Path) {
