@@ -365,3 +365,66 @@ fn a_bad_table_gets_the_fail_policy_and_never_a_crash() {
         text(&open.stderr)
     );
 }
+
+/// `runbom hook install --perl DIR --enforce …`: a service started with the environment file's
+/// variables, as systemd would, is enforced, and `hook flush` (its `ExecStopPost`) reports the
+/// refusal.
+#[test]
+fn an_installed_perl_hook_enforces_and_its_flush_reports_the_refusal() {
+    if !perl_with_modules() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("the test can set up and run");
+    let args = program_and_snapshot(dir.path(), "lwp_app.pl", "Try-Tiny");
+    let hook_dir = dir.path().join("hook");
+    let install = runbom()
+        .current_dir(dir.path())
+        .args(["hook", "install", "--app", "shop", "--perl"])
+        .arg(&hook_dir)
+        .args(["--enforce", "cpanfile.snapshot"])
+        .env_remove("PERL5OPT")
+        .env_remove("PERL5LIB")
+        .output()
+        .expect("the test can set up and run");
+    assert!(install.status.success(), "{}", text(&install.stderr));
+    let unit = text(&install.stdout);
+    let flush_line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStopPost="))
+        .expect("a flush line");
+    let env = fs::read_to_string(hook_dir.join("runbom.env")).expect("an environment file");
+    assert!(env.contains("PERL5OPT=-MRunbom::Hook\n"), "{env}");
+    let mut service = Command::new("perl");
+    service
+        .current_dir(dir.path())
+        .args(&args)
+        .env_remove("PERL5OPT")
+        .env_remove("PERL5LIB");
+    for line in env.lines() {
+        let (name, value) = line.split_once('=').expect("NAME=value");
+        service.env(name, value);
+    }
+    let out = service.output().expect("the test can set up and run");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).starts_with("runbom: refused require of `Try::Tiny` (Try-Tiny "),
+        "{}",
+        text(&out.stderr)
+    );
+    let words: Vec<&str> = flush_line.split_whitespace().collect();
+    let flush = runbom()
+        .args(&words[1..])
+        .output()
+        .expect("the test can set up and run");
+    assert!(flush.status.success(), "{}", text(&flush.stderr));
+    let reports: Vec<PathBuf> = fs::read_dir(hook_dir.join("reports"))
+        .expect("a report directory")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report: Value =
+        serde_json::from_slice(&fs::read(&reports[0]).expect("a report")).expect("a JSON report");
+    assert_eq!(report["app"], "shop");
+    assert_eq!(report["refusals"][0]["module"], "Try::Tiny");
+    assert_eq!(report["enforcement"][0]["state"], "active");
+}

@@ -256,3 +256,46 @@ fn a_bad_table_gets_the_fail_policy_and_break_glass_turns_enforcement_off() {
         text(&closed.stderr)
     );
 }
+
+/// `runbom hook install --ruby DIR --enforce Gemfile.lock`: a service started with the
+/// environment file's variables, as systemd would, is enforced.
+#[test]
+fn an_installed_ruby_hook_enforces_its_lockfile() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lock = lockfile(dir.path());
+    let hook_dir = dir.path().join("hook");
+    let install = runbom()
+        .args(["hook", "install", "--ruby"])
+        .arg(&hook_dir)
+        .arg("--enforce")
+        .arg(&lock)
+        .env_remove("RUBYOPT")
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "{}", text(&install.stderr));
+    let env = fs::read_to_string(hook_dir.join("runbom.env")).unwrap();
+    assert!(
+        env.contains(&format!(
+            "RUNBOM_ENFORCE_TABLE={}\n",
+            hook_dir.join("enforce.tsv").display()
+        )),
+        "{env}"
+    );
+    fs::write(dir.path().join("app.rb"), EXTRA_GEM).unwrap();
+    let mut service = Command::new("ruby");
+    service.current_dir(dir.path()).arg("app.rb");
+    for line in env.lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        service.env(name, value);
+    }
+    let out = service.output().unwrap();
+    assert!(
+        text(&out.stdout).starts_with("LoadError: runbom: refused require of `webrick`"),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
