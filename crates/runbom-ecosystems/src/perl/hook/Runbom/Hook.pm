@@ -228,7 +228,8 @@ sub _enforce_require {
     unless ($refused{$path}++) {
         push @refusals, { at => time, module => $name, file => $path,
             distribution => $dist ? $dist->[0] : undef, version => $dist ? $dist->[1] : undef,
-            rule => $rule, why => $why, config_line => $line, importer => _absolute($from),
+            rule => $rule, why => $why, config_line => $line,
+            importer => (defined $from && -f $from) ? _absolute($from) : $from,
             enforced => $enforced };
         _news();
     }
