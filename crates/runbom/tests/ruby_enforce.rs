@@ -299,3 +299,32 @@ fn an_installed_ruby_hook_enforces_its_lockfile() {
         text(&out.stderr)
     );
 }
+
+/// A gem that is only a native extension (Debian's `ruby-sdbm`: `sdbm.so`, no Ruby file) compiles
+/// no Ruby, so the TracePoint never sees it: the `require` the hook prepends to Kernel refuses it.
+#[test]
+fn a_native_extension_of_a_gem_the_lockfile_does_not_list_is_refused() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = "begin\n  require 'sdbm'\n  puts 'loaded sdbm'\nrescue LoadError => e\n  \
+                  puts \"LoadError: #{e.message}\"\nend\n";
+    let (out, report) = enforced(dir.path(), script, &[], &[]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("LoadError: runbom: refused require of `sdbm` (sdbm ")
+            && stdout.contains("/sdbm.so): not in the expected inventory"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let refusal = &report["refusals"][0];
+    assert_eq!(refusal["distribution"], "sdbm");
+    assert!(
+        refusal["file"].as_str().unwrap().ends_with("/sdbm.so"),
+        "{refusal}"
+    );
+    let (out, report) = enforced(dir.path(), script, &["--mode", "monitor"], &[]);
+    assert_eq!(text(&out.stdout), "loaded sdbm\n");
+    assert_eq!(report["refusals"][0]["enforced"], false);
+}
