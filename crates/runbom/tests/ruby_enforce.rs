@@ -328,3 +328,44 @@ fn a_native_extension_of_a_gem_the_lockfile_does_not_list_is_refused() {
     assert_eq!(text(&out.stdout), "loaded sdbm\n");
     assert_eq!(report["refusals"][0]["enforced"], false);
 }
+
+/// Debian's `ruby-tilt` has a gemspec but its code in Ruby's `vendor_ruby`, not a gem directory:
+/// its files are the gem's, held to the rules, not Ruby's library.
+#[test]
+fn a_debian_gem_in_vendor_ruby_the_lockfile_does_not_list_is_refused() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = "begin\n  require 'tilt'\n  puts 'loaded tilt'\nrescue LoadError => e\n  \
+                  puts \"LoadError: #{e.message}\"\nend\n";
+    fs::write(dir.path().join("app.rb"), script).unwrap();
+    let lock = lockfile(dir.path());
+    let unlisted = fs::read_to_string(&lock)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("tilt"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    let other = dir.path().join("without-tilt.lock");
+    fs::write(&other, unlisted).unwrap();
+    let run = |lock: &Path| {
+        runbom()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg("--enforce")
+            .arg(lock)
+            .args(["--", "ruby", "app.rb"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&other);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("LoadError: runbom: refused require of `tilt` (tilt ")
+            && stdout.contains("/vendor_ruby/tilt.rb): not in the expected inventory"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&run(&lock).stdout), "loaded tilt\n");
+}
