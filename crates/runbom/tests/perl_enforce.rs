@@ -428,3 +428,90 @@ fn an_installed_perl_hook_enforces_and_its_flush_reports_the_refusal() {
     assert_eq!(report["refusals"][0]["module"], "Try::Tiny");
     assert_eq!(report["enforcement"][0]["state"], "active");
 }
+
+/// A dual-life core module upgraded from CPAN (`Text::Wrap`, installed by ExtUtils::Install with
+/// its `.packlist` into a directory before perl's own in `@INC`): the copy that ran is told by
+/// its file — the upgrade is the distribution `Text-Wrap`, perl's own copy the standard library —
+/// and under enforcement the upgrade is held to the snapshot while perl's copy never is.
+#[test]
+fn a_cpan_upgrade_of_a_core_module_is_the_copy_that_ran_and_is_held_to_the_rules() {
+    if !perl_with_modules() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("the test can set up and run");
+    let core = Command::new("perl")
+        .args(["-MText::Wrap", "-e", "print $INC{'Text/Wrap.pm'}"])
+        .env_remove("PERL5OPT")
+        .env_remove("PERL5LIB")
+        .output()
+        .expect("the test can set up and run");
+    let core = PathBuf::from(text(&core.stdout));
+    let lib = dir.path().join("site");
+    fs::create_dir_all(lib.join("Text")).expect("the test can set up and run");
+    fs::create_dir_all(lib.join("auto/Text/Wrap")).expect("the test can set up and run");
+    let upgrade = lib.join("Text/Wrap.pm");
+    let source = fs::read_to_string(&core).expect("perl's own Text/Wrap.pm");
+    fs::write(
+        &upgrade,
+        source.replace("our $VERSION = '2021.0814';", "our $VERSION = '2024.001';"),
+    )
+    .expect("the test can set up and run");
+    fs::write(
+        lib.join("auto/Text/Wrap/.packlist"),
+        format!("{}\n", upgrade.display()),
+    )
+    .expect("the test can set up and run");
+    let program = "use Text::Wrap; print wrap('', '', 'dual life'), \"\\n\";";
+    let site = lib.to_str().expect("utf-8");
+    let (out, report) = run_in(dir.path(), &[], &["-e", program], &[("PERL5LIB", site)]);
+    assert_eq!(text(&out.stdout), "dual life\n", "{}", text(&out.stderr));
+    let upgraded = report["distributions"]
+        .as_array()
+        .expect("distributions")
+        .iter()
+        .find(|d| d["name"] == "Text-Wrap")
+        .expect("the upgrade is a distribution");
+    assert_eq!(upgraded["version"], "2024.001");
+    assert_eq!(upgraded["modules"][0]["name"], "Text::Wrap");
+    assert_eq!(
+        upgraded["modules"][0]["file"],
+        upgrade.display().to_string()
+    );
+    let stdlib = report["stdlib_modules"].to_string();
+    assert!(!stdlib.contains("\"Text::Wrap\""), "{stdlib}");
+    // Without the upgrade on `@INC`, perl's own copy ran: the standard library.
+    let (_, report) = run_in(dir.path(), &[], &["-e", program], &[]);
+    assert!(
+        report["stdlib_modules"]
+            .to_string()
+            .contains("\"Text::Wrap\""),
+        "{}",
+        report["stdlib_modules"]
+    );
+    // Enforced against a snapshot without it: the upgrade is refused, perl's copy is not.
+    fs::write(
+        dir.path().join("cpanfile.snapshot"),
+        "# carton snapshot format: version 1.0\nDISTRIBUTIONS\n",
+    )
+    .expect("the test can set up and run");
+    let enforce = ["--enforce", "cpanfile.snapshot"];
+    let (out, report) = run_in(
+        dir.path(),
+        &enforce,
+        &["-e", program],
+        &[("PERL5LIB", site)],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "runbom: refused require of `Text::Wrap` (Text-Wrap 2024.001, {}): not in the \
+             expected inventory",
+            upgrade.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(report["refusals"][0]["distribution"], "Text-Wrap");
+    let (out, _) = run_in(dir.path(), &enforce, &["-e", program], &[]);
+    assert_eq!(text(&out.stdout), "dual life\n", "{}", text(&out.stderr));
+}
