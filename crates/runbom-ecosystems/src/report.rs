@@ -141,6 +141,19 @@ pub fn enforcement_of(
     (state, refusals)
 }
 
+/// The enforcement states and refusals the hook of each of `observations` wrote, in order.
+pub fn enforcement_in(
+    observations: &[crate::hook::HookObservation],
+) -> (Vec<EnforcementState>, Vec<Refusal>) {
+    let (mut states, mut refusals) = (Vec::new(), Vec::new());
+    for o in observations {
+        let (state, refused) = enforcement_of(o.pid, o.enforcement.as_ref(), &o.refusals);
+        states.extend(state);
+        refusals.extend(refused);
+    }
+    (states, refusals)
+}
+
 /// 16 random hex digits, for session and report ids.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 8];

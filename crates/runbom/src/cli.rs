@@ -538,12 +538,18 @@ pub enum HookCommand {
 #[derive(Debug, Args)]
 pub struct HookInstallArgs {
     /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
-    #[arg(long, required_unless_present_any = ["ruby", "tcl"], conflicts_with_all = ["ruby", "tcl"])]
+    #[arg(long, required_unless_present_any = ["ruby", "perl", "tcl"], conflicts_with_all = ["ruby", "perl", "tcl"])]
     pub venv: Option<PathBuf>,
     /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` and `DIR/runbom.env`
-    /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`) and prints the lines that load it from a systemd unit.
-    #[arg(long, value_name = "DIR", conflicts_with = "tcl")]
+    /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`; with `--enforce`, the table `DIR/enforce.tsv` and its
+    /// variables) and prints the lines that load it from a systemd unit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["tcl", "perl"])]
     pub ruby: Option<PathBuf>,
+    /// Install the Perl hook into DIR instead: writes `DIR/Runbom/Hook.pm` and `DIR/runbom.env`
+    /// (`PERL5LIB`, `PERL5OPT`, `RUNBOM_SESSION_DIR`; with `--enforce`, the table
+    /// `DIR/enforce.tsv` and its variables) and prints the lines that load it from a systemd unit.
+    #[arg(long, value_name = "DIR", conflicts_with = "tcl")]
+    pub perl: Option<PathBuf>,
     /// Instead, write a wrapper of the Tcl shell into this directory (`DIR/tclsh8.6` …) that
     /// runs every script under `runbom run`: start a service's scripts with it.
     #[arg(long, value_name = "DIR", conflicts_with = "venv")]

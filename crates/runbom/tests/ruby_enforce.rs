@@ -256,3 +256,116 @@ fn a_bad_table_gets_the_fail_policy_and_break_glass_turns_enforcement_off() {
         text(&closed.stderr)
     );
 }
+
+/// `runbom hook install --ruby DIR --enforce Gemfile.lock`: a service started with the
+/// environment file's variables, as systemd would, is enforced.
+#[test]
+fn an_installed_ruby_hook_enforces_its_lockfile() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lock = lockfile(dir.path());
+    let hook_dir = dir.path().join("hook");
+    let install = runbom()
+        .args(["hook", "install", "--ruby"])
+        .arg(&hook_dir)
+        .arg("--enforce")
+        .arg(&lock)
+        .env_remove("RUBYOPT")
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "{}", text(&install.stderr));
+    let env = fs::read_to_string(hook_dir.join("runbom.env")).unwrap();
+    assert!(
+        env.contains(&format!(
+            "RUNBOM_ENFORCE_TABLE={}\n",
+            hook_dir.join("enforce.tsv").display()
+        )),
+        "{env}"
+    );
+    fs::write(dir.path().join("app.rb"), EXTRA_GEM).unwrap();
+    let mut service = Command::new("ruby");
+    service.current_dir(dir.path()).arg("app.rb");
+    for line in env.lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        service.env(name, value);
+    }
+    let out = service.output().unwrap();
+    assert!(
+        text(&out.stdout).starts_with("LoadError: runbom: refused require of `webrick`"),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// A gem that is only a native extension (Debian's `ruby-sdbm`: `sdbm.so`, no Ruby file) compiles
+/// no Ruby, so the TracePoint never sees it: the `require` the hook prepends to Kernel refuses it.
+#[test]
+fn a_native_extension_of_a_gem_the_lockfile_does_not_list_is_refused() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = "begin\n  require 'sdbm'\n  puts 'loaded sdbm'\nrescue LoadError => e\n  \
+                  puts \"LoadError: #{e.message}\"\nend\n";
+    let (out, report) = enforced(dir.path(), script, &[], &[]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("LoadError: runbom: refused require of `sdbm` (sdbm ")
+            && stdout.contains("/sdbm.so): not in the expected inventory"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let refusal = &report["refusals"][0];
+    assert_eq!(refusal["distribution"], "sdbm");
+    assert!(
+        refusal["file"].as_str().unwrap().ends_with("/sdbm.so"),
+        "{refusal}"
+    );
+    let (out, report) = enforced(dir.path(), script, &["--mode", "monitor"], &[]);
+    assert_eq!(text(&out.stdout), "loaded sdbm\n");
+    assert_eq!(report["refusals"][0]["enforced"], false);
+}
+
+/// Debian's `ruby-tilt` has a gemspec but its code in Ruby's `vendor_ruby`, not a gem directory:
+/// its files are the gem's, held to the rules, not Ruby's library.
+#[test]
+fn a_debian_gem_in_vendor_ruby_the_lockfile_does_not_list_is_refused() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = "begin\n  require 'tilt'\n  puts 'loaded tilt'\nrescue LoadError => e\n  \
+                  puts \"LoadError: #{e.message}\"\nend\n";
+    fs::write(dir.path().join("app.rb"), script).unwrap();
+    let lock = lockfile(dir.path());
+    let unlisted = fs::read_to_string(&lock)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("tilt"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    let other = dir.path().join("without-tilt.lock");
+    fs::write(&other, unlisted).unwrap();
+    let run = |lock: &Path| {
+        runbom()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg("--enforce")
+            .arg(lock)
+            .args(["--", "ruby", "app.rb"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&other);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("LoadError: runbom: refused require of `tilt` (tilt ")
+            && stdout.contains("/vendor_ruby/tilt.rb): not in the expected inventory"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&run(&lock).stdout), "loaded tilt\n");
+}

@@ -9,6 +9,7 @@
 //! - `%INC` names a file relative to the directory it was found in when `@INC` held a relative
 //!   one (`lib`, `.`); the hook makes those absolute against the process's working directory.
 
+pub mod enforce;
 pub mod inventory;
 pub mod metadata;
 
@@ -22,7 +23,7 @@ use runbom_model::{Ecosystem, Language, PackageName};
 use crate::hook::{Hook, HookError, HookObservation, Launch, prepend_to_env, write_hook_file};
 use crate::language::{LanguageModule, ObservedBy};
 use crate::program::Program;
-use crate::report::{Observed, rfc3339};
+use crate::report::{Observed, enforcement_in, rfc3339};
 
 use inventory::{DpkgDatabase, Owner, PerlInfo, PerlInventory, read_inventory};
 
@@ -209,6 +210,7 @@ pub fn observed(observations: &[HookObservation], inventory: &PerlInventory) -> 
         .and_then(Path::parent)
         .map(Path::to_owned)
         .unwrap_or_default();
+    let (enforcement, refusals) = enforcement_in(observations);
     Observed {
         started_at: started.map(rfc3339),
         command: first.argv.clone(),
@@ -228,8 +230,8 @@ pub fn observed(observations: &[HookObservation], inventory: &PerlInventory) -> 
         stdlib_modules: stdlib.into_iter().collect(),
         unowned_modules: unowned.into_values().collect(),
         hook_errors: observations.iter().map(|o| o.errors).sum(),
-        enforcement: Vec::new(),
-        refusals: Vec::new(),
+        enforcement,
+        refusals,
     }
 }
 

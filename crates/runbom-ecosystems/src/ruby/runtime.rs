@@ -16,7 +16,7 @@ use super::inventory::{
     GemInventory, InstalledGem, RubyInterpreter, query_interpreter, read_inventory,
 };
 use crate::hook::{ActivePackage, HookObservation};
-use crate::report::{Observed, enforcement_of};
+use crate::report::{Observed, enforcement_in};
 
 /// `pkg:gem/<name>@<version>`, with `?platform=` for a platform gem.
 pub fn purl(name: &str, version: &str, platform: &str) -> String {
@@ -294,12 +294,7 @@ fn map(observations: &[HookObservation], inventory: &GemInventory) -> Observed {
         .filter(|s| *s > 0.0)
         .reduce(f64::min);
     let interpreter = &inventory.interpreter;
-    let (mut enforcement, mut refusals) = (Vec::new(), Vec::new());
-    for o in observations {
-        let (state, refused) = enforcement_of(o.pid, o.enforcement.as_ref(), &o.refusals);
-        enforcement.extend(state);
-        refusals.extend(refused);
-    }
+    let (enforcement, refusals) = enforcement_in(observations);
     Observed {
         started_at: started.map(crate::report::rfc3339),
         command: root.argv.clone(),

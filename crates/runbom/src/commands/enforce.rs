@@ -1,6 +1,6 @@
 //! The enforcement table for `runbom run --enforce` and `runbom hook install --enforce`: the
 //! expected inventory, `runbom.toml` and the interpreter's installed inventory made into the table
-//! the hook loads (`runbom_ecosystems::python::enforce`, `runbom_ecosystems::ruby::enforce`).
+//! the hook loads (`runbom_ecosystems::{python,ruby,perl}::enforce`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,9 @@ use anyhow::Context;
 use runbom_analysis::enforce::{ConfigPlace, Installed, plan, plan_of};
 use runbom_config::Config;
 use runbom_ecosystems::cache::cache_root;
-use runbom_ecosystems::python::enforce::{TableSummary, write_table};
+use runbom_ecosystems::perl::enforce as perl_enforce;
+use runbom_ecosystems::perl::inventory::PerlInventory;
+use runbom_ecosystems::python::enforce::{EnforceError, TableSummary, write_table};
 use runbom_ecosystems::python::hash_cache::HashCache;
 use runbom_ecosystems::ruby::GemInventory;
 use runbom_ecosystems::ruby::enforce as ruby_enforce;
@@ -102,23 +104,57 @@ pub fn prepare_ruby(
     let gems: Vec<_> = ruby_enforce::planned(inventory)
         .map(|gem| (gem, ruby_enforce::package_name(gem)))
         .collect();
+    let installed = gems.iter().map(|(gem, name)| Installed {
+        name: &gem.name,
+        normalized: name,
+        version: &gem.version,
+        location: &gem.gem_dir,
+    });
+    prepare_of(
+        args,
+        expected,
+        path,
+        Ecosystem::RubyGems,
+        installed,
+        |plan| ruby_enforce::write_table(path, plan, inventory),
+    )
+}
+
+/// The same for a perl's distributions (Perl's variant of the table).
+pub fn prepare_perl(
+    args: &EnforceArgs,
+    expected: &Path,
+    inventory: &PerlInventory,
+    path: &Path,
+) -> anyhow::Result<PreparedTable> {
+    let dists: Vec<_> = perl_enforce::planned(inventory)
+        .map(|dist| (dist, perl_enforce::package_name(dist)))
+        .collect();
+    let installed = dists.iter().map(|(dist, name)| Installed {
+        name: &dist.name,
+        normalized: name,
+        version: &dist.version,
+        location: &dist.location,
+    });
+    prepare_of(args, expected, path, Ecosystem::Cpan, installed, |plan| {
+        perl_enforce::write_table(path, plan, inventory)
+    })
+}
+
+/// The plan for `installed` packages of `ecosystem`, handed to `write` (the language's table
+/// writer, writing to `path`).
+fn prepare_of<'a>(
+    args: &EnforceArgs,
+    expected: &Path,
+    path: &Path,
+    ecosystem: Ecosystem,
+    installed: impl Iterator<Item = Installed<'a>>,
+    write: impl FnOnce(&EnforcementPlan) -> Result<TableSummary, EnforceError>,
+) -> anyhow::Result<PreparedTable> {
     let plan = plan_for(args, expected, |expected, config, place, mode| {
-        let installed = gems.iter().map(|(gem, name)| Installed {
-            name: &gem.name,
-            normalized: name,
-            version: &gem.version,
-            location: &gem.gem_dir,
-        });
-        plan_of(
-            Ecosystem::RubyGems,
-            expected,
-            installed,
-            config,
-            Some(place),
-            mode,
-        )
+        plan_of(ecosystem, expected, installed, config, Some(place), mode)
     })?;
-    let summary = ruby_enforce::write_table(path, &plan, inventory)?;
+    let summary = write(&plan)?;
     Ok(PreparedTable {
         path: path.to_owned(),
         fail: plan.fail,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runbom_ecosystems::cache::cache_root;
+use runbom_ecosystems::perl::inventory::{self as perl_inventory, DpkgDatabase};
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
 use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
@@ -29,7 +30,7 @@ use signal_hook::low_level::siginfo::Cause;
 use crate::cli::{EnforceArgs, RunArgs};
 use crate::commands::ExitStatus;
 use crate::commands::config::report_redactor;
-use crate::commands::enforce::{PreparedTable, prepare, prepare_ruby};
+use crate::commands::enforce::{PreparedTable, prepare, prepare_perl, prepare_ruby};
 use crate::commands::hook_languages::{merged_report, observed_by_hooks};
 use crate::commands::report_sink::{
     FileSink, ReportSink, ServerSink, base_context, stamp, write_summary,
@@ -76,16 +77,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|| PathBuf::from("python3"));
     let enforced = match &args.enforce.enforce {
         Some(expected) => {
-            let ruby = chosen
+            let hooked = chosen
                 .as_ref()
-                .filter(|(module, _)| module.language() == Language::Ruby);
-            let prepared = match ruby {
-                Some((_, ruby)) => {
-                    prepare_ruby_enforcement(&args.enforce, expected, ruby, &session)
-                }
-                None => prepare_enforcement(&args.enforce, expected, &assumed, &mut session),
-            };
-            match prepared {
+                .map(|(module, path)| (module.language(), path.as_path()));
+            match prepare_enforcement(&args.enforce, expected, hooked, &assumed, &mut session) {
                 Ok(prepared) => Some(prepared),
                 Err(err) => {
                     let _ = session.remove();
@@ -217,46 +212,40 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Child(u8::try_from(code).unwrap_or(u8::MAX)))
 }
 
-/// Reads the interpreter's inventory now (the table needs it before the program starts; the
-/// report reuses it) and writes the enforcement table into the session.
+/// Writes the enforcement table into the session for the language of the program (`program`:
+/// its language and interpreter; Python's `python` otherwise), from its interpreter's installed
+/// inventory read now (the table needs it before the program starts; Python's report reuses it).
 fn prepare_enforcement(
     args: &EnforceArgs,
     expected: &Path,
+    program: Option<(Language, &Path)>,
     python: &Path,
     session: &mut Session,
 ) -> anyhow::Result<PreparedTable> {
-    let interpreter = query_interpreter(python)
-        .with_context(|| format!("cannot enforce: cannot ask `{}`", python.display()))?;
-    let inventory = read_inventory(&interpreter, &[]);
-    let table = prepare(
-        args,
-        expected,
-        &inventory,
-        &session.dir().join("enforce.tsv"),
-    )?;
-    eprintln!("{}", table.describe(expected));
-    session.add_inventory(inventory);
-    Ok(table)
-}
-
-/// The same for a Ruby program: its interpreter's gems, Ruby's variant of the table.
-fn prepare_ruby_enforcement(
-    args: &EnforceArgs,
-    expected: &Path,
-    ruby: &Path,
-    session: &Session,
-) -> anyhow::Result<PreparedTable> {
-    let interpreter = runbom_ecosystems::ruby::query_interpreter(ruby)
-        .with_context(|| format!("cannot enforce: cannot ask `{}`", ruby.display()))?;
-    let inventory = runbom_ecosystems::ruby::read_inventory(&interpreter, &[]);
-    let table = prepare_ruby(
-        args,
-        expected,
-        &inventory,
-        &session.dir().join("enforce.tsv"),
-    )?;
-    eprintln!("{}", table.describe(expected));
-    Ok(table)
+    let table = session.dir().join("enforce.tsv");
+    let cannot_ask = |path: &Path| format!("cannot enforce: cannot ask `{}`", path.display());
+    let prepared = match program {
+        Some((Language::Ruby, ruby)) => {
+            let interpreter = runbom_ecosystems::ruby::query_interpreter(ruby)
+                .with_context(|| cannot_ask(ruby))?;
+            let inventory = runbom_ecosystems::ruby::read_inventory(&interpreter, &[]);
+            prepare_ruby(args, expected, &inventory, &table)?
+        }
+        Some((Language::Perl, perl)) => {
+            let info = perl_inventory::query_perl(perl).with_context(|| cannot_ask(perl))?;
+            let inventory = perl_inventory::read_inventory(info, &DpkgDatabase::default());
+            prepare_perl(args, expected, &inventory, &table)?
+        }
+        _ => {
+            let interpreter = query_interpreter(python).with_context(|| cannot_ask(python))?;
+            let inventory = read_inventory(&interpreter, &[]);
+            let prepared = prepare(args, expected, &inventory, &table)?;
+            session.add_inventory(inventory);
+            prepared
+        }
+    };
+    eprintln!("{}", prepared.describe(expected));
+    Ok(prepared)
 }
 
 /// Builds each report of the session and hands it to every sink.

@@ -14,7 +14,8 @@
 # With `RUNBOM_ENFORCE_TABLE` (see docs/enforce.md) it also enforces: a `script_compiled`
 # TracePoint, enabled before the program's first line, holds every Ruby file about to run against
 # the table (Ruby's variant of `runbom-enforce/1`) and raises `LoadError` from `require` for a
-# refused one (monitor mode: records "would refuse" and lets it run).
+# refused one (monitor mode: records "would refuse" and lets it run); a native extension (`.so`),
+# which compiles no Ruby, is judged by a `require` prepended to Kernel.
 #
 # It requires nothing (not even `json`: loading a gem here would activate it in the program) and
 # defines one module. Any failure says one line on stderr and the hook stops; the program runs
@@ -90,6 +91,22 @@ module RunbomHook
         @state = { mode: @table.mode, state: 'active', message: nil }
         @tracer = TracePoint.new(:script_compiled) { |tp| Enforce.compiled(tp) }
         @tracer.enable
+        Kernel.prepend(Native)
+      end
+
+      # A native extension about to be required, held against the table (compiled Ruby is the
+      # TracePoint's): the `.so` the feature resolves to, once RubyGems has activated its gem.
+      def native(feature)
+        type, file = $LOAD_PATH.resolve_feature_path(feature.to_s)
+        return unless type == :so && file.is_a?(String) && file.start_with?('/')
+        return if $LOADED_FEATURES.include?(file)
+
+        verdict = judge(@table, file)
+        refuse(file, verdict) if verdict
+      rescue LoadError
+        raise if $!.message.start_with?('runbom: ')
+      rescue Exception # rubocop:disable Lint/RescueException
+        RunbomHook.count_error
       end
 
       def load(path, main)
@@ -205,10 +222,10 @@ module RunbomHook
         raise LoadError, message if enforced
       end
 
-      # The feature's name: its path below the longest `$LOAD_PATH` entry, without `.rb`.
+      # The feature's name: its path below the longest `$LOAD_PATH` entry, without `.rb`/`.so`.
       def feature(file)
         dir = $LOAD_PATH.map(&:to_s).select { |d| file.start_with?(d.chomp('/') + '/') }.max_by(&:size)
-        (dir ? file[(dir.chomp('/').size + 1)..] : file).delete_suffix('.rb')
+        (dir ? file[(dir.chomp('/').size + 1)..] : file).delete_suffix('.rb').delete_suffix('.so')
       end
 
       # The file whose code asked: the first caller outside RubyGems and the hook.
@@ -218,6 +235,25 @@ module RunbomHook
           path && path != HOOK_FILE && !path.include?('/rubygems') && !path.start_with?('<internal:')
         end
         location && (location.absolute_path || location.path)
+      end
+    end
+  end
+
+  # Prepended to Kernel with a table: RubyGems' `require` calls `gem_original_require` after
+  # activating the gem (plain `require` without RubyGems), so a native extension is judged with
+  # its gem's directories on `$LOAD_PATH`, before it is loaded.
+  module Native
+    private
+
+    if Kernel.private_method_defined?(:gem_original_require)
+      def gem_original_require(path)
+        Enforce.native(path)
+        super
+      end
+    else
+      def require(path)
+        Enforce.native(path)
+        super
       end
     end
   end
