@@ -38,9 +38,9 @@ pub use location::{Engine, Location};
 pub use portfolio::{
     AdvisoryMatch, Alert, AlertReason, Analysis, ApplicationSummary, AuditEntry, ComponentUse,
     Cutoffs, DETECTOR, Delivery, FindingRecord, Forgotten, HeartbeatOutcome, IncomingHeartbeat,
-    IncomingReport, IngestOutcome, InstanceView, KpiSnapshot, LiveComponent, LiveRefusal,
-    NewFinding, Overview, STATE_DIGEST_LEN, SUPPRESSING_STATES, SearchHit, SessionRecord,
-    TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of, state_digest,
+    IncomingReport, IndexProject, IngestOutcome, InstanceView, KpiSnapshot, LiveComponent,
+    LiveRefusal, NewFinding, Overview, STATE_DIGEST_LEN, SUPPRESSING_STATES, SearchHit,
+    SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of, state_digest,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

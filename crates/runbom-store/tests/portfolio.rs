@@ -892,3 +892,77 @@ async fn a_finding_triaged_not_affected_stops_counting_and_reopens_when_its_evid
     })
     .await;
 }
+
+#[tokio::test]
+async fn index_releases_are_kept_per_project_and_a_change_is_news_for_who_runs_it() {
+    each_engine(|store| async move {
+        ingest(
+            &store,
+            &[report("r1", "s1", vec![dist("PyYAML", "5.3", &["yaml"])])],
+        )
+        .await;
+        assert_eq!(
+            store.running_projects().await.unwrap(),
+            [("PyPI".to_owned(), "pyyaml".to_owned())]
+        );
+        let watermark = store.change_watermark().await.unwrap();
+        let releases = r#"[{"version":"5.3","yanked":false}]"#;
+        assert!(
+            store
+                .save_releases("PyPI", "pyyaml", releases, 10)
+                .await
+                .unwrap()
+        );
+        let changes = store.changes_since(watermark).await.unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (changes[0].1.as_str(), changes[0].2.as_str()),
+            ("releases", "shop")
+        );
+
+        // The same answer again is no news, and an error keeps what was known.
+        assert!(
+            !store
+                .save_releases("PyPI", "pyyaml", releases, 20)
+                .await
+                .unwrap()
+        );
+        store
+            .record_index_error("PyPI", "pyyaml", "`http://x` answered HTTP 503", 30)
+            .await
+            .unwrap();
+        let kept = store.index_releases_for("shop").await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (
+                kept[0].releases.as_str(),
+                kept[0].checked_at,
+                kept[0].changed_at
+            ),
+            (releases, 30, Some(10))
+        );
+        assert_eq!(kept[0].error, "`http://x` answered HTTP 503");
+        assert_eq!(store.changes_since(watermark).await.unwrap().len(), 1);
+
+        // A project never answered is listed with its error but gives no releases.
+        store
+            .record_index_error("PyPI", "evil", "not found", 40)
+            .await
+            .unwrap();
+        assert_eq!(store.index_projects().await.unwrap().len(), 2);
+        assert_eq!(store.index_releases_for("shop").await.unwrap().len(), 1);
+        assert!(store.index_releases_for("other").await.unwrap().is_empty());
+
+        let newer = r#"[{"version":"5.3","yanked":true},{"version":"6.0","yanked":false}]"#;
+        assert!(
+            store
+                .save_releases("PyPI", "pyyaml", newer, 50)
+                .await
+                .unwrap()
+        );
+        let kept = store.index_releases_for("shop").await.unwrap();
+        assert_eq!((kept[0].changed_at, kept[0].error.as_str()), (Some(50), ""));
+        assert_eq!(store.changes_since(watermark).await.unwrap().len(), 2);
+    })
+    .await;
+}

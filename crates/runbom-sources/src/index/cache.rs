@@ -1,5 +1,5 @@
 //! The on-disk cache of index responses: one JSON file per URL (named by the URL's sha256) with
-//! the body and its `ETag`. Writes go to a temporary file in the same directory and are renamed
+//! the body, its `ETag` and its `Last-Modified`. Writes go to a temporary file in the same directory and are renamed
 //! into place, so a reader never sees half a file.
 
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::IndexError;
+use super::{IndexError, Validators};
 
 #[derive(Debug)]
 pub(super) struct Cache {
@@ -19,6 +19,9 @@ pub(super) struct Cache {
 pub(super) struct Entry {
     pub url: String,
     pub etag: Option<String>,
+    /// Absent in entries written before it was kept.
+    #[serde(default)]
+    pub last_modified: Option<String>,
     pub body: String,
 }
 
@@ -43,7 +46,7 @@ impl Cache {
     }
 
     /// Stores `body` for `url`, atomically.
-    pub fn write(&self, url: &str, etag: Option<&str>, body: &str) -> Result<(), IndexError> {
+    pub fn write(&self, url: &str, validators: &Validators, body: &str) -> Result<(), IndexError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let error = |path: &PathBuf, source| IndexError::Cache {
             path: path.display().to_string(),
@@ -59,7 +62,8 @@ impl Cache {
         ));
         let entry = Entry {
             url: url.to_owned(),
-            etag: etag.map(str::to_owned),
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
             body: body.to_owned(),
         };
         let text =

@@ -1,8 +1,9 @@
 //! Package indexes: every release of a project, its publication date and whether it was yanked,
 //! from PyPI's JSON simple API (PEP 691), the Go module proxy protocol and the RubyGems API.
 //!
-//! Responses are cached on disk (`$XDG_CACHE_HOME/runbom/index`) with their `ETag` and revalidated
-//! with `If-None-Match`; cache files are written to a temporary name and renamed, so an
+//! Responses are cached on disk (`$XDG_CACHE_HOME/runbom/index`) with their `ETag` and
+//! `Last-Modified` and revalidated with `If-None-Match` / `If-Modified-Since`; a body larger than
+//! [`IndexSettings::max_body_bytes`] is refused before it is read whole; cache files are written to a temporary name and renamed, so an
 //! interrupted run never leaves half a file. Traps: a PyPI release is yanked only when every one
 //! of its files is; the Go proxy has no yanks (retractions live in `go.mod`) and RubyGems' API
 //! leaves yanked versions out, so for those two `yanked` is always false.
@@ -30,6 +31,8 @@ pub const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
 pub const GO_PROXY: &str = "https://proxy.golang.org/";
 /// The default RubyGems server.
 pub const RUBYGEMS: &str = "https://rubygems.org/";
+/// The largest index response read by default (PyPI's biggest project pages are a few MB).
+pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Why a project's releases could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum IndexError {
         path: String,
         source: std::io::Error,
     },
+    #[error("`{url}` sent more than {limit} bytes; the response was refused")]
+    TooLarge { url: String, limit: u64 },
     #[error("runbom has no index client for {0} packages")]
     Unsupported(Ecosystem),
     #[error("cannot start the HTTP client: {0}")]
@@ -62,6 +67,8 @@ pub struct IndexSettings {
     pub rubygems: String,
     /// `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// A response body larger than this is refused ([`IndexError::TooLarge`]).
+    pub max_body_bytes: u64,
 }
 
 impl Default for IndexSettings {
@@ -71,6 +78,7 @@ impl Default for IndexSettings {
             go_proxy: GO_PROXY.to_owned(),
             rubygems: RUBYGEMS.to_owned(),
             cache_dir: default_cache_dir(),
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }
@@ -104,8 +112,15 @@ pub struct IndexClient {
 /// from the cache.
 struct Body {
     text: String,
-    /// The `ETag` of a fresh response; `None` when it came from the cache or had none.
-    fresh: Option<Option<String>>,
+    /// The validators of a fresh response; `None` when it came from the cache.
+    fresh: Option<Validators>,
+}
+
+/// What a response says to revalidate it with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 impl IndexClient {
@@ -119,9 +134,18 @@ impl IndexClient {
                 go_proxy: with_slash(&settings.go_proxy),
                 rubygems: with_slash(&settings.rubygems),
                 cache_dir: settings.cache_dir,
+                max_body_bytes: settings.max_body_bytes,
             },
             cache,
         })
+    }
+
+    /// Whether runbom can ask an index about `ecosystem`'s packages: PyPI, Go and RubyGems.
+    pub fn supports(ecosystem: Ecosystem) -> bool {
+        matches!(
+            ecosystem,
+            Ecosystem::PyPi | Ecosystem::Go | Ecosystem::RubyGems
+        )
     }
 
     /// Every release of `name` in `ecosystem`.
@@ -157,19 +181,22 @@ impl IndexClient {
             url: url.to_owned(),
             message,
         })?;
-        if let (Some(cache), Some(etag)) = (&self.cache, &body.fresh) {
-            cache.write(url, etag.as_deref(), &body.text)?;
+        if let (Some(cache), Some(validators)) = (&self.cache, &body.fresh) {
+            cache.write(url, validators, &body.text)?;
         }
         Ok(parsed)
     }
 
-    /// GET `url` with `accept`, revalidating a cached copy by its ETag. `name` names the
-    /// project in a 404.
+    /// GET `url` with `accept`, revalidating a cached copy by its ETag or date. `name` names
+    /// the project in a 404.
     fn get(&self, url: &str, accept: &str, name: &str) -> Result<Body, IndexError> {
         let cached = self.cache.as_ref().and_then(|c| c.read(url));
         let mut request = self.http.get(url).header(reqwest::header::ACCEPT, accept);
         if let Some(etag) = cached.as_ref().and_then(|c| c.etag.as_deref()) {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = cached.as_ref().and_then(|c| c.last_modified.as_deref()) {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
         }
         let response = request.send().map_err(|e| IndexError::Unreachable {
             url: url.to_owned(),
@@ -196,18 +223,54 @@ impl IndexClient {
                 status: status.as_u16(),
             });
         }
-        let etag = response
-            .headers()
-            .get(reqwest::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = response.text().map_err(|e| IndexError::Unreachable {
-            url: url.to_owned(),
-            reason: error_chain(&e),
-        })?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let validators = Validators {
+            etag: header(reqwest::header::ETAG),
+            last_modified: header(reqwest::header::LAST_MODIFIED),
+        };
+        let text = self.read_body(url, response)?;
         Ok(Body {
             text,
-            fresh: Some(etag),
+            fresh: Some(validators),
+        })
+    }
+
+    /// The body as text, refused past `max_body_bytes` (by its `Content-Length` before reading,
+    /// else after reading one byte more than the limit).
+    fn read_body(
+        &self,
+        url: &str,
+        response: reqwest::blocking::Response,
+    ) -> Result<String, IndexError> {
+        use std::io::Read;
+        let limit = self.settings.max_body_bytes;
+        let too_large = || IndexError::TooLarge {
+            url: url.to_owned(),
+            limit,
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        response
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| IndexError::Unreachable {
+                url: url.to_owned(),
+                reason: error_chain(&e),
+            })?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large());
+        }
+        String::from_utf8(bytes).map_err(|e| IndexError::Malformed {
+            url: url.to_owned(),
+            message: format!("the body is not UTF-8: {e}"),
         })
     }
 }

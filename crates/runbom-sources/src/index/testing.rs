@@ -1,5 +1,6 @@
 //! A package index on 127.0.0.1 for tests: serves fixed bodies by path with an `ETag`, answers
-//! `If-None-Match` with 304, and records each request's path and status. Stops when dropped.
+//! `If-None-Match` with 304, and records each request's path and status. A test may change a
+//! route or take the whole index down (503) while it runs. Stops when dropped.
 //! Enabled by the `testing` feature.
 
 use std::collections::HashMap;
@@ -23,6 +24,8 @@ pub struct Route {
 pub struct IndexServer {
     address: SocketAddr,
     stop: Arc<AtomicBool>,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    down: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<(String, u16)>>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -34,15 +37,18 @@ impl IndexServer {
         let address = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
+        let routes = Arc::new(Mutex::new(routes));
+        let down = Arc::new(AtomicBool::new(false));
         let thread = {
             let (stop, log) = (Arc::clone(&stop), Arc::clone(&log));
+            let (routes, down) = (Arc::clone(&routes), Arc::clone(&down));
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     if let Ok(stream) = stream {
-                        let answered = answer(stream, &routes);
+                        let answered = answer(stream, &routes, down.load(Ordering::SeqCst));
                         if let (Some(entry), Ok(mut log)) = (answered, log.lock()) {
                             log.push(entry);
                         }
@@ -53,6 +59,8 @@ impl IndexServer {
         Ok(Self {
             address,
             stop,
+            routes,
+            down,
             log,
             thread: Some(thread),
         })
@@ -61,6 +69,18 @@ impl IndexServer {
     /// `http://127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
         format!("http://{}/", self.address)
+    }
+
+    /// Serves `route` at `path` from now on (a new body gets a new `ETag`).
+    pub fn set_route(&self, path: &str, route: Route) {
+        if let Ok(mut routes) = self.routes.lock() {
+            routes.insert(path.to_owned(), route);
+        }
+    }
+
+    /// While `down`, every request is answered `503 Service Unavailable`.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Every request so far: (path, status).
@@ -80,7 +100,11 @@ impl Drop for IndexServer {
     }
 }
 
-fn answer(stream: TcpStream, routes: &HashMap<String, Route>) -> Option<(String, u16)> {
+fn answer(
+    stream: TcpStream,
+    routes: &Mutex<HashMap<String, Route>>,
+    down: bool,
+) -> Option<(String, u16)> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line).ok()?;
@@ -98,7 +122,12 @@ fn answer(stream: TcpStream, routes: &HashMap<String, Route>) -> Option<(String,
         }
     }
     let mut stream = stream;
-    let status = match routes.get(&path) {
+    if down {
+        write_response(&mut stream, "503 Service Unavailable", &[], b"down");
+        return Some((path, 503));
+    }
+    let route = routes.lock().ok()?.get(&path).cloned();
+    let status = match route {
         None => {
             write_response(&mut stream, "404 Not Found", &[], b"not found");
             404

@@ -71,6 +71,7 @@ fn client(server: &IndexServer, cache: Option<&Path>) -> IndexClient {
         go_proxy: format!("{}go", server.url()),
         rubygems: format!("{}gems", server.url()),
         cache_dir: cache.map(Path::to_path_buf),
+        max_body_bytes: MAX_BODY_BYTES,
     })
     .expect("client")
 }
@@ -253,12 +254,23 @@ fn cache_files_are_written_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = cache::Cache::new(dir.path().join("nested"));
     cache
-        .write("http://x/a", Some("\"e\""), "body")
+        .write(
+            "http://x/a",
+            &Validators {
+                etag: Some("\"e\"".to_owned()),
+                last_modified: Some("Mon, 07 Dec 2026 07:00:00 GMT".to_owned()),
+            },
+            "body",
+        )
         .expect("write");
     let entry = cache.read("http://x/a").expect("read back");
     assert_eq!(
-        (entry.etag.as_deref(), entry.body.as_str()),
-        (Some("\"e\""), "body")
+        (
+            entry.etag.as_deref(),
+            entry.last_modified.as_deref(),
+            entry.body.as_str()
+        ),
+        (Some("\"e\""), Some("Mon, 07 Dec 2026 07:00:00 GMT"), "body")
     );
     let names: Vec<String> = std::fs::read_dir(dir.path().join("nested"))
         .expect("dir")
@@ -267,4 +279,30 @@ fn cache_files_are_written_whole() {
         .collect();
     assert_eq!(names.len(), 1);
     assert!(!names[0].ends_with(".tmp"));
+}
+
+#[test]
+fn a_body_past_the_limit_is_refused_and_not_cached() {
+    let server = server();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let client = IndexClient::new(IndexSettings {
+        pypi: format!("{}simple/", server.url()),
+        cache_dir: Some(cache.path().to_path_buf()),
+        max_body_bytes: 1024,
+        ..IndexSettings::default()
+    })
+    .expect("client");
+    let error = client
+        .releases(Ecosystem::PyPi, "requests")
+        .expect_err("requests' page is larger than 1 KiB");
+    assert!(
+        matches!(error, IndexError::TooLarge { limit: 1024, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read_dir(cache.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
 }

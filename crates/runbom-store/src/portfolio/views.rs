@@ -45,6 +45,12 @@ pub struct Overview {
     pub unexpected_components: i64,
     pub drift: i64,
     pub tampered_files: i64,
+    /// Open `outdated` findings: running a release too far behind the index's newest.
+    #[serde(default)]
+    pub outdated: i64,
+    /// Open `yanked` findings: running a release its index yanked (PEP 592).
+    #[serde(default)]
+    pub yanked: i64,
     /// Mean seconds from when the server could first have known of a vulnerability (the later of
     /// the advisory's publication, its arrival in the store and the component's first sighting)
     /// to its finding; `None` before any. Suppressed findings (triaged `not_affected`,
@@ -149,11 +155,13 @@ impl Store {
              (SELECT COUNT(*) FROM instances WHERE gone = 0 AND {app_is}), \
              (SELECT COUNT(*) FROM (SELECT DISTINCT o.name, o.version FROM observations o \
                 JOIN instances i ON i.id = o.instance_id WHERE i.gone = 0 AND o.loaded = 1 \
-                AND {instance_is}) AS c), {}, {}, {}, {}",
+                AND {instance_is}) AS c), {}, {}, {}, {}, {}, {}",
             open("policy"),
             open("unexpected"),
             open("drift"),
             open("tampered"),
+            open("outdated"),
+            open("yanked"),
         ))
         .fetch_one(self.pool())
         .await
@@ -166,6 +174,8 @@ impl Store {
             unexpected_components: count(&row, 4).doing("reading the overview")?,
             drift: count(&row, 5).doing("reading the overview")?,
             tampered_files: count(&row, 6).doing("reading the overview")?,
+            outdated: count(&row, 7).doing("reading the overview")?,
+            yanked: count(&row, 8).doing("reading the overview")?,
             ..Overview::default()
         };
         let rows = bind_apps(format!(

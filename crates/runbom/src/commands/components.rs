@@ -215,10 +215,7 @@ pub fn fetch_releases(
     let mut keys: Vec<(Ecosystem, PackageName)> = Vec::new();
     let mut projects: Vec<(Ecosystem, String)> = Vec::new();
     for c in components {
-        let supported = matches!(
-            c.ecosystem,
-            Ecosystem::PyPi | Ecosystem::Go | Ecosystem::RubyGems
-        );
+        let supported = IndexClient::supports(c.ecosystem);
         let key = (c.ecosystem, c.normalized.clone());
         if supported && !keys.contains(&key) {
             keys.push(key);
