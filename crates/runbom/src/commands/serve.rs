@@ -1,7 +1,9 @@
 //! `runbom serve`: the server, on the store `--db` names, polling the advisory feed
 //! `runbom db update` downloads every `--feed-interval` seconds. On a store with no token and no
 //! user it first makes an admin token — from `RUNBOM_SETUP_SECRET`, or a new secret printed once
-//! on stderr — so a new server is never open.
+//! on stderr — so a new server is never open. What the server logs (a feed that failed, a webhook
+//! that did not answer) goes to stderr, filtered by `RUNBOM_LOG` (`tracing`'s directives, e.g.
+//! `info` or `runbom_server=debug`; default `warn`).
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use crate::commands::db::update::feed_config;
 use crate::commands::{ExitStatus, open_store};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
+    log_to_stderr();
     let (runtime, store) = open_store(&args.store)?;
     let webhooks = args
         .webhook
@@ -60,4 +63,22 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
 
 fn days(n: u64) -> Duration {
     Duration::from_secs(n.saturating_mul(24 * 3600))
+}
+
+/// Sends the server's `tracing` events to stderr, filtered by `RUNBOM_LOG`; a bad filter falls
+/// back to the default with a warning.
+fn log_to_stderr() {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUNBOM_LOG") {
+        Ok(directives) => EnvFilter::try_new(&directives).unwrap_or_else(|err| {
+            eprintln!("runbom serve: warning: RUNBOM_LOG={directives:?} is not a filter ({err}); using `warn`");
+            EnvFilter::new("warn")
+        }),
+        Err(_) => EnvFilter::new("warn"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
