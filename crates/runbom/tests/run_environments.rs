@@ -406,26 +406,8 @@ fn a_zipapp_s_bundled_distributions_own_its_modules() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let build = tmp.path().join("app");
     let python = venv.join("bin/python");
-    let install = std::process::Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args([
-            "--target",
-            build.to_str().expect("utf-8 path"),
-            "pyflakes==3.2.0",
-        ])
-        .output()
-        .expect("pip install --target");
-    if !install.status.success() {
-        eprintln!(
-            "skipped: pip could not install pyflakes from PyPI: {}",
-            String::from_utf8_lossy(&install.stderr)
-        );
+    let target = build.to_str().expect("utf-8 path");
+    if !common::pip_install(&python, ["--target", target, "pyflakes==3.2.0"]) {
         return;
     }
     std::fs::write(

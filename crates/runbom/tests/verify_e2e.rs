@@ -386,23 +386,7 @@ fn the_pruned_requirements_install_and_verify_clean() {
         .expect("venv");
     check(&made, "python3 -m venv");
     let python = target.join("bin/python");
-    let install = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&lock)
-        .output()
-        .expect("pip install -r");
-    if !install.status.success() {
-        eprintln!(
-            "skipped: pip install -r failed (PyPI unreachable?): {}",
-            String::from_utf8_lossy(&install.stderr)
-        );
+    if !common::pip_install(&python, [std::ffi::OsStr::new("-r"), lock.as_os_str()]) {
         return;
     }
     let second = tmp.path().join("second.json");

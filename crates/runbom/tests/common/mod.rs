@@ -189,7 +189,17 @@ pub fn venv_with(dir: &Path, requirement: &str) -> Option<PathBuf> {
         .expect("python3 -m venv");
     assert!(status.success(), "python3 -m venv failed");
     let python = venv.join("bin/python");
-    let install = std::process::Command::new(&python)
+    pip_install(&python, [requirement]).then_some(python)
+}
+
+/// `python -m pip install --quiet ARGS…` from PyPI; `false`, with pip's reason printed as the
+/// test's reason to skip, when it fails (PyPI unreachable).
+pub fn pip_install<S: AsRef<std::ffi::OsStr>>(
+    python: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> bool {
+    let args: Vec<S> = args.into_iter().collect();
+    let install = std::process::Command::new(python)
         .args([
             "-m",
             "pip",
@@ -197,17 +207,17 @@ pub fn venv_with(dir: &Path, requirement: &str) -> Option<PathBuf> {
             "--quiet",
             "--disable-pip-version-check",
         ])
-        .arg(requirement)
+        .args(&args)
         .output()
         .expect("pip install");
     if !install.status.success() {
+        let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
         eprintln!(
-            "skipped: pip could not install {requirement} from PyPI (unreachable?): {}",
+            "skipped: pip could not install {shown:?} from PyPI (unreachable?): {}",
             String::from_utf8_lossy(&install.stderr)
         );
-        return None;
     }
-    Some(python)
+    install.status.success()
 }
 
 /// A virtualenv made by `python` with `requirements` installed from PyPI, built once and kept
@@ -252,24 +262,7 @@ fn build_venv(venv: &Path, python: &str, requirements: &[&str]) -> bool {
     if requirements.is_empty() {
         return true;
     }
-    let install = std::process::Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(requirements)
-        .output()
-        .expect("pip install");
-    if !install.status.success() {
-        eprintln!(
-            "skipped: pip could not install {requirements:?} from PyPI (unreachable?): {}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-    }
-    install.status.success()
+    pip_install(&venv.join("bin/python"), requirements)
 }
 
 /// `bin/python` of pyenv's `version`, when pyenv holds it.
