@@ -480,17 +480,11 @@ fn read_distribution(
         MetadataFormat::EggInfoDir => meta.join("PKG-INFO"),
         MetadataFormat::EggInfoFile => meta.to_owned(),
     };
-    let headers = match with_text(&metadata_file, parse_headers) {
-        Ok(Ok(headers)) => headers,
-        Ok(Err((line, message))) => {
-            problems.push(problem(&metadata_file, Some(line), message));
-            Headers::default()
-        }
-        Err(err) => {
-            problems.push(problem(&metadata_file, None, format!("cannot read: {err}")));
-            Headers::default()
-        }
-    };
+    let headers = headers_of(
+        with_text(&metadata_file, parse_headers),
+        &metadata_file,
+        problems,
+    );
     let Described {
         name,
         version,
@@ -527,17 +521,7 @@ fn read_distribution(
         }
         MetadataFormat::EggInfoFile => {}
     }
-    let top_level = match with_text(&meta.join("top_level.txt"), |text| {
-        let mut names: Vec<String> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    }) {
+    let top_level = match with_text(&meta.join("top_level.txt"), top_level_names) {
         Ok(names) => names,
         Err(_) if full => derive_top_level(site, &files),
         Err(_) => Vec::new(),
@@ -570,6 +554,39 @@ fn read_distribution(
         shadowed: false,
         files,
     })
+}
+
+/// The headers of a METADATA as read; a file that could not be read or parsed is a problem
+/// naming it (and its line), and gives no headers.
+fn headers_of<E: std::fmt::Display>(
+    read: Result<Result<Headers, (usize, String)>, E>,
+    metadata_file: &Path,
+    problems: &mut Vec<Problem>,
+) -> Headers {
+    match read {
+        Ok(Ok(headers)) => headers,
+        Ok(Err((line, message))) => {
+            problems.push(problem(metadata_file, Some(line), message));
+            Headers::default()
+        }
+        Err(err) => {
+            problems.push(problem(metadata_file, None, format!("cannot read: {err}")));
+            Headers::default()
+        }
+    }
+}
+
+/// The names in a `top_level.txt`, sorted, once each.
+fn top_level_names(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// What a METADATA's headers say of a distribution; its directory's name fills a missing name or
@@ -647,17 +664,8 @@ fn read_zipped_distributions(
     for info in infos {
         let meta = archive.join(&info.name);
         let metadata_file = meta.join("METADATA");
-        let headers = match info.metadata.as_deref().map(parse_headers) {
-            Ok(Ok(headers)) => headers,
-            Ok(Err((line, message))) => {
-                problems.push(problem(&metadata_file, Some(line), message));
-                Headers::default()
-            }
-            Err(err) => {
-                problems.push(problem(&metadata_file, None, format!("cannot read: {err}")));
-                Headers::default()
-            }
-        };
+        let read = info.metadata.as_deref().map(parse_headers);
+        let headers = headers_of(read, &metadata_file, problems);
         let Some(described) = describe(&headers, &info.name, &metadata_file, problems) else {
             continue;
         };
@@ -677,19 +685,11 @@ fn read_zipped_distributions(
             (None, _) => problems.push(problem(&meta.join("RECORD"), None, "missing".into())),
         }
         files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-        let mut top_level: Vec<String> = info
-            .top_level
-            .as_deref()
-            .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty()))
-            .into_iter()
-            .flatten()
-            .map(str::to_owned)
-            .collect();
-        if top_level.is_empty() && detail == Detail::Full {
-            top_level = derive_top_level(archive, &files);
-        }
-        top_level.sort();
-        top_level.dedup();
+        let top_level = match info.top_level.as_deref() {
+            Some(text) => top_level_names(text),
+            None if detail == Detail::Full => derive_top_level(archive, &files),
+            None => Vec::new(),
+        };
         found.push(InstalledDistribution {
             normalized_name: PackageName::pypi(&described.name),
             name: described.name,
