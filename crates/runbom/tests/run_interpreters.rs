@@ -195,3 +195,58 @@ fn python_2_is_refused_with_a_warning_and_runs_untouched() {
         "{stderr}"
     );
 }
+
+/// Prints the modules the program starts with, but those built into the interpreter (the hook
+/// uses `atexit` and `time`), and whether the user's own `sitecustomize` ran.
+const MODULES: &str = "\
+import os, sys
+loaded = set(sys.modules) - set(sys.builtin_module_names)
+print(os.environ.get('MINE', 'no'), ' '.join(sorted(loaded)))
+";
+
+#[test]
+fn the_hook_adds_no_module_to_the_program_and_still_runs_the_users_sitecustomize() {
+    for version in ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"] {
+        let Some(python) = pyenv_python(version) else {
+            eprintln!("skipped: pyenv holds no CPython {version}");
+            continue;
+        };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let site = site(tmp.path());
+        std::fs::write(
+            site.join("sitecustomize.py"),
+            "import os\nos.environ['MINE'] = 'yes'\n",
+        )
+        .expect("sitecustomize");
+        let bare = std::process::Command::new(&python)
+            .env("PYTHONPATH", &site)
+            .args(["-c", MODULES])
+            .output()
+            .expect("bare python");
+        let report = tmp.path().join("r.json");
+        let hooked = common::runbom()
+            .env_remove("RUNBOM_SESSION_DIR")
+            .env_remove("RUNBOM_DISABLE")
+            .env("PYTHONPATH", &site)
+            .current_dir(tmp.path())
+            .args(["run", "--report"])
+            .arg(&report)
+            .arg("--")
+            .arg(&python)
+            .args(["-c", MODULES])
+            .output()
+            .expect("runbom run");
+        assert!(
+            hooked.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&hooked.stderr)
+        );
+        let bare = String::from_utf8_lossy(&bare.stdout);
+        assert!(bare.starts_with("yes "), "{version}: {bare}");
+        assert_eq!(
+            String::from_utf8_lossy(&hooked.stdout),
+            bare,
+            "{version}: the same modules as bare, and the user's sitecustomize ran"
+        );
+    }
+}
