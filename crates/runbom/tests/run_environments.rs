@@ -394,6 +394,89 @@ fn uv_run_is_observed_in_the_projects_venv() {
     assert_maps_pyflakes_to(&tmp.path().join(".venv"), &out, &report);
 }
 
+/// `poetry run` (poetry from PyPI) in a project whose `.venv` poetry made with virtualenv and
+/// filled from PyPI: pyflakes is mapped to that `.venv`, poetry itself to its own venv, and
+/// poetry's `poetry` namespace package (filled by poetry and poetry-core) is not unknown code.
+#[test]
+fn poetry_run_is_observed_in_the_projects_venv() {
+    let Some(tools) = common::cached_venv("poetry-2.1.3", VENV_PYTHON, &["poetry==2.1.3"]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("pyproject.toml"),
+        "[project]\nname = \"checked\"\nversion = \"0.1\"\nrequires-python = \">=3.8\"\n\
+         dependencies = [\"pyflakes==3.2.0\"]\n\n[tool.poetry]\npackage-mode = false\n",
+    )
+    .expect("pyproject.toml");
+    std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("poetry-cache");
+    let install = std::process::Command::new(tools.join("bin/poetry"))
+        .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+        .env("POETRY_CACHE_DIR", &cache)
+        .env_remove("PYTHONPATH")
+        .current_dir(tmp.path())
+        .args(["install", "--no-interaction"])
+        .output()
+        .expect("poetry install");
+    if !tmp.path().join(".venv/bin/pyflakes").exists() {
+        eprintln!(
+            "skipped: poetry could not install pyflakes from PyPI: {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return;
+    }
+    let report = tmp.path().join("r.json");
+    let out = common::runbom()
+        .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+        .env("POETRY_CACHE_DIR", &cache)
+        .env_remove("PYTHONPATH")
+        .env_remove("RUNBOM_SESSION_DIR")
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(tools.join("bin/poetry"))
+        .args(["run", "pyflakes", "mod.py"])
+        .output()
+        .expect("runbom run");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report json");
+    let pyflakes = distribution(&report, "pyflakes");
+    assert_eq!(pyflakes.len(), 1, "{:#}", report["distributions"]);
+    let project_site = site_packages(&tmp.path().join(".venv"));
+    assert_eq!(
+        pyflakes[0]["location"],
+        project_site.to_str().expect("utf-8")
+    );
+    assert!(
+        pyflakes[0]["modules"]
+            .as_array()
+            .expect("modules")
+            .iter()
+            .any(|m| m["name"] == "pyflakes.checker")
+    );
+    let poetry_dist = distribution(&report, "poetry");
+    assert_eq!(poetry_dist.len(), 1, "the launcher was observed too");
+    assert_eq!(
+        poetry_dist[0]["location"],
+        site_packages(&tools).to_str().expect("utf-8")
+    );
+    let unowned = unowned(&report);
+    assert!(
+        unowned
+            .iter()
+            .all(|m| !m.starts_with("pyflakes") && !m.starts_with("poetry")),
+        "{unowned:?}"
+    );
+}
+
 /// A zipapp as Python's docs build one: `pip install --target app`, then `python -m zipapp app`.
 /// zipimport names each module's file `app.pyz/pkg/mod.py`; the distributions come from the
 /// `*.dist-info` inside the archive, and each loaded file is hashed from the archive.

@@ -15,7 +15,7 @@ use runbom_model::inventory::{
 use runbom_model::runtime::{
     DistributionUse, FileIntegrity, LoadedModule, ProcessInfo, RuntimeInterpreter, RuntimeReport,
 };
-use runbom_model::{Ecosystem, Language};
+use runbom_model::{Ecosystem, Language, PackageName};
 use serde::Deserialize;
 
 use crate::report::{Observed, ReportContext, enforcement_of, new_id, rfc3339};
@@ -23,6 +23,9 @@ use crate::report::{Observed, ReportContext, enforcement_of, new_id, rfc3339};
 use super::environment::{self, EnvironmentKey};
 use super::hash_cache::HashCache;
 use super::integrity::record_sha256_hex;
+use native_made::LoadedExtensions;
+
+mod native_made;
 
 /// The hook's source, embedded at build time and written out at run time.
 pub const HOOK_SOURCE: &str = include_str!("hook/sitecustomize.py");
@@ -345,7 +348,8 @@ pub struct Observation {
     pub exited: bool,
     #[serde(default)]
     pub errors: u64,
-    /// `(module name, __file__)`.
+    /// `(module name, __file__)`, in import order from the hook (`sys.modules` order), sorted by
+    /// name when read from outside the process.
     pub modules: Vec<(String, Option<PathBuf>)>,
     /// How enforcement went, when the process was given an enforcement table.
     #[serde(default)]
@@ -577,13 +581,20 @@ pub fn observe(
                 Some((name.as_str(), owner))
             })
             .collect();
+        let mut extensions = LoadedExtensions::new(&observation.modules, &owners_by_file);
         for (name, file) in &observation.modules {
             if is_hook_module(name, file.as_deref()) {
                 continue;
             }
             let owner = match file {
                 Some(_) => owners_by_file.get(name.as_str()).copied(),
-                None => nearest_owned_parent(name, &owners_by_file),
+                None => nearest_owned_parent(name, &owners_by_file).or_else(|| {
+                    if is_stdlib(observation, name, None) {
+                        return None;
+                    }
+                    namespace_owner(name, &observation.modules, &owners_by_file)
+                        .or_else(|| extensions.creator_of(name))
+                }),
             };
             let key = (name.clone(), file.clone());
             if let Some(dist) = owner {
@@ -681,6 +692,31 @@ fn nearest_owned_parent<'a>(
         parent = up;
     }
     None
+}
+
+/// The owner of a namespace package (`poetry`, whose `poetry.console` is poetry's and
+/// `poetry.core` poetry-core's): the distribution of its name when that one fills it, else the
+/// distribution of its first loaded submodule that has one.
+fn namespace_owner<'a>(
+    name: &str,
+    modules: &[(String, Option<PathBuf>)],
+    owners: &HashMap<&str, &'a InstalledDistribution>,
+) -> Option<&'a InstalledDistribution> {
+    let filling: Vec<&InstalledDistribution> = modules
+        .iter()
+        .filter(|(child, _)| {
+            child
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .filter_map(|(child, _)| owners.get(child.as_str()).copied())
+        .collect();
+    let own_name = PackageName::new(Ecosystem::PyPi, name);
+    filling
+        .iter()
+        .find(|d| d.normalized_name == own_name)
+        .or(filling.first())
+        .copied()
 }
 
 fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool {

@@ -171,10 +171,11 @@ def _module_file(module):
 
 def _snapshot():
     """Every module in `sys.modules` (names the audit hook saw that are not there were failed
-    imports), with its file."""
+    imports), with its file, in import order: runbom tells from it which extension created a
+    module that has no file."""
     modules = sys.modules.copy()
     snapshot = []
-    for name in sorted(n for n in modules if isinstance(n, str)):
+    for name in [n for n in modules if isinstance(n, str)]:
         module = modules[name]
         file = _module_file(module)
         if name in ("__main__", "__mp_main__"):

@@ -299,3 +299,100 @@ fn observation_names_are_a_pid_or_a_pid_and_the_start_of_a_replaced_program() {
         assert!(!is_observation_name(name), "{name}");
     }
 }
+
+#[test]
+fn a_module_a_native_extension_creates_belongs_to_the_extensions_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    let so = "speedups/_speedups.cpython-311-x86_64-linux-gnu.so";
+    fs::create_dir_all(site.join("speedups")).unwrap();
+    fs::create_dir_all(site.join("speedups-1.0.dist-info")).unwrap();
+    // What Cython writes into every extension: the modules it adds to `sys.modules` by name,
+    // the ABI module's also as the prefix of its types' names.
+    let binary = b"\x7fELF\0_cython_3_0_11.cython_function_or_method\0cython_runtime\0\0_cython_3_0_11\0__main__\0";
+    fs::write(site.join(so), binary).unwrap();
+    fs::write(
+        site.join("speedups-1.0.dist-info/RECORD"),
+        format!("{so},,\nspeedups-1.0.dist-info/RECORD,,\n"),
+    )
+    .unwrap();
+    fs::write(
+        site.join("speedups-1.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: speedups\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let interpreter = Interpreter {
+        executable: dir.path().join("bin/python"),
+        implementation: "cpython".into(),
+        version: "3.11.7".into(),
+        prefix: dir.path().to_owned(),
+        base_prefix: PathBuf::from("/usr"),
+        sys_path: vec![site.clone()],
+        user_site: None,
+        is_venv: true,
+    };
+    let inventory = super::super::read_inventory(&interpreter, &[]);
+    let process = observation(
+        10,
+        1,
+        vec![
+            ("speedups._speedups", Some(site.join(so))),
+            ("cython_runtime", None),
+            ("_cython_3_0_11", None),
+            ("_cython_3_1_4", None),
+            ("sys", None),
+            ("__main__", None),
+        ],
+    );
+    let report = build_report(
+        &[(&process, &inventory)],
+        &inventory,
+        ReportContext::default(),
+        &HashCache::default(),
+    );
+    let speedups = &report.distributions[0];
+    let names: Vec<&str> = speedups.modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["_cython_3_0_11", "cython_runtime", "speedups._speedups"]
+    );
+    let unowned: Vec<&str> = report
+        .unowned_modules
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(
+        unowned,
+        ["__main__", "_cython_3_1_4"],
+        "named by no loaded extension, or by all (`__main__`)"
+    );
+    assert_eq!(report.stdlib_modules, ["sys"]);
+}
+
+#[test]
+fn a_namespace_package_belongs_to_the_distribution_that_fills_it() {
+    let (dir, inventory) = site();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    // `demo` seen as a namespace package (no file of its own): its submodule is Demo's.
+    let process = observation(
+        10,
+        1,
+        vec![
+            ("demo", None),
+            ("demo.core", Some(site.join("demo/core.py"))),
+        ],
+    );
+    let report = build_report(
+        &[(&process, &inventory)],
+        &inventory,
+        ReportContext::default(),
+        &HashCache::default(),
+    );
+    let names: Vec<&str> = report.distributions[0]
+        .modules
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["demo", "demo.core"]);
+    assert!(report.unowned_modules.is_empty());
+}
