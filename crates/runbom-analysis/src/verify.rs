@@ -323,7 +323,11 @@ pub fn verify(
             findings.push(missing(&key.1, entries[0], observed));
         }
     }
-    findings.extend(unknown_code(observed.reports, options.first_party));
+    findings.extend(unknown_code(
+        observed.reports,
+        options.first_party,
+        options.strict_tooling,
+    ));
     findings.extend(modified_builds(observed.reports));
     findings.extend(tampered(observed, &expected_by_key));
     findings.sort_by(|a, b| {
@@ -650,8 +654,25 @@ fn missing(name: &PackageName, wanted: &ExpectedComponent, observed: &Observatio
     finding
 }
 
-/// Unowned modules with a file outside every first-party directory, once per (module, file).
-fn unknown_code(reports: &[RuntimeReport], first_party: &[PathBuf]) -> Vec<Finding> {
+/// The shim virtualenv writes into the site directory of every environment it creates (with a
+/// `_virtualenv.pth` that imports it at each start): poetry's, tox's, hatch's and pipenv's
+/// environments hold it, and no distribution's RECORD lists it.
+fn is_virtualenv_shim(module: &str, file: &Path) -> bool {
+    module == "_virtualenv"
+        && file.file_name().is_some_and(|n| n == "_virtualenv.py")
+        && file
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "site-packages" || d == "dist-packages")
+}
+
+/// Unowned modules with a file outside every first-party directory, once per (module, file);
+/// virtualenv's shim as `tooling` unless `strict_tooling`.
+fn unknown_code(
+    reports: &[RuntimeReport],
+    first_party: &[PathBuf],
+    strict_tooling: bool,
+) -> Vec<Finding> {
     let mut found: BTreeMap<(String, PathBuf), Finding> = BTreeMap::new();
     for report in reports {
         let mut roots: Vec<&Path> = first_party.iter().map(PathBuf::as_path).collect();
@@ -670,17 +691,28 @@ fn unknown_code(reports: &[RuntimeReport], first_party: &[PathBuf]) -> Vec<Findi
             let finding = found
                 .entry((module.name.clone(), file.clone()))
                 .or_insert_with(|| {
-                    let message = format!(
-                        "module `{}` was loaded from `{}`, which no installed distribution owns",
-                        module.name,
-                        file.display()
-                    );
-                    let mut finding = Finding::new(
-                        FindingCode::UnknownCode,
-                        Level::Warning,
-                        &module.name,
-                        message,
-                    );
+                    let mut finding = if !strict_tooling && is_virtualenv_shim(&module.name, file) {
+                        let message = format!(
+                            "module `_virtualenv` was loaded from `{}`: the shim virtualenv \
+                             writes into every environment it creates, which no distribution's \
+                             RECORD lists (strict: `--strict-tooling`)",
+                            file.display()
+                        );
+                        Finding::new(FindingCode::Tooling, Level::Note, &module.name, message)
+                    } else {
+                        let message = format!(
+                            "module `{}` was loaded from `{}`, which no installed distribution \
+                             owns",
+                            module.name,
+                            file.display()
+                        );
+                        Finding::new(
+                            FindingCode::UnknownCode,
+                            Level::Warning,
+                            &module.name,
+                            message,
+                        )
+                    };
                     finding.modules = vec![module.name.clone()];
                     finding.file = Some(file.clone());
                     finding

@@ -475,6 +475,34 @@ fn poetry_run_is_observed_in_the_projects_venv() {
             .all(|m| !m.starts_with("pyflakes") && !m.starts_with("poetry")),
         "{unowned:?}"
     );
+    // The project's own lock verifies the program clean: pip and virtualenv's `_virtualenv`
+    // shim, which poetry's virtualenv put in `.venv`, are tooling notes.
+    let pyflakes_only = tmp.path().join("pyflakes.json");
+    let run = common::runbom()
+        .env_remove("RUNBOM_SESSION_DIR")
+        .env_remove("PYTHONPATH")
+        .current_dir(tmp.path())
+        .args(["run", "--report"])
+        .arg(&pyflakes_only)
+        .arg("--")
+        .arg(tmp.path().join(".venv/bin/pyflakes"))
+        .arg("mod.py")
+        .output()
+        .expect("runbom run");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "pyflakes finds the unused import"
+    );
+    let verify = common::runbom()
+        .current_dir(tmp.path())
+        .args(["verify", "--expected", "poetry.lock", "--runtime"])
+        .arg(&pyflakes_only)
+        .output()
+        .expect("runbom verify");
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("tooling  note   _virtualenv"), "{stdout}");
 }
 
 /// A zipapp as Python's docs build one: `pip install --target app`, then `python -m zipapp app`.

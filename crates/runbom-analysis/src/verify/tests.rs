@@ -409,6 +409,47 @@ fn unowned_modules_outside_the_program_directory_are_unknown_code() {
 }
 
 #[test]
+fn virtualenvs_shim_is_tooling_unless_strict() {
+    let expected = expected(vec![]);
+    let shim = "/proj/.venv/lib/python3.11/site-packages/_virtualenv.py";
+    let reports = [report(
+        vec![],
+        vec![
+            main_module(),
+            module("_virtualenv", shim, None),
+            // The same name anywhere else is not virtualenv's.
+            module("_virtualenv", "/tmp/_virtualenv.py", None),
+        ],
+    )];
+    let findings = run(&expected, &reports);
+    assert_eq!(
+        codes(&findings),
+        [
+            (FindingCode::UnknownCode, "_virtualenv"),
+            (FindingCode::Tooling, "_virtualenv")
+        ]
+    );
+    assert_eq!(
+        findings[0].file.as_deref(),
+        Some(Path::new("/tmp/_virtualenv.py"))
+    );
+    assert_eq!(findings[1].level, Level::Note);
+    let observed = Observations {
+        reports: &reports,
+        ..Observations::default()
+    };
+    let options = VerifyOptions {
+        strict_tooling: true,
+        ..VerifyOptions::default()
+    };
+    let strict = verify(&expected, &observed, &options);
+    assert!(
+        strict.iter().all(|f| f.code == FindingCode::UnknownCode),
+        "{strict:?}"
+    );
+}
+
+#[test]
 fn a_loaded_file_that_differs_from_record_is_tampered() {
     let expected = expected(vec![exact("requests", "2.32.3", 1)]);
     let file = format!("{SITE}/requests/api.py");
