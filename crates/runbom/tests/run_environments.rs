@@ -269,12 +269,28 @@ const LAUNCHERS: [(&str, &str); 2] = [
     ),
 ];
 
+/// On the machine's `python3` (3.9+: the audit hook) and on 3.8 (no audit hook: `os.exec*` and
+/// `subprocess` are wrapped instead).
 #[test]
 fn a_launcher_that_drops_pythonpath_leaves_both_programs_observed() {
     let Some(venv) = common::cached_venv("pyflakes-3.2.0", VENV_PYTHON, &["pyflakes==3.2.0"])
     else {
         return;
     };
+    launchers_leave_both_programs_observed(&venv);
+    let Some(python_3_8) = common::pyenv_python("3.8") else {
+        eprintln!("skipped on 3.8: pyenv holds no CPython 3.8");
+        return;
+    };
+    let python_3_8 = python_3_8.to_str().expect("utf-8 path");
+    if let Some(venv) =
+        common::cached_venv("pyflakes-3.2.0-py3.8", python_3_8, &["pyflakes==3.2.0"])
+    {
+        launchers_leave_both_programs_observed(&venv);
+    }
+}
+
+fn launchers_leave_both_programs_observed(venv: &Path) {
     for (how, launcher) in LAUNCHERS {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::write(tmp.path().join("mod.py"), "import os\n").expect("mod.py");
@@ -290,7 +306,7 @@ fn a_launcher_that_drops_pythonpath_leaves_both_programs_observed() {
                 "mod.py",
             ],
         );
-        assert_maps_pyflakes_to(&venv, &out, &report);
+        assert_maps_pyflakes_to(venv, &out, &report);
         let processes = report["processes"].as_array().expect("processes");
         let pids: BTreeSet<_> = processes.iter().map(|p| p["pid"].to_string()).collect();
         assert_eq!(processes.len(), 2, "{how}: the launcher and pyflakes");

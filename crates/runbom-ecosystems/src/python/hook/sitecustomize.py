@@ -5,8 +5,10 @@ Loaded as ``sitecustomize`` (``runbom run`` puts its directory first on PYTHONPA
 
 Per process it keeps a set of module names seen by a PEP 578 audit hook (``import`` events) and,
 at flush time, takes ``sys.modules`` to resolve each name's ``__file__``. CPython 3.6 and 3.7 have
-no audit hooks: there ``sys.modules`` at each interval and at exit is the whole record (3.6 has no
-``os.register_at_fork`` either, so a forked child is noticed by its pid at its first flush). Older
+no audit hooks, and 3.8's would cost too much (see ``_audited``): there ``sys.modules`` at each
+interval and at exit is the whole record, ``os.execv``/``os.execve`` are wrapped to flush first
+and ``subprocess`` is patched when the program imports it (3.6 has no ``os.register_at_fork``
+either, so a forked child is noticed by its pid at its first flush). Older
 interpreters (2.7) are not observed: the hook leaves ``u<pid>`` in the session saying so. It never maps modules
 to distributions: runbom does that from RECORD files. It writes ``p<pid>.json`` into
 ``RUNBOM_SESSION_DIR`` (temp file + rename) at exit, from a background thread every
@@ -93,21 +95,85 @@ def _keep_hook_in(env):
         env["PYTHONPATH"] = _hook_dir + os.pathsep + path
 
 
-def _wrap_os_execve():
+def _wrap_os_exec(audited):
     """`os.execve` reads its `env` before the `os.exec` audit event, so the entry goes back in
-    here; `os.execle`, `os.execvpe` and `os.execlpe` all call `os.execve`."""
-    real_execve = os.execve
+    here; `os.execle`, `os.execvpe` and `os.execlpe` all call `os.execve`, the other `exec*`
+    `os.execv`. Without the audit hook (`audited` false) both also flush first."""
+    real_execv, real_execve = os.execv, os.execve
+
+    def execv(path, argv):
+        _before_exec(None, audited)
+        return real_execv(path, argv)
 
     def execve(path, argv, env):
-        try:
-            _keep_hook_in(env)
-        except BaseException:
-            _state.errors += 1
+        _before_exec(env, audited)
         return real_execve(path, argv, env)
 
-    execve.__doc__ = real_execve.__doc__
-    execve.__name__ = real_execve.__name__
+    for wrapper, real in ((execv, real_execv), (execve, real_execve)):
+        wrapper.__doc__ = real.__doc__
+        wrapper.__name__ = real.__name__
+    if not audited:
+        os.execv = execv
     os.execve = execve
+
+
+def _before_exec(env, audited):
+    try:
+        if env is not None and _hook_dir is not None:
+            _keep_hook_in(env)
+        if not audited:
+            _flush_before_exec()
+    except BaseException:
+        _state.errors += 1
+
+
+class _SubprocessWatcher:
+    """On `sys.meta_path` where there is no audit hook: once the program imports `subprocess`,
+    its `Popen._execute_child` puts this hook back into a child's environment, as the
+    `subprocess.Popen` audit event does on 3.9+ (and with the same `env` argument)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "subprocess":
+            return None
+        try:
+            sys.meta_path.remove(self)
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, target) if find is not None else None
+                if spec is not None:
+                    break
+            else:
+                return None
+            loader = spec.loader
+            real_exec = loader.exec_module
+
+            def exec_module(module):
+                real_exec(module)
+                _watch_popen(module)
+
+            loader.exec_module = exec_module
+            return spec
+        except BaseException:
+            _state.errors += 1
+            return None
+
+
+def _watch_popen(subprocess):
+    try:
+        real = subprocess.Popen._execute_child
+
+        def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env,
+                           *rest):
+            try:
+                _keep_hook_in(env)
+            except BaseException:
+                _state.errors += 1
+            return real(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest)
+
+        _execute_child.__doc__ = real.__doc__
+        subprocess.Popen._execute_child = _execute_child
+    except BaseException:
+        _state.errors += 1
 
 
 def _flush_before_exec():
@@ -859,6 +925,13 @@ def _judge_loaded_before(table):
                 table.mode = mode
 
 
+def _audited():
+    """Whether this interpreter is observed through a PEP 578 audit hook: 3.9+. CPython 3.8 has
+    audit hooks but raises `code.__new__` for every code object it unmarshals (~10,000 for a
+    300-module program, 4 % of its CPU in the hook's calls), so 3.8 is read like 3.6 and 3.7."""
+    return sys.version_info >= (3, 9)
+
+
 def _install():
     global _state
     if os.environ.get("RUNBOM_DISABLE"):
@@ -876,7 +949,7 @@ def _install():
             return
         _state = _State()
         _mark_running()
-        if hasattr(sys, "addaudithook"):  # 3.8+
+        if _audited():
             sys.addaudithook(_audit)
         import atexit
 
@@ -885,6 +958,8 @@ def _install():
             os.register_at_fork(after_in_child=_after_fork_in_child)
         _wrap_os_exit()
         _wrap_raise_signal()
+        if not _audited():
+            _wrap_os_exec(False)
         _start_ticker()
         _start_enforcement()
     except BaseException:
@@ -897,7 +972,13 @@ if __name__ == "sitecustomize":
     if _state is not None:
         try:
             _hook_dir = os.path.dirname(os.path.abspath(__file__))
-            _wrap_os_execve()
+            if _audited():
+                _wrap_os_exec(True)
+            else:
+                if "subprocess" in sys.modules:
+                    _watch_popen(sys.modules["subprocess"])
+                else:
+                    sys.meta_path.insert(0, _SubprocessWatcher())
         except BaseException:
             _state.errors += 1
     _chain_sitecustomize()
