@@ -221,7 +221,11 @@ pub(crate) fn finding_json(f: &FindingRecord) -> Value {
         "app": f.app,
         "kind": n.kind,
         "severity": n.severity,
-        "component": { "name": n.name, "version": n.version },
+        "component": {
+            "ecosystem": (!n.ecosystem.is_empty()).then_some(&n.ecosystem),
+            "name": n.name,
+            "version": n.version,
+        },
         "advisory": (!n.advisory_id.is_empty()).then_some(&n.advisory_id),
         "in_use": n.in_use,
         "summary": n.summary,

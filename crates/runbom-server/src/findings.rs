@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
-use runbom_model::{Ecosystem, PackageName};
+use runbom_model::{Ecosystem, Language, PackageName};
 use runbom_store::{AdvisoryMatch, LiveComponent, LiveRefusal, NewFinding};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -255,6 +255,11 @@ pub(crate) fn refused(app: &str, refusals: &[LiveRefusal]) -> Vec<NewFinding> {
                 key: hex::encode(&hasher.finalize()[..16]),
                 kind: "refused".to_owned(),
                 severity: if enforced { "high" } else { "medium" }.to_owned(),
+                ecosystem: first
+                    .language
+                    .parse::<Language>()
+                    .map(|l| l.ecosystem().as_str().to_owned())
+                    .unwrap_or_default(),
                 name: subject.to_owned(),
                 version: version.to_owned(),
                 advisory_id: String::new(),
@@ -303,6 +308,7 @@ fn finding(
         key: hex::encode(&hasher.finalize()[..16]),
         kind: kind.to_owned(),
         severity: severity.to_owned(),
+        ecosystem: c.ecosystem.clone(),
         name: c.name.clone(),
         version: c.version.clone(),
         advisory_id: advisory_id.to_owned(),
@@ -407,6 +413,7 @@ mod tests {
     fn a_refused_import_is_a_finding_naming_host_pid_and_importer() {
         let refusal = |host: &str, pid: i64, enforced: bool| LiveRefusal {
             host: host.into(),
+            language: "python".into(),
             pid,
             module: "idna.core".into(),
             file: "/venv/lib/python3.11/site-packages/idna/core.py".into(),
@@ -440,6 +447,7 @@ mod tests {
              runbom.toml line 4)"
         );
         assert!(found[1].detail.contains("\"pid\":7"), "{}", found[1].detail);
+        assert_eq!(found[1].ecosystem, "PyPI");
         assert_ne!(found[0].key, found[1].key);
     }
 

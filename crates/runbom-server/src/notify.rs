@@ -200,6 +200,7 @@ mod tests {
                 key: "k".into(),
                 kind: "vulnerable".into(),
                 severity: "high".into(),
+                ecosystem: "PyPI".into(),
                 name: name.into(),
                 version: "1.0".into(),
                 advisory_id: "GHSA-1".into(),

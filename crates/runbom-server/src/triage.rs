@@ -358,6 +358,7 @@ mod tests {
                 key: "k".into(),
                 kind: "vulnerable".into(),
                 severity: "high".into(),
+                ecosystem: "PyPI".into(),
                 name: "pyyaml".into(),
                 version: "5.3".into(),
                 advisory_id: "PYSEC-2021-142".into(),

@@ -62,3 +62,85 @@ async fn an_unreachable_postgres_server_is_a_clear_error() {
     assert!(message.contains("cannot open the store"), "{message}");
     assert!(!message.contains("secret"), "{message}");
 }
+
+/// Rows written by a server before migration 1080: a Go instance with one finding about its
+/// `golang.org/x/net`, and a finding whose component is no longer observed.
+const BEFORE_FINDING_ECOSYSTEMS: [&str; 4] = [
+    "INSERT INTO applications (name, created_at) VALUES ('edge', 0)",
+    "INSERT INTO instances (id, app, environment, session_id, host, pid, command, interpreter, \
+     started_at, first_seen, last_seen, state_digest, language) \
+     VALUES (1, 'edge', 'prod', 's1', 'web-1', 7, './edge', 'gc go1.19.8', '', 0, 0, '', 'go')",
+    "INSERT INTO observations (instance_id, ecosystem, name, version, display_name, purl, modules, \
+     loaded, tampered, digest, first_seen) VALUES (1, 'Go', 'golang.org/x/net', 'v0.7.0', \
+     'golang.org/x/net', 'pkg:golang/golang.org/x/net@v0.7.0', '[]', 1, '', '', 0)",
+    "INSERT INTO findings (key, app, kind, severity, name, version, advisory_id, in_use, summary, \
+     detail, opened_at) VALUES \
+     ('k1', 'edge', 'vulnerable', 'high', 'golang.org/x/net', 'v0.7.0', 'GO-2023-1988', 1, '', '{}', 1), \
+     ('k2', 'edge', 'unexpected', 'medium', 'gone-module', 'v1.0.0', '', 0, '', '{}', 2)",
+];
+
+/// Applies the migrations of `engine` numbered below `version` on the connection at `url`.
+async fn migrate_below(url: &str, engine: &str, version: i64) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    let mut migrator = sqlx::migrate::Migrator::new(dir)
+        .await
+        .expect("the migrations");
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
+    migrator.run(&mut conn).await.expect("migrate");
+    for statement in BEFORE_FINDING_ECOSYSTEMS {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    conn.close().await.expect("close");
+}
+
+async fn findings_keep_their_ecosystem_after_1080(store: &Store) {
+    let findings = store.findings(Some("edge"), false).await.expect("findings");
+    let ecosystems: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.finding.name.as_str(), f.finding.ecosystem.as_str()))
+        .collect();
+    assert_eq!(
+        ecosystems,
+        [("gone-module", ""), ("golang.org/x/net", "Go")],
+        "the observed component gives its ecosystem; the other stays unknown"
+    );
+    let instances = store.instances("edge").await.expect("instances");
+    assert_eq!(instances[0].language, "go");
+}
+
+// Migration 1080 adds findings' ecosystem: a store of findings from before still reads.
+#[tokio::test]
+async fn findings_stored_before_they_kept_an_ecosystem_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    std::fs::File::create(&path).unwrap();
+    migrate_below(&format!("sqlite://{}", path.display()), "sqlite", 1080).await;
+    let store = Store::open_location(&Location::SqliteFile(path))
+        .await
+        .unwrap();
+    findings_keep_their_ecosystem_after_1080(&store).await;
+    store.close().await;
+
+    if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
+        let schema = runbom_store::testing::PostgresSchema::create(&url).await;
+        migrate_below(&schema.url(), "postgres", 1080).await;
+        let store = Store::open(&schema.url()).await.unwrap();
+        findings_keep_their_ecosystem_after_1080(&store).await;
+        store.close().await;
+        schema.drop().await;
+    }
+}

@@ -404,6 +404,7 @@ fn finding(key: &str) -> NewFinding {
         key: key.to_owned(),
         kind: "vulnerable".to_owned(),
         severity: "high".to_owned(),
+        ecosystem: "PyPI".to_owned(),
         name: "pyyaml".to_owned(),
         version: "5.3".to_owned(),
         advisory_id: "GHSA-x".to_owned(),

@@ -49,6 +49,9 @@ pub struct NewFinding {
     pub key: String,
     pub kind: String,
     pub severity: String,
+    /// The OSV name of the component's ecosystem (`PyPI`, `Go`); `` when unknown (a finding
+    /// stored before findings kept it, whose component is no longer observed).
+    pub ecosystem: String,
     pub name: String,
     pub version: String,
     pub advisory_id: String,
@@ -91,7 +94,7 @@ pub struct FindingRecord {
     pub analysis: Option<Analysis>,
 }
 
-pub(crate) const FINDING_COLUMNS: &str = "f.key, f.app, f.kind, f.severity, f.name, f.version, \
+pub(crate) const FINDING_COLUMNS: &str = "f.key, f.app, f.kind, f.severity, f.ecosystem, f.name, f.version, \
      f.advisory_id, f.in_use, f.summary, f.detail, f.published_at, f.opened_at, f.resolved_at, \
      f.detectable_at, f.detectable_from, a.key AS analysis_key, a.state, a.justification, \
      a.response, a.detail AS analysis_detail, a.evidence, a.updated_by, a.updated_at";
@@ -108,6 +111,7 @@ impl FindingRecord {
                 key: row.try_get("key")?,
                 kind: row.try_get("kind")?,
                 severity: row.try_get("severity")?,
+                ecosystem: row.try_get("ecosystem")?,
                 name: row.try_get("name")?,
                 version: row.try_get("version")?,
                 advisory_id: row.try_get("advisory_id")?,
@@ -369,9 +373,11 @@ async fn open_finding(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO findings (key, app, kind, severity, name, version, advisory_id, in_use, \
-         summary, detail, published_at, opened_at, resolved_at, detectable_at, detectable_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14) \
+         summary, detail, published_at, opened_at, resolved_at, detectable_at, detectable_from, \
+         ecosystem) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $15) \
          ON CONFLICT (key) DO UPDATE SET severity = excluded.severity, in_use = excluded.in_use, \
+         ecosystem = excluded.ecosystem, \
          summary = excluded.summary, detail = excluded.detail, opened_at = excluded.opened_at, \
          detectable_at = excluded.detectable_at, detectable_from = excluded.detectable_from, \
          resolved_at = NULL WHERE findings.resolved_at IS NOT NULL",
@@ -390,6 +396,7 @@ async fn open_finding(
     .bind(now)
     .bind(f.detectable_at)
     .bind(&f.detectable_from)
+    .bind(&f.ecosystem)
     .execute(&mut **tx)
     .await
     .doing("opening a finding")?;

@@ -12,6 +12,8 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveRefusal {
     pub host: String,
+    /// The language of the instance that refused (`python`, `ruby`, …).
+    pub language: String,
     pub pid: i64,
     pub module: String,
     pub file: String,
@@ -72,7 +74,7 @@ impl Store {
     pub async fn live_refusals(&self, app: &str) -> Result<Vec<LiveRefusal>, StoreError> {
         let rows = sqlx::query(
             "SELECT i.host, r.pid, r.module, r.file, r.distribution, r.version, r.rule, r.why, \
-             r.config_line, r.importer, r.enforced, r.at \
+             r.config_line, r.importer, r.enforced, r.at, i.language \
              FROM refusals r JOIN instances i ON i.id = r.instance_id \
              WHERE i.app = $1 AND i.gone = 0 ORDER BY r.at, i.host, r.pid, r.module",
         )
@@ -96,6 +98,7 @@ impl Store {
                     importer: row.try_get(9)?,
                     enforced: enforced != 0,
                     at: row.try_get(11)?,
+                    language: row.try_get(12)?,
                 })
             })
             .collect::<Result<_, _>>()

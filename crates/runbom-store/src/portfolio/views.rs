@@ -77,6 +77,8 @@ pub struct InstanceView {
     pub pid: i64,
     pub command: String,
     pub interpreter: String,
+    /// The language its report names (`python`, `go`, …); `python` for reports of schema v1.
+    pub language: String,
     pub started_at: String,
     pub first_seen: i64,
     pub last_seen: i64,
@@ -243,7 +245,7 @@ impl Store {
     pub async fn instances(&self, app: &str) -> Result<Vec<InstanceView>, StoreError> {
         sqlx::query(
             "SELECT id, environment, host, pid, command, interpreter, started_at, first_seen, \
-             last_seen, gone, complete FROM instances WHERE app = $1 \
+             last_seen, gone, complete, language FROM instances WHERE app = $1 \
              ORDER BY gone, last_seen DESC, id DESC",
         )
         .bind(app)
@@ -264,6 +266,7 @@ impl Store {
                 last_seen: row.try_get(8)?,
                 gone: row.try_get::<i64, _>(9)? != 0,
                 complete: row.try_get::<i64, _>(10)? != 0,
+                language: row.try_get(11)?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

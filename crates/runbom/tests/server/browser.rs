@@ -43,7 +43,7 @@ pub(crate) fn browser_available() -> bool {
 }
 
 /// A site holding `dists` (each with one module), shared by the hook runs of one application.
-fn site(dir: &Path, dists: &[(&str, &str, &str)]) -> PathBuf {
+pub(crate) fn site(dir: &Path, dists: &[(&str, &str, &str)]) -> PathBuf {
     let site = dir.join("site");
     for (name, version, module) in dists {
         write_distribution(
@@ -57,7 +57,7 @@ fn site(dir: &Path, dists: &[(&str, &str, &str)]) -> PathBuf {
 }
 
 /// Runs `python3 -c "import MODULES"` under `runbom run --app APP` and returns its report.
-fn hook_run(dir: &Path, app: &str, site: &Path, modules: &[&str]) -> Value {
+pub(crate) fn hook_run(dir: &Path, app: &str, site: &Path, modules: &[&str]) -> Value {
     let report = dir.join(format!("{app}.json"));
     let out = std::process::Command::new(cargo_bin("runbom"))
         .env("PYTHONPATH", site)
@@ -76,7 +76,7 @@ fn hook_run(dir: &Path, app: &str, site: &Path, modules: &[&str]) -> Value {
     serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report JSON")
 }
 
-const ADVISORY: &str = r#"{
+pub(crate) const ADVISORY: &str = r#"{
   "schema_version": "1.6.0", "id": "PYSEC-2099-1", "modified": "2099-01-02T00:00:00Z",
   "published": "2099-01-01T00:00:00Z", "aliases": ["CVE-2099-0001"],
   "summary": "Remote code execution in tinypkg <script>alert(2)</script>",

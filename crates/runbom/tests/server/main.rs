@@ -6,6 +6,7 @@
 mod access;
 mod agent;
 mod browser;
+mod browser_languages;
 #[path = "../common/mod.rs"]
 mod common;
 mod demo;
