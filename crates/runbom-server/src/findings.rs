@@ -1,18 +1,22 @@
 //! What is wrong with one application now, from its live instances: vulnerable components
 //! (in use or only installed; matched by `runbom-analysis`), components its expected inventory
-//! does not list, components whose version drifted from the expected one, and tampered files.
+//! does not list, components whose version drifted from the expected one, tampered files, and
+//! releases their package index yanked or left behind.
 //! Pure: the detector feeds it from the store.
 
 use std::collections::BTreeMap;
 
+use runbom_analysis::policy;
 use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
+use runbom_model::release::{ProjectReleases, Release};
 use runbom_model::{Ecosystem, PackageName};
-use runbom_store::{AdvisoryMatch, LiveComponent, LiveRefusal, NewFinding};
+use runbom_store::{AdvisoryMatch, IndexProject, LiveComponent, LiveRefusal, NewFinding};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::time::parse_rfc3339;
+use crate::updates::UpdatePolicy;
 
 /// Every finding of `app`.
 pub(crate) fn compute(
@@ -132,6 +136,90 @@ fn vulnerable(
                 )
                 .detectable(stored, component.first_seen),
             );
+        }
+    }
+    findings
+}
+
+/// `yanked` and `outdated` findings: a live component whose release its index yanked, or that
+/// is behind the index's newest release past `policy`'s threshold (judged by `runbom-analysis`'s
+/// freshness rules).
+pub(crate) fn updates(
+    app: &str,
+    components: &[LiveComponent],
+    projects: &[IndexProject],
+    policy: &UpdatePolicy,
+) -> Vec<NewFinding> {
+    let mut findings = Vec::new();
+    for project in projects {
+        let Ok(ecosystem) = project.ecosystem.parse::<Ecosystem>() else {
+            continue;
+        };
+        let Ok(releases) = serde_json::from_str::<Vec<Release>>(&project.releases) else {
+            continue;
+        };
+        let releases = ProjectReleases {
+            ecosystem,
+            name: PackageName::new(ecosystem, &project.name),
+            releases,
+        };
+        let running = components
+            .iter()
+            .filter(|c| c.ecosystem == project.ecosystem && c.name == project.name);
+        for c in running {
+            let standing = policy::standing(&releases, &c.version);
+            let newest = standing.newest.as_ref().map(|(r, _)| *r);
+            let upgrade = newest.map_or_else(
+                || format!("no release replaces {}", c.version),
+                |r| format!("upgrade to {}", r.version),
+            );
+            let newest_json =
+                newest.map(|r| json!({ "version": r.version, "published": r.published }));
+            if let (Some(severity), Some(release)) = (policy.yanked, standing.installed)
+                && release.yanked
+            {
+                let reason = release
+                    .yanked_reason
+                    .as_deref()
+                    .map(|r| format!(" ({})", r.trim()))
+                    .unwrap_or_default();
+                findings.push(finding(
+                    app,
+                    "yanked",
+                    severity,
+                    c,
+                    "",
+                    format!(
+                        "{} {} was yanked from the {ecosystem} index{reason}; {upgrade}",
+                        c.name, c.version
+                    ),
+                    json!({ "reason": release.yanked_reason, "newest": newest_json }),
+                    None,
+                ));
+            } else if standing.behind
+                && policy
+                    .max_days_behind
+                    .is_none_or(|max| standing.days_behind.is_some_and(|d| d > i64::from(max)))
+                && let Some(newest) = newest
+            {
+                let behind = standing
+                    .days_behind
+                    .map(|d| format!("{d} days "))
+                    .unwrap_or_default();
+                findings.push(finding(
+                    app,
+                    "outdated",
+                    "low",
+                    c,
+                    "",
+                    format!(
+                        "{} {} is {behind}behind the newest release {}",
+                        c.name, c.version, newest.version
+                    ),
+                    json!({ "newest": newest_json, "days_behind": standing.days_behind }),
+                    None,
+                ));
+            }
         }
     }
     findings
@@ -390,6 +478,53 @@ mod tests {
         assert_eq!(found[0].published_at, Some(1_704_067_200_000));
         assert_eq!(found[0].detectable_at, Some(1_800_000_000_000));
         assert_eq!(found[0].detectable_from, "stored");
+    }
+
+    fn project(releases: serde_json::Value) -> IndexProject {
+        IndexProject {
+            ecosystem: "PyPI".into(),
+            name: "py-yaml".into(),
+            releases: releases.to_string(),
+            checked_at: 0,
+            changed_at: Some(0),
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_release_behind_the_threshold_is_outdated_and_a_yanked_one_is_yanked() {
+        let index = project(json!([
+            {"version": "5.4", "published": "2021-01-20T00:00:00Z", "yanked": false},
+            {"version": "5.5", "published": "2021-03-01T00:00:00Z", "yanked": true,
+             "yanked_reason": "broken"},
+            {"version": "6.0", "published": "2021-10-13T00:00:00Z", "yanked": false},
+            {"version": "7.0b1", "published": "2022-01-01T00:00:00Z", "yanked": false},
+        ]));
+        let running = [
+            component("py-yaml", "5.4", true),
+            component("py-yaml", "5.5", false),
+        ];
+        let any_newer = UpdatePolicy::default();
+        let found = updates("shop", &running, std::slice::from_ref(&index), &any_newer);
+        let kinds: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.kind.as_str(), f.version.as_str()))
+            .collect();
+        assert_eq!(kinds, [("outdated", "5.4"), ("yanked", "5.5")]);
+        assert_eq!(
+            found[0].summary,
+            "py-yaml 5.4 is 266 days behind the newest release 6.0"
+        );
+        assert_eq!(
+            found[1].summary,
+            "py-yaml 5.5 was yanked from the PyPI index (broken); upgrade to 6.0"
+        );
+
+        let lenient = UpdatePolicy {
+            max_days_behind: Some(300),
+            yanked: None,
+        };
+        assert!(updates("shop", &running, &[index], &lenient).is_empty());
     }
 
     #[test]

@@ -250,6 +250,18 @@ pub struct ServeArgs {
     pub feed_interval: u64,
     #[command(flatten)]
     pub feed: FeedArgs,
+    /// Ask the package indexes for the releases of running components at start and every
+    /// SECONDS, opening `outdated` and `yanked` findings (0: never). The thresholds are
+    /// `[freshness]`'s in the `--config` runbom.toml.
+    #[arg(
+        long,
+        default_value_t = 3600,
+        env = "RUNBOM_UPDATES_INTERVAL",
+        value_name = "SECONDS"
+    )]
+    pub updates_interval: u64,
+    #[command(flatten)]
+    pub index: IndexArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -743,6 +755,15 @@ pub struct OutdatedArgs {
     /// Expected inventories (repeatable): SBOMs and lockfiles.
     #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
     pub expected: Vec<PathBuf>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The package indexes `runbom outdated` and the server's update tracking ask.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
     /// The PEP 691 simple index for PyPI packages.
     #[arg(long, value_name = "URL", env = "RUNBOM_INDEX_URL", default_value = runbom_sources::index::PYPI_SIMPLE)]
     pub index_url: String,
@@ -752,8 +773,18 @@ pub struct OutdatedArgs {
     /// The RubyGems server for gems.
     #[arg(long, value_name = "URL", env = "RUNBOM_RUBYGEMS_URL", default_value = runbom_sources::index::RUBYGEMS)]
     pub rubygems_url: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+}
+
+impl IndexArgs {
+    /// These indexes, with the default cache and body limit.
+    pub fn settings(&self) -> runbom_sources::index::IndexSettings {
+        runbom_sources::index::IndexSettings {
+            pypi: self.index_url.clone(),
+            go_proxy: self.go_proxy.clone(),
+            rubygems: self.rubygems_url.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
