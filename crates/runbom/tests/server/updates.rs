@@ -149,6 +149,14 @@ async fn a_new_release_opens_an_outdated_finding_and_a_yanked_release_alerts() {
         (&Value::from(1), &Value::from(1)),
         "{overview}"
     );
+    let (_, _, page) = server.get_html("/").await;
+    for tile in [
+        r#"id="kpi-outdated">1</span><span"#,
+        r#"id="kpi-yanked">1</span><span"#,
+    ] {
+        assert!(page.contains(tile), "no {tile} on the dashboard");
+    }
+    assert!(page.contains("running a yanked release"), "{page}");
 }
 
 #[tokio::test]
