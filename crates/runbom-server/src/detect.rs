@@ -106,7 +106,8 @@ pub(crate) async fn recompute(
     let components = store.live_components(app).await?;
     let matches = store.advisory_matches(app).await?;
     let expected = store.expected_for(app).await?;
-    let mut current = findings::compute(app, &components, &matches, expected.as_ref());
+    let aliases = store.alias_records(app).await?;
+    let mut current = findings::compute(app, &components, &matches, &aliases, expected.as_ref());
     current.extend(findings::refused(app, &store.live_refusals(app).await?));
     if let Some(updates) = &config.updates {
         let projects = store.index_releases_for(app).await?;

@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use runbom_analysis::policy;
+use runbom_analysis::severity::Severity;
 use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
 use runbom_model::release::{ProjectReleases, Release};
 use runbom_model::{Ecosystem, PackageName};
 use runbom_store::{AdvisoryMatch, IndexProject, LiveComponent, LiveRefusal, NewFinding};
+use runbom_versions::Version;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -23,9 +25,14 @@ pub(crate) fn compute(
     app: &str,
     components: &[LiveComponent],
     matches: &[AdvisoryMatch],
+    alias_records: &[String],
     expected: Option<&(String, Vec<(String, String)>)>,
 ) -> Vec<NewFinding> {
-    let mut findings = vulnerable(app, components, matches);
+    let aliases: Vec<Advisory> = alias_records
+        .iter()
+        .filter_map(|record| serde_json::from_str(record).ok())
+        .collect();
+    let mut findings = vulnerable(app, components, matches, &aliases);
     if let Some((release, expected)) = expected {
         findings.extend(against_expected(app, release, components, expected));
     }
@@ -56,6 +63,7 @@ fn vulnerable(
     app: &str,
     components: &[LiveComponent],
     matches: &[AdvisoryMatch],
+    aliases: &[Advisory],
 ) -> Vec<NewFinding> {
     let mut by_component: BTreeMap<(&str, &str, &str), Vec<Advisory>> = BTreeMap::new();
     for m in matches {
@@ -108,7 +116,9 @@ fn vulnerable(
         let Ok(found) = vulns::match_component(&audited, &candidates) else {
             continue;
         };
+        let upgrade = smallest_upgrade(&audited, &candidates, &found);
         for f in found {
+            let severity = f.severity.clone().or_else(|| alias_severity(aliases, &f));
             let published = advisories
                 .iter()
                 .filter(|a| f.ids().any(|id| id == a.id))
@@ -127,11 +137,14 @@ fn vulnerable(
                 finding(
                     app,
                     "vulnerable",
-                    f.severity.as_ref().map_or("unknown", |s| s.level.as_str()),
+                    severity.as_ref().map_or("unknown", |s| s.level.as_str()),
                     component,
                     &f.id,
                     summary,
-                    json!({ "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed }),
+                    json!({
+                        "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed,
+                        "upgrade": upgrade, "cvss": severity.as_ref().and_then(|s| s.vector.clone()),
+                    }),
                     published,
                 )
                 .detectable(stored, component.first_seen),
@@ -223,6 +236,48 @@ pub(crate) fn updates(
         }
     }
     findings
+}
+
+/// The highest CVSS severity of the other records of `f`'s vulnerability (linked to it through
+/// an id), for a finding whose own records carry none.
+fn alias_severity(aliases: &[Advisory], f: &vulns::Finding) -> Option<Severity> {
+    aliases
+        .iter()
+        .filter(|a| {
+            std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .any(|id| f.ids().any(|mine| mine == id))
+        })
+        .filter_map(|a| Severity::of(a, None))
+        .max_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(a.score.unwrap_or(0.0).total_cmp(&b.score.unwrap_or(0.0)))
+        })
+}
+
+/// The smallest of the findings' fixed versions (by the ecosystem's version order) that none of
+/// the component's advisories affects: the one upgrade that clears them all.
+fn smallest_upgrade(
+    audited: &vulns::Component,
+    candidates: &[Candidate<'_>],
+    found: &[vulns::Finding],
+) -> Option<String> {
+    let mut fixes: Vec<(Version, &str)> = found
+        .iter()
+        .filter_map(|f| f.fixed.as_deref())
+        .filter_map(|v| Some((Version::parse(audited.ecosystem, v).ok()?, v)))
+        .collect();
+    fixes.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    fixes.into_iter().find_map(|(_, version)| {
+        let upgraded = vulns::Component {
+            version: version.to_owned(),
+            ..audited.clone()
+        };
+        vulns::match_component(&upgraded, candidates)
+            .is_ok_and(|left| left.is_empty())
+            .then(|| version.to_owned())
+    })
 }
 
 fn against_expected(
@@ -468,6 +523,7 @@ mod tests {
             "shop",
             &[component("py-yaml", "5.4", true)],
             &[advisory_match("py-yaml", "5.4")],
+            &[],
             None,
         );
         assert_eq!(found.len(), 1);
@@ -533,6 +589,7 @@ mod tests {
             "shop",
             &[component("py-yaml", "6.0", true)],
             &[advisory_match("py-yaml", "6.0")],
+            &[],
             None,
         );
         assert!(found.is_empty());
@@ -590,6 +647,7 @@ mod tests {
                 component("flask", "3.0.1", true),
                 component("evil", "1", false),
             ],
+            &[],
             &[],
             Some(&expected),
         );

@@ -106,8 +106,11 @@ fn operation(path: &str, method: &str) -> Value {
             "200",
         ),
         ("/api/v1/findings", _) => (
-            "Findings; `app` filters, `all=true` includes resolved ones. `kind` is one of \
-             vulnerable, unexpected, drift, tampered, refused, outdated, yanked.",
+            "Findings, most urgent first (severity × runtime use, then newest); `app` filters, \
+             `all=true` includes resolved ones. `kind` is one of vulnerable, unexpected, drift, \
+             tampered, refused, outdated, yanked; a vulnerable finding's `detail` has `fixed`, \
+             `upgrade` (the smallest version clearing all of the component's advisories) and \
+             `cvss`.",
             Some("read"),
             "200",
         ),

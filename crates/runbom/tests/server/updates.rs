@@ -224,3 +224,75 @@ async fn two_servers_on_one_store_poll_the_index_once() {
     })
     .await;
 }
+
+/// The PyPA records of PyYAML carry no severity; the CVE record one of them aliases does.
+#[tokio::test]
+async fn findings_take_their_severity_from_aliases_name_the_upgrade_and_come_most_urgent_first() {
+    let server = Server::start(&[]).await;
+    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/server");
+    server
+        .runbom(&["db", "import", &format!("{testdata}/pypa-pyyaml")])
+        .success();
+    server
+        .runbom(&["db", "import", &format!("{testdata}/CVE-2020-14343.json")])
+        .success();
+    let shop = server.token(Some("shop"));
+    let body = report(
+        "r1",
+        "s1",
+        "shop",
+        &[("PyYAML", "5.3", false), ("urllib3", "1.26.4", true)],
+    );
+    assert_eq!(server.post_report(Some(&shop), &body).await.0, 201);
+    server
+        .import_advisory(include_str!("../../testdata/server/PYSEC-2021-108.json"))
+        .await;
+
+    wait_until("three vulnerability findings", async || {
+        findings_of(&server, "shop", "vulnerable").await.len() == 3
+    })
+    .await;
+    let found: Vec<(String, String, bool, Value, Value)> =
+        findings_of(&server, "shop", "vulnerable")
+            .await
+            .iter()
+            .map(|f| {
+                (
+                    f["advisory"].as_str().unwrap_or_default().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                    f["in_use"].as_bool().unwrap(),
+                    f["detail"]["fixed"].clone(),
+                    f["detail"]["upgrade"].clone(),
+                )
+            })
+            .collect();
+    let expected = [
+        // critical, only installed: 5; unknown but in use: 2; unknown, installed: 1.
+        ("PYSEC-2021-142", "critical", false, "5.4", "5.4"),
+        ("PYSEC-2021-108", "unknown", true, "1.26.5", "1.26.5"),
+        ("PYSEC-2020-96", "unknown", false, "5.3.1", "5.4"),
+    ];
+    let expected: Vec<(String, String, bool, Value, Value)> = expected
+        .iter()
+        .map(|(id, severity, in_use, fixed, upgrade)| {
+            (
+                (*id).to_owned(),
+                (*severity).to_owned(),
+                *in_use,
+                Value::from(*fixed),
+                Value::from(*upgrade),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    let (_, _, page) = server.get_html("/apps/shop").await;
+    let critical = page.find("PYSEC-2021-142").unwrap();
+    assert!(
+        critical < page.find("PYSEC-2020-96").unwrap(),
+        "the dashboard lists the most urgent first"
+    );
+    assert!(
+        page.contains(r#"<span class="upgrade">upgrade to 5.4</span>"#),
+        "{page}"
+    );
+}
