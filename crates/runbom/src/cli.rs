@@ -152,16 +152,41 @@ impl SbomFormat {
 #[derive(Debug, Args)]
 pub struct VexArgs {
     /// Runtime reports of the product (repeatable): many runs, many instances, many days.
-    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    #[arg(
+        long = "runtime",
+        value_name = "REPORT",
+        required_unless_present = "server",
+        num_args = 1..
+    )]
     pub runtime: Vec<PathBuf>,
     /// The shortest span the reports must cover before `not_affected` is claimed: a whole number
     /// and a unit, `s`, `m`, `h`, `d` or `w` (e.g. `7d`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub min_observation: time::Duration,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, required_unless_present = "server")]
+    pub min_observation: Option<time::Duration>,
     /// The product's SBOM or lockfile: its pinned components get statements too (a version
     /// installed in no report is `component_not_present`).
     #[arg(long, value_name = "FILE")]
     pub expected: Option<PathBuf>,
+    /// Fetch the VEX document of `--application` from this server instead (its live instances'
+    /// evidence and every finding's triage analysis), with a token that reads the application.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "application",
+        conflicts_with_all = ["runtime", "min_observation", "expected"]
+    )]
+    pub server: Option<String>,
+    /// The application whose VEX document `--server` serves.
+    #[arg(long, alias = "app", value_name = "APP", requires = "server")]
+    pub application: Option<String>,
+    /// The token for `--server` (a token or a team token with the `read` scope).
+    #[arg(
+        long,
+        env = "RUNBOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[arg(long, value_enum, default_value_t = VexFormat::Cyclonedx)]

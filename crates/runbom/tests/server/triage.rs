@@ -302,3 +302,61 @@ async fn a_finding_triaged_not_affected_alerts_again_only_when_its_evidence_chan
         "no alert while the analysis held: {log}"
     );
 }
+
+/// `runbom vex --server URL --application APP` writes the server's VEX document of the
+/// application, triage analysis included; the token comes from `--token` or `RUNBOM_TOKEN` and
+/// reaches only its teams' applications.
+#[tokio::test]
+async fn runbom_vex_fetches_the_servers_document_with_the_analysis() {
+    let (server, web, payments) = two_teams().await;
+    let key = shop_finding(&server).await;
+    let not_affected = json!({ "state": "not_affected", "justification": "code_not_present" });
+    let path = format!("/api/v1/findings/{key}/analysis");
+    let (status, _) = server
+        .send(Method::PUT, &path, Some(&web), &not_affected)
+        .await;
+    assert_eq!(status, 200);
+    let vex = |token: Option<&str>, extra: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("runbom").unwrap();
+        cmd.env_remove("RUNBOM_TOKEN")
+            .args(["vex", "--server", &server.url, "--application", "shop"])
+            .args(extra);
+        if let Some(token) = token {
+            cmd.env("RUNBOM_TOKEN", token);
+        }
+        cmd.assert()
+    };
+
+    let out = vex(Some(&web), &[]).success().get_output().stdout.clone();
+    let document: Value = serde_json::from_slice(&out).unwrap();
+    assert!(schemas::cyclonedx_json_errors(&document).is_empty());
+    assert_eq!(
+        document["vulnerabilities"][0]["analysis"]["state"],
+        "not_affected"
+    );
+    let out = vex(None, &["--token", &web, "--format", "openvex"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document: Value = serde_json::from_slice(&out).unwrap();
+    assert!(schemas::openvex_errors(&document).is_empty());
+    assert_eq!(document["statements"][0]["status"], "not_affected");
+
+    let refused = vex(Some(&payments), &[])
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8_lossy(&refused);
+    assert!(
+        refused.contains("cannot fetch the VEX document of `shop`") && refused.contains("404"),
+        "{refused}"
+    );
+    let anonymous = vex(None, &[]).code(2).get_output().stderr.clone();
+    let anonymous = String::from_utf8_lossy(&anonymous);
+    assert!(
+        anonymous.contains("`--server` needs a token"),
+        "{anonymous}"
+    );
+}
