@@ -100,6 +100,9 @@ pub(crate) struct FindingRow {
     pub(crate) state: String,
     /// Its analysis takes it out of the indicators: shown, but marked.
     pub(crate) suppressed: bool,
+    /// The smallest upgrade that clears every advisory of the component (vulnerability
+    /// findings), empty when none is known.
+    pub(crate) upgrade: String,
 }
 
 pub(crate) fn rows(findings: Vec<FindingRecord>) -> Vec<FindingRow> {
@@ -126,6 +129,10 @@ impl From<FindingRecord> for FindingRow {
             in_use: f.finding.in_use,
             summary: f.finding.summary,
             opened_at: rfc3339(f.opened_at),
+            upgrade: serde_json::from_str::<serde_json::Value>(&f.finding.detail)
+                .ok()
+                .and_then(|d| d.get("upgrade")?.as_str().map(str::to_owned))
+                .unwrap_or_default(),
         }
     }
 }

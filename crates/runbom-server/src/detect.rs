@@ -1,5 +1,6 @@
 //! The detector: polls the store's change log (every process's writes) and the advisory
-//! tables, recomputes the findings of each application whose inputs changed, opens and resolves
+//! tables, recomputes the findings of each application whose inputs changed (reports,
+//! advisories, expected inventories, package-index answers), opens and resolves
 //! findings, queues their alerts, marks silent instances gone, keeps trend snapshots, and
 //! forgets what is past its retention.
 
@@ -8,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use runbom_store::{Cutoffs, Forgotten, Store, StoreError};
 
-use crate::AppState;
 use crate::events::publish;
 use crate::findings;
 use crate::notify;
 use crate::time::now_ms;
+use crate::{AppState, ServerConfig};
 
 /// How often silent instances are looked for.
 const GONE_CHECK: Duration = Duration::from_secs(1);
@@ -60,7 +61,7 @@ pub(crate) async fn run(state: AppState) {
             }
         }
         while let Some(app) = dirty.pop_first() {
-            if let Err(err) = recompute(store, &app).await {
+            if let Err(err) = recompute(store, &app, &state.config).await {
                 tracing::warn!("cannot recompute the findings of `{app}`: {err:#}");
                 dirty.insert(app);
                 break;
@@ -97,12 +98,26 @@ async fn poll_changes(
 
 /// Recomputes one application's findings from its live instances, advisories and expected
 /// inventory; queues alerts for the findings opened now.
-pub(crate) async fn recompute(store: &Store, app: &str) -> Result<(), StoreError> {
+pub(crate) async fn recompute(
+    store: &Store,
+    app: &str,
+    config: &ServerConfig,
+) -> Result<(), StoreError> {
     let components = store.live_components(app).await?;
     let matches = store.advisory_matches(app).await?;
     let expected = store.expected_for(app).await?;
-    let mut current = findings::compute(app, &components, &matches, expected.as_ref());
+    let aliases = store.alias_records(app).await?;
+    let mut current = findings::compute(app, &components, &matches, &aliases, expected.as_ref());
     current.extend(findings::refused(app, &store.live_refusals(app).await?));
+    if let Some(updates) = &config.updates {
+        let projects = store.index_releases_for(app).await?;
+        current.extend(findings::updates(
+            app,
+            &components,
+            &projects,
+            &updates.policy,
+        ));
+    }
     let now = now_ms();
     for alert in store.sync_findings(app, &current, now).await? {
         notify::enqueue(store, &alert, now).await?;

@@ -17,13 +17,10 @@ use runbom_sources::advisories::download::{
 use runbom_sources::advisories::{AdvisoryError, AdvisoryStream};
 use runbom_store::{ImportSource, ImportStats, SourceStatus, Store, StoreError};
 
-use crate::time::now_ms;
+use crate::lease::Lease;
 
 /// The lease several server processes sharing a store take before polling.
 const LEASE: &str = "advisory-feed";
-
-/// The shortest time a poller keeps the lease: long enough to cover one update.
-const LEASE_MIN: Duration = Duration::from_secs(600);
 
 /// Which advisories to download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,20 +213,13 @@ fn fetch(
 /// The server's poller: updates at start and then every `interval`, one update at a time, while
 /// this process holds the store's feed lease. Errors are logged and retried at the next tick.
 pub(crate) async fn run(store: Store, config: FeedConfig, interval: Duration) {
-    let holder = format!("{:016x}", rand::random::<u64>());
-    let lease_ms = i64::try_from(interval.max(LEASE_MIN).as_millis()).unwrap_or(i64::MAX);
+    let lease = Lease::new(LEASE, interval);
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = now_ms();
-        match store
-            .take_lease(LEASE, &holder, now, now.saturating_add(lease_ms))
-            .await
-        {
-            Ok(true) => poll(&store, &config).await,
-            Ok(false) => tracing::debug!("another server process polls the advisory feed"),
-            Err(err) => tracing::warn!("cannot take the advisory feed lease: {err}"),
+        if lease.take(&store).await {
+            poll(&store, &config).await;
         }
     }
 }

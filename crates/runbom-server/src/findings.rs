@@ -1,27 +1,38 @@
 //! What is wrong with one application now, from its live instances: vulnerable components
 //! (in use or only installed; matched by `runbom-analysis`), components its expected inventory
-//! does not list, components whose version drifted from the expected one, and tampered files.
+//! does not list, components whose version drifted from the expected one, tampered files, and
+//! releases their package index yanked or left behind.
 //! Pure: the detector feeds it from the store.
 
 use std::collections::BTreeMap;
 
+use runbom_analysis::policy;
+use runbom_analysis::severity::Severity;
 use runbom_analysis::vulns::{self, Candidate, Usage};
 use runbom_model::advisory::Advisory;
+use runbom_model::release::{ProjectReleases, Release};
 use runbom_model::{Ecosystem, Language, PackageName};
-use runbom_store::{AdvisoryMatch, LiveComponent, LiveRefusal, NewFinding};
+use runbom_store::{AdvisoryMatch, IndexProject, LiveComponent, LiveRefusal, NewFinding};
+use runbom_versions::Version;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::time::parse_rfc3339;
+use crate::updates::UpdatePolicy;
 
 /// Every finding of `app`.
 pub(crate) fn compute(
     app: &str,
     components: &[LiveComponent],
     matches: &[AdvisoryMatch],
+    alias_records: &[String],
     expected: Option<&(String, Vec<(String, String)>)>,
 ) -> Vec<NewFinding> {
-    let mut findings = vulnerable(app, components, matches);
+    let aliases: Vec<Advisory> = alias_records
+        .iter()
+        .filter_map(|record| serde_json::from_str(record).ok())
+        .collect();
+    let mut findings = vulnerable(app, components, matches, &aliases);
     if let Some((release, expected)) = expected {
         findings.extend(against_expected(app, release, components, expected));
     }
@@ -52,6 +63,7 @@ fn vulnerable(
     app: &str,
     components: &[LiveComponent],
     matches: &[AdvisoryMatch],
+    aliases: &[Advisory],
 ) -> Vec<NewFinding> {
     let mut by_component: BTreeMap<(&str, &str, &str), Vec<Advisory>> = BTreeMap::new();
     for m in matches {
@@ -104,7 +116,9 @@ fn vulnerable(
         let Ok(found) = vulns::match_component(&audited, &candidates) else {
             continue;
         };
+        let upgrade = smallest_upgrade(&audited, &candidates, &found);
         for f in found {
+            let severity = f.severity.clone().or_else(|| alias_severity(aliases, &f));
             let published = advisories
                 .iter()
                 .filter(|a| f.ids().any(|id| id == a.id))
@@ -123,11 +137,14 @@ fn vulnerable(
                 finding(
                     app,
                     "vulnerable",
-                    f.severity.as_ref().map_or("unknown", |s| s.level.as_str()),
+                    severity.as_ref().map_or("unknown", |s| s.level.as_str()),
                     component,
                     &f.id,
                     summary,
-                    json!({ "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed }),
+                    json!({
+                        "aliases": f.aliases, "affected": f.affected, "fixed": f.fixed,
+                        "upgrade": upgrade, "cvss": severity.as_ref().and_then(|s| s.vector.clone()),
+                    }),
                     published,
                 )
                 .detectable(stored, component.first_seen),
@@ -135,6 +152,132 @@ fn vulnerable(
         }
     }
     findings
+}
+
+/// `yanked` and `outdated` findings: a live component whose release its index yanked, or that
+/// is behind the index's newest release past `policy`'s threshold (judged by `runbom-analysis`'s
+/// freshness rules).
+pub(crate) fn updates(
+    app: &str,
+    components: &[LiveComponent],
+    projects: &[IndexProject],
+    policy: &UpdatePolicy,
+) -> Vec<NewFinding> {
+    let mut findings = Vec::new();
+    for project in projects {
+        let Ok(ecosystem) = project.ecosystem.parse::<Ecosystem>() else {
+            continue;
+        };
+        let Ok(releases) = serde_json::from_str::<Vec<Release>>(&project.releases) else {
+            continue;
+        };
+        let releases = ProjectReleases {
+            ecosystem,
+            name: PackageName::new(ecosystem, &project.name),
+            releases,
+        };
+        let running = components
+            .iter()
+            .filter(|c| c.ecosystem == project.ecosystem && c.name == project.name);
+        for c in running {
+            let standing = policy::standing(&releases, &c.version);
+            let newest = standing.newest.as_ref().map(|(r, _)| *r);
+            let upgrade = newest.map_or_else(
+                || format!("no release replaces {}", c.version),
+                |r| format!("upgrade to {}", r.version),
+            );
+            let newest_json =
+                newest.map(|r| json!({ "version": r.version, "published": r.published }));
+            if let (Some(severity), Some(release)) = (policy.yanked, standing.installed)
+                && release.yanked
+            {
+                let reason = release
+                    .yanked_reason
+                    .as_deref()
+                    .map(|r| format!(" ({})", r.trim()))
+                    .unwrap_or_default();
+                findings.push(finding(
+                    app,
+                    "yanked",
+                    severity,
+                    c,
+                    "",
+                    format!(
+                        "{} {} was yanked from the {ecosystem} index{reason}; {upgrade}",
+                        c.name, c.version
+                    ),
+                    json!({ "reason": release.yanked_reason, "newest": newest_json }),
+                    None,
+                ));
+            } else if standing.behind
+                && policy
+                    .max_days_behind
+                    .is_none_or(|max| standing.days_behind.is_some_and(|d| d > i64::from(max)))
+                && let Some(newest) = newest
+            {
+                let behind = standing
+                    .days_behind
+                    .map(|d| format!("{d} days "))
+                    .unwrap_or_default();
+                findings.push(finding(
+                    app,
+                    "outdated",
+                    "low",
+                    c,
+                    "",
+                    format!(
+                        "{} {} is {behind}behind the newest release {}",
+                        c.name, c.version, newest.version
+                    ),
+                    json!({ "newest": newest_json, "days_behind": standing.days_behind }),
+                    None,
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// The highest CVSS severity of the other records of `f`'s vulnerability (linked to it through
+/// an id), for a finding whose own records carry none.
+fn alias_severity(aliases: &[Advisory], f: &vulns::Finding) -> Option<Severity> {
+    aliases
+        .iter()
+        .filter(|a| {
+            std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .any(|id| f.ids().any(|mine| mine == id))
+        })
+        .filter_map(|a| Severity::of(a, None))
+        .max_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(a.score.unwrap_or(0.0).total_cmp(&b.score.unwrap_or(0.0)))
+        })
+}
+
+/// The smallest of the findings' fixed versions (by the ecosystem's version order) that none of
+/// the component's advisories affects: the one upgrade that clears them all.
+fn smallest_upgrade(
+    audited: &vulns::Component,
+    candidates: &[Candidate<'_>],
+    found: &[vulns::Finding],
+) -> Option<String> {
+    let mut fixes: Vec<(Version, &str)> = found
+        .iter()
+        .filter_map(|f| f.fixed.as_deref())
+        .filter_map(|v| Some((Version::parse(audited.ecosystem, v).ok()?, v)))
+        .collect();
+    fixes.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    fixes.into_iter().find_map(|(_, version)| {
+        let upgraded = vulns::Component {
+            version: version.to_owned(),
+            ..audited.clone()
+        };
+        vulns::match_component(&upgraded, candidates)
+            .is_ok_and(|left| left.is_empty())
+            .then(|| version.to_owned())
+    })
 }
 
 fn against_expected(
@@ -386,6 +529,7 @@ mod tests {
             "shop",
             &[component("py-yaml", "5.4", true)],
             &[advisory_match("py-yaml", "5.4")],
+            &[],
             None,
         );
         assert_eq!(found.len(), 1);
@@ -398,12 +542,60 @@ mod tests {
         assert_eq!(found[0].detectable_from, "stored");
     }
 
+    fn project(releases: serde_json::Value) -> IndexProject {
+        IndexProject {
+            ecosystem: "PyPI".into(),
+            name: "py-yaml".into(),
+            releases: releases.to_string(),
+            checked_at: 0,
+            changed_at: Some(0),
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_release_behind_the_threshold_is_outdated_and_a_yanked_one_is_yanked() {
+        let index = project(json!([
+            {"version": "5.4", "published": "2021-01-20T00:00:00Z", "yanked": false},
+            {"version": "5.5", "published": "2021-03-01T00:00:00Z", "yanked": true,
+             "yanked_reason": "broken"},
+            {"version": "6.0", "published": "2021-10-13T00:00:00Z", "yanked": false},
+            {"version": "7.0b1", "published": "2022-01-01T00:00:00Z", "yanked": false},
+        ]));
+        let running = [
+            component("py-yaml", "5.4", true),
+            component("py-yaml", "5.5", false),
+        ];
+        let any_newer = UpdatePolicy::default();
+        let found = updates("shop", &running, std::slice::from_ref(&index), &any_newer);
+        let kinds: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.kind.as_str(), f.version.as_str()))
+            .collect();
+        assert_eq!(kinds, [("outdated", "5.4"), ("yanked", "5.5")]);
+        assert_eq!(
+            found[0].summary,
+            "py-yaml 5.4 is 266 days behind the newest release 6.0"
+        );
+        assert_eq!(
+            found[1].summary,
+            "py-yaml 5.5 was yanked from the PyPI index (broken); upgrade to 6.0"
+        );
+
+        let lenient = UpdatePolicy {
+            max_days_behind: Some(300),
+            yanked: None,
+        };
+        assert!(updates("shop", &running, &[index], &lenient).is_empty());
+    }
+
     #[test]
     fn a_fixed_version_is_not_vulnerable() {
         let found = compute(
             "shop",
             &[component("py-yaml", "6.0", true)],
             &[advisory_match("py-yaml", "6.0")],
+            &[],
             None,
         );
         assert!(found.is_empty());
@@ -463,6 +655,7 @@ mod tests {
                 component("flask", "3.0.1", true),
                 component("evil", "1", false),
             ],
+            &[],
             &[],
             Some(&expected),
         );

@@ -1,6 +1,6 @@
 //! runbom's server: the ingest and query HTTP API, authentication (tokens with scopes, teams,
 //! dashboard users), the dashboard with live
-//! updates, the webhook notifier, the advisory feed poller and the detector that recomputes findings when an input
+//! updates, the webhook notifier, the advisory feed poller, the package-index poller and the detector that recomputes findings when an input
 //! changes; and its client side, the [`sender`] that hooks report through.
 //!
 //! Every server process is stateless apart from its store: several `runbom serve` processes
@@ -21,12 +21,14 @@ pub mod feed;
 mod findings;
 mod heartbeat;
 mod ingest;
+mod lease;
 mod login;
 mod notify;
 mod openapi;
 pub mod sender;
 mod time;
 mod triage;
+pub mod updates;
 mod vex;
 
 use std::net::SocketAddr;
@@ -67,6 +69,9 @@ pub struct ServerConfig {
     /// The advisory feed to poll at start and every `feed_interval`; `None` polls nothing.
     pub feed: Option<feed::FeedConfig>,
     pub feed_interval: Duration,
+    /// The package indexes to poll for the releases of running components; `None` polls
+    /// nothing and opens no `outdated` or `yanked` finding.
+    pub updates: Option<updates::UpdatesConfig>,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +86,7 @@ impl Default for ServerConfig {
             webhooks: Vec::new(),
             feed: None,
             feed_interval: Duration::from_secs(3600),
+            updates: None,
         }
     }
 }
@@ -156,6 +162,9 @@ pub async fn serve(
     tokio::spawn(detect::run(state.clone()));
     if let Some(feed) = state.config.feed.clone() {
         tokio::spawn(feed::run(store.clone(), feed, state.config.feed_interval));
+    }
+    if let Some(updates) = state.config.updates.clone() {
+        tokio::spawn(updates::run(store.clone(), updates));
     }
     tokio::spawn(notify::run(store));
     on_listening(addr);

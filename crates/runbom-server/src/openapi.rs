@@ -63,7 +63,10 @@ fn operation(path: &str, method: &str) -> Value {
             "201",
         ),
         ("/api/v1/overview", _) => (
-            "Key risk indicators of the applications within the caller's reach.",
+            "Key risk indicators of the applications within the caller's reach; `outdated` \
+             and `yanked` count the open findings of update tracking (live components behind \
+             their package index's newest release past the freshness threshold, or running a \
+             yanked release).",
             Some("read"),
             "200",
         ),
@@ -103,7 +106,11 @@ fn operation(path: &str, method: &str) -> Value {
             "200",
         ),
         ("/api/v1/findings", _) => (
-            "Findings; `app` filters, `all=true` includes resolved ones.",
+            "Findings, most urgent first (severity × runtime use, then newest); `app` filters, \
+             `all=true` includes resolved ones. `kind` is one of vulnerable, unexpected, drift, \
+             tampered, refused, outdated, yanked; a vulnerable finding's `detail` has `fixed`, \
+             `upgrade` (the smallest version clearing all of the component's advisories) and \
+             `cvss`.",
             Some("read"),
             "200",
         ),

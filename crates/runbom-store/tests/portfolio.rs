@@ -472,6 +472,43 @@ async fn findings_open_once_resolve_and_reopen() {
 }
 
 #[tokio::test]
+async fn findings_come_most_urgent_first_by_severity_times_runtime_use() {
+    each_engine(|store| async move {
+        let of = |key: &str, severity: &str, in_use: bool| NewFinding {
+            severity: severity.to_owned(),
+            in_use,
+            ..finding(key)
+        };
+        let current = [
+            of("low-in-use", "low", true),
+            of("critical-installed", "critical", false),
+            of("high-in-use", "high", true),
+            of("unknown-installed", "unknown", false),
+            of("medium-installed", "medium", false),
+        ];
+        store.sync_findings("shop", &current, 10).await.unwrap();
+        let keys: Vec<String> = store
+            .findings(Some("shop"), false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| f.finding.key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "high-in-use",        // 4 × 2
+                "critical-installed", // 5
+                "low-in-use",         // 2 × 2
+                "medium-installed",   // 3
+                "unknown-installed",  // 1
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn expected_inventories_are_per_release_and_newest_wins() {
     each_engine(|store| async move {
         let inventory: runbom_model::expected::ExpectedInventory = serde_json::from_value(serde_json::json!({

@@ -152,16 +152,41 @@ impl SbomFormat {
 #[derive(Debug, Args)]
 pub struct VexArgs {
     /// Runtime reports of the product (repeatable): many runs, many instances, many days.
-    #[arg(long = "runtime", value_name = "REPORT", required = true, num_args = 1..)]
+    #[arg(
+        long = "runtime",
+        value_name = "REPORT",
+        required_unless_present = "server",
+        num_args = 1..
+    )]
     pub runtime: Vec<PathBuf>,
     /// The shortest span the reports must cover before `not_affected` is claimed: a whole number
     /// and a unit, `s`, `m`, `h`, `d` or `w` (e.g. `7d`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub min_observation: time::Duration,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, required_unless_present = "server")]
+    pub min_observation: Option<time::Duration>,
     /// The product's SBOM or lockfile: its pinned components get statements too (a version
     /// installed in no report is `component_not_present`).
     #[arg(long, value_name = "FILE")]
     pub expected: Option<PathBuf>,
+    /// Fetch the VEX document of `--application` from this server instead (its live instances'
+    /// evidence and every finding's triage analysis), with a token that reads the application.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "application",
+        conflicts_with_all = ["runtime", "min_observation", "expected"]
+    )]
+    pub server: Option<String>,
+    /// The application whose VEX document `--server` serves.
+    #[arg(long, alias = "app", value_name = "APP", requires = "server")]
+    pub application: Option<String>,
+    /// The token for `--server` (a token or a team token with the `read` scope).
+    #[arg(
+        long,
+        env = "RUNBOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[arg(long, value_enum, default_value_t = VexFormat::Cyclonedx)]
@@ -250,6 +275,18 @@ pub struct ServeArgs {
     pub feed_interval: u64,
     #[command(flatten)]
     pub feed: FeedArgs,
+    /// Ask the package indexes for the releases of running components at start and every
+    /// SECONDS, opening `outdated` and `yanked` findings (0: never). The thresholds are
+    /// `[freshness]`'s in the `--config` runbom.toml.
+    #[arg(
+        long,
+        default_value_t = 3600,
+        env = "RUNBOM_UPDATES_INTERVAL",
+        value_name = "SECONDS"
+    )]
+    pub updates_interval: u64,
+    #[command(flatten)]
+    pub index: IndexArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -743,6 +780,15 @@ pub struct OutdatedArgs {
     /// Expected inventories (repeatable): SBOMs and lockfiles.
     #[arg(long = "expected", value_name = "SBOM_OR_LOCKFILE")]
     pub expected: Vec<PathBuf>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The package indexes `runbom outdated` and the server's update tracking ask.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
     /// The PEP 691 simple index for PyPI packages.
     #[arg(long, value_name = "URL", env = "RUNBOM_INDEX_URL", default_value = runbom_sources::index::PYPI_SIMPLE)]
     pub index_url: String,
@@ -752,8 +798,18 @@ pub struct OutdatedArgs {
     /// The RubyGems server for gems.
     #[arg(long, value_name = "URL", env = "RUNBOM_RUBYGEMS_URL", default_value = runbom_sources::index::RUBYGEMS)]
     pub rubygems_url: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+}
+
+impl IndexArgs {
+    /// These indexes, with the default cache and body limit.
+    pub fn settings(&self) -> runbom_sources::index::IndexSettings {
+        runbom_sources::index::IndexSettings {
+            pypi: self.index_url.clone(),
+            go_proxy: self.go_proxy.clone(),
+            rubygems: self.rubygems_url.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,47 @@ pub fn published(release: &Release) -> Option<time::Date> {
         .map(OffsetDateTime::date)
 }
 
+/// Where one installed version stands against its project's releases.
+#[derive(Debug, Clone)]
+pub struct Standing<'a> {
+    /// The installed release, by spelling or else by version equality (`1.0` is `1.0.0`).
+    pub installed: Option<&'a Release>,
+    /// The newest release pip would pick for it (pre-releases only for a pre-release).
+    pub newest: Option<(&'a Release, Version)>,
+    /// Whether the installed version orders before the newest release.
+    pub behind: bool,
+    /// Days from the installed release's publication to the newest's, when both are dated.
+    pub days_behind: Option<i64>,
+}
+
+/// Where `version` stands in `project`.
+pub fn standing<'a>(project: &'a ProjectReleases, version: &str) -> Standing<'a> {
+    let parsed = Version::parse(project.ecosystem, version).ok();
+    let installed = project.release(version).or_else(|| {
+        let parsed = parsed.as_ref()?;
+        project
+            .releases
+            .iter()
+            .find(|r| Version::parse(project.ecosystem, &r.version).is_ok_and(|v| v == *parsed))
+    });
+    let prerelease = parsed.as_ref().is_some_and(Version::is_prerelease);
+    let newest = newest(project, prerelease);
+    let behind = parsed
+        .as_ref()
+        .zip(newest.as_ref())
+        .is_some_and(|(mine, (_, theirs))| mine.compare(theirs) == Some(std::cmp::Ordering::Less));
+    let days_behind = installed
+        .and_then(published)
+        .zip(newest.as_ref().and_then(|(r, _)| published(r)))
+        .map(|(mine, theirs)| (theirs - mine).whole_days());
+    Standing {
+        installed,
+        newest,
+        behind,
+        days_behind,
+    }
+}
+
 pub(super) fn check(
     policy: &Freshness,
     component: &Component,
@@ -52,15 +93,12 @@ pub(super) fn check(
         return Vec::new();
     };
     let mut findings = Vec::new();
-    let installed = project.release(version).or_else(|| {
-        let parsed = Version::parse(project.ecosystem, version).ok()?;
-        project
-            .releases
-            .iter()
-            .find(|r| Version::parse(project.ecosystem, &r.version).is_ok_and(|v| v == parsed))
-    });
-    let prerelease = Version::parse(project.ecosystem, version).is_ok_and(|v| v.is_prerelease());
-    let newest = newest(project, prerelease);
+    let Standing {
+        installed,
+        newest,
+        behind: behind_by_version,
+        days_behind,
+    } = standing(project, version);
 
     if let (Some(level), Some(release)) = (&policy.yanked, installed)
         && release.yanked
@@ -87,28 +125,25 @@ pub(super) fn check(
         );
     }
 
-    if let (Some(max), Some(release), Some((newest_release, newest_version))) =
-        (&policy.max_days_behind, installed, &newest)
+    if let (Some(max), Some(release), Some((newest_release, _)), Some(behind)) =
+        (&policy.max_days_behind, installed, &newest, days_behind)
         && let (Some(mine), Some(theirs)) = (published(release), published(newest_release))
-        && Version::parse(project.ecosystem, version)
-            .is_ok_and(|v| v.compare(newest_version) == Some(std::cmp::Ordering::Less))
+        && behind_by_version
+        && behind > i64::from(max.value)
     {
-        let behind = (theirs - mine).whole_days();
-        if behind > i64::from(max.value) {
-            findings.push(
-                Finding::new(
-                    Code::ReleaseOutdated,
-                    Severity::Warning,
-                    format!(
-                        "`{}` {version} ({mine}) is {behind} days behind the newest release {} ({theirs}); at most {} allowed",
-                        component.name, newest_release.version, max.value
-                    ),
-                    Some(max.origin),
-                    format!("upgrade `{}` to {}", component.name, newest_release.version),
-                )
-                .about(component),
-            );
-        }
+        findings.push(
+            Finding::new(
+                Code::ReleaseOutdated,
+                Severity::Warning,
+                format!(
+                    "`{}` {version} ({mine}) is {behind} days behind the newest release {} ({theirs}); at most {} allowed",
+                    component.name, newest_release.version, max.value
+                ),
+                Some(max.origin),
+                format!("upgrade `{}` to {}", component.name, newest_release.version),
+            )
+            .about(component),
+        );
     }
 
     if let Some(max) = &policy.max_years_without_release

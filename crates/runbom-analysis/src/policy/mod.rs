@@ -21,7 +21,7 @@ use serde::Serialize;
 
 pub use advisories::active_ignore;
 pub use bans::bans_of;
-pub use freshness::{newest, published};
+pub use freshness::{Standing, newest, published, standing};
 
 use crate::licenses::ResolvedLicense;
 

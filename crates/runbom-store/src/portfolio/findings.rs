@@ -129,6 +129,10 @@ impl FindingRecord {
     }
 }
 
+/// Severity × runtime use of a finding `f`, as SQL: what [`Store::findings`] orders by.
+const URGENCY: &str = "(CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 \
+     WHEN 'medium' THEN 3 WHEN 'low' THEN 2 ELSE 1 END) * (CASE WHEN f.in_use <> 0 THEN 2 ELSE 1 END)";
+
 impl Store {
     /// Every application name, sorted.
     pub async fn application_names(&self) -> Result<Vec<String>, StoreError> {
@@ -229,6 +233,34 @@ impl Store {
         .doing("reading an advisory match")
     }
 
+    /// The records of the vulnerabilities [`Store::advisory_matches`] found that name none of
+    /// `app`'s components: the other records of the same vulnerability (linked through a shared
+    /// id, e.g. a `CVE-…` record or a `GHSA-…` one filed under another package), whose CVSS
+    /// vectors rate a finding its own records leave unrated. Sorted by id.
+    pub async fn alias_records(&self, app: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT b.id, b.record FROM advisories b WHERE b.withdrawn IS NULL \
+             AND b.vuln_group IN (SELECT a.vuln_group FROM observations o \
+               JOIN instances i ON i.id = o.instance_id \
+               JOIN advisory_packages p ON p.ecosystem = o.ecosystem AND p.name = o.name \
+               JOIN advisories a ON a.id = p.advisory_id \
+               WHERE i.app = $1 AND i.gone = 0 AND a.withdrawn IS NULL) \
+             AND NOT EXISTS (SELECT 1 FROM advisory_packages q \
+               JOIN observations o ON o.ecosystem = q.ecosystem AND o.name = q.name \
+               JOIN instances i ON i.id = o.instance_id \
+               WHERE q.advisory_id = b.id AND i.app = $1 AND i.gone = 0) \
+             ORDER BY b.id",
+        )
+        .bind(app)
+        .fetch_all(self.pool())
+        .await
+        .doing("reading the aliases of matched advisories")?
+        .iter()
+        .map(|row| row.try_get(1))
+        .collect::<Result<_, sqlx::Error>>()
+        .doing("reading an alias record")
+    }
+
     /// Makes `app`'s open findings equal `current`: opens the new ones, updates the evidence
     /// (in use or not) of open ones, resolves those that no longer hold, and returns what to
     /// alert about, each exactly once across all server processes: a finding opened now unless
@@ -310,8 +342,9 @@ impl Store {
         Ok(alerts)
     }
 
-    /// Findings, open ones only unless `include_resolved`, optionally of one application,
-    /// newest first.
+    /// Findings, open ones only unless `include_resolved`, optionally of one application, most
+    /// urgent first: by severity × runtime use (critical 5 … low 2, unknown or none 1; twice that
+    /// when in use), then newest first.
     pub async fn findings(
         &self,
         app: Option<&str>,
@@ -319,7 +352,7 @@ impl Store {
     ) -> Result<Vec<FindingRecord>, StoreError> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM {FINDINGS_WITH_ANALYSES} WHERE ($1 = '' OR f.app = $1) \
-             AND ($2 = 1 OR f.resolved_at IS NULL) ORDER BY f.opened_at DESC, f.key"
+             AND ($2 = 1 OR f.resolved_at IS NULL) ORDER BY {URGENCY} DESC, f.opened_at DESC, f.key"
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(app.unwrap_or(""))

@@ -67,13 +67,7 @@ pub fn run(args: &OutdatedArgs) -> anyhow::Result<ExitStatus> {
         runtime: &args.runtime,
         expected: &args.expected,
     })?;
-    let settings = runbom_sources::index::IndexSettings {
-        pypi: args.index_url.clone(),
-        go_proxy: args.go_proxy.clone(),
-        rubygems: args.rubygems_url.clone(),
-        ..Default::default()
-    };
-    let releases = fetch_releases(&gathered.components, settings)?;
+    let releases = fetch_releases(&gathered.components, args.index.settings())?;
     let rows: Vec<Row> = gathered
         .components
         .iter()

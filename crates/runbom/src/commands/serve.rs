@@ -1,5 +1,6 @@
 //! `runbom serve`: the server, on the store `--db` names, polling the advisory feed
-//! `runbom db update` downloads every `--feed-interval` seconds. On a store with no token and no
+//! `runbom db update` downloads every `--feed-interval` seconds and the package indexes
+//! `runbom outdated` asks every `--updates-interval` seconds. On a store with no token and no
 //! user it first makes an admin token — from `RUNBOM_SETUP_SECRET`, or a new secret printed once
 //! on stderr — so a new server is never open. What the server logs (a feed that failed, a webhook
 //! that did not answer) goes to stderr, filtered by `RUNBOM_LOG` (`tracing`'s directives, e.g.
@@ -7,7 +8,11 @@
 
 use std::time::Duration;
 
+use runbom_config::policy::Level;
+use runbom_server::updates::{UpdatePolicy, UpdatesConfig};
+
 use crate::cli::ServeArgs;
+use crate::commands::config::load_project_config;
 use crate::commands::db::update::feed_config;
 use crate::commands::{ExitStatus, open_store};
 
@@ -40,6 +45,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
             .then(|| feed_config(&args.feed))
             .transpose()?,
         feed_interval: Duration::from_secs(args.feed_interval.max(1)),
+        updates: (args.updates_interval > 0)
+            .then(|| updates_config(args))
+            .transpose()?,
         ..runbom_server::ServerConfig::default()
     };
     let from_env = std::env::var(runbom_server::SETUP_SECRET_VAR).ok();
@@ -59,6 +67,31 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("runbom serve: listening on http://{addr} (store: {engine})");
     }))?;
     Ok(ExitStatus::Success)
+}
+
+/// The update tracking `args` ask for: the indexes of `--index-url` & co., the thresholds of
+/// `runbom.toml`'s `[freshness]` (`max-days-behind`; `yanked`: `deny` opens `high` findings,
+/// `warn` `medium` ones, `allow` none; `medium` when not written).
+fn updates_config(args: &ServeArgs) -> anyhow::Result<UpdatesConfig> {
+    let freshness = load_project_config(args.feed.config.as_deref())?
+        .map(|c| c.freshness)
+        .unwrap_or_default();
+    let mut policy = UpdatePolicy {
+        max_days_behind: freshness.max_days_behind.map(|d| d.value),
+        ..UpdatePolicy::default()
+    };
+    if let Some(level) = freshness.yanked {
+        policy.yanked = match level.value {
+            Level::Deny => Some("high"),
+            Level::Warn => Some("medium"),
+            Level::Allow => None,
+        };
+    }
+    Ok(UpdatesConfig {
+        index: args.index.settings(),
+        interval: Duration::from_secs(args.updates_interval),
+        policy,
+    })
 }
 
 fn days(n: u64) -> Duration {

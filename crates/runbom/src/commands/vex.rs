@@ -1,6 +1,8 @@
 //! `runbom vex`: matches the advisories in the store against what the runtime reports saw
 //! installed (and the components of `--expected`), turns each match into a VEX statement backed
-//! by the runtime evidence (`runbom_analysis::vex`), and writes CycloneDX VEX or OpenVEX.
+//! by the runtime evidence (`runbom_analysis::vex`), and writes CycloneDX VEX or OpenVEX; or,
+//! with `--server`, fetches the VEX document a server makes of one application's live instances
+//! and triage analyses.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +20,12 @@ use crate::commands::sbom::write_output;
 use crate::commands::{ExitStatus, open_store, runtime_reports};
 
 pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
+    if let (Some(server), Some(app)) = (&args.server, &args.application) {
+        return from_server(args, server, app);
+    }
+    let min_observation = args
+        .min_observation
+        .context("`--min-observation` is needed with `--runtime`")?;
     let reports = runtime_reports::read_all(&args.runtime)?;
     let observed_ecosystems: BTreeSet<Ecosystem> = reports
         .iter()
@@ -58,7 +66,7 @@ pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
     let document = vex_document(
         &reports,
         &findings,
-        args.min_observation,
+        min_observation,
         Tool::runbom(env!("CARGO_PKG_VERSION")),
     )?;
     let count = |status| {
@@ -82,6 +90,25 @@ pub fn run(args: &VexArgs) -> anyhow::Result<ExitStatus> {
     let writer = runbom_sources::write::vex::vex_writer_by_name(args.format.writer())
         .context("no writer for this format")?;
     write_output(args.output.as_ref(), &writer.write(&document)?)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `--server URL --application APP`: the server's VEX document of the application, as it wrote
+/// it (the analysis of every triaged finding in place of the computed state).
+fn from_server(args: &VexArgs, server: &str, app: &str) -> anyhow::Result<ExitStatus> {
+    let token = args
+        .token
+        .as_deref()
+        .context("`--server` needs a token: `--token` or `RUNBOM_TOKEN`")?;
+    let format = match args.format {
+        VexFormat::Cyclonedx => "cyclonedx",
+        VexFormat::Openvex => "openvex",
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let document = runtime
+        .block_on(runbom_server::client::fetch_vex(server, token, app, format))
+        .with_context(|| format!("cannot fetch the VEX document of `{app}`"))?;
+    write_output(args.output.as_ref(), &document)?;
     Ok(ExitStatus::Success)
 }
 

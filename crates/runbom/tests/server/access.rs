@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::harness::{Server, report};
 
 /// A PYSEC advisory on PyYAML 5.3 (see `testdata/server/`).
-const ADVISORY: &str = include_str!("../../testdata/server/PYSEC-2021-142.json");
+pub(crate) const ADVISORY: &str = include_str!("../../testdata/server/PYSEC-2021-142.json");
 
 /// Every API route with its path parameters filled for application `shop` (and `key`, one of
 /// its findings).

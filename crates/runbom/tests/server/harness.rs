@@ -21,7 +21,9 @@ pub struct Server {
     pub db: String,
     /// The admin setup token the server printed at its first start.
     pub admin: String,
-    _dir: tempfile::TempDir,
+    /// What the server wrote on stderr, line by line.
+    log: Arc<Mutex<Vec<String>>>,
+    dir: tempfile::TempDir,
     client: reqwest::Client,
 }
 
@@ -40,7 +42,7 @@ impl Server {
     }
 
     fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
-        let (child, url, admin) = spawn_serve("127.0.0.1:0", &db, extra);
+        let (child, url, admin, log) = spawn_serve("127.0.0.1:0", &db, dir.path(), extra);
         let admin = admin.expect("a new store prints its admin setup token");
         let _ = rustls::crypto::ring::default_provider().install_default();
         Server {
@@ -48,9 +50,31 @@ impl Server {
             url,
             db,
             admin,
-            _dir: dir,
+            log,
+            dir,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// A second server process on this one's store (its own port and index cache).
+    pub fn another(&self, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, url, setup, log) = spawn_serve("127.0.0.1:0", &self.db, dir.path(), extra);
+        assert_eq!(setup, None, "a store with tokens prints no setup token");
+        Server {
+            child,
+            url,
+            db: self.db.clone(),
+            admin: self.admin.clone(),
+            log,
+            dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Every line the server wrote on stderr so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     /// Kills the server with SIGKILL: no shutdown, no flush, whatever it was doing.
@@ -62,10 +86,11 @@ impl Server {
     /// Starts the server again on the same address and store.
     pub fn restart(&mut self, extra: &[&str]) {
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url, setup) = spawn_serve(&addr, &self.db, extra);
+        let (child, url, setup, log) = spawn_serve(&addr, &self.db, self.dir.path(), extra);
         assert_eq!(url, self.url);
         assert_eq!(setup, None, "a store with tokens prints no setup token");
         self.child = child;
+        self.log = log;
         // Pooled connections went to the process that is gone.
         self.client = reqwest::Client::new();
     }
@@ -274,13 +299,22 @@ impl Server {
     }
 }
 
-/// `runbom serve --listen ADDR --db DB EXTRA…`, the URL it printed, and the admin setup token
-/// it printed before (a new store only).
-fn spawn_serve(listen: &str, db: &str, extra: &[&str]) -> (Child, String, Option<String>) {
+/// `runbom serve --listen ADDR --db DB EXTRA…` caching index answers under `dir`, not polling the
+/// package indexes unless EXTRA says `--updates-interval`; the URL it printed, the admin setup
+/// token it printed before (a new store only), and what it writes on stderr from then on.
+#[allow(clippy::type_complexity)]
+fn spawn_serve(
+    listen: &str,
+    db: &str,
+    dir: &Path,
+    extra: &[&str],
+) -> (Child, String, Option<String>, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(cargo_bin("runbom"))
         .args(["serve", "--listen", listen, "--db", db])
         .args(extra)
         .env_remove("RUNBOM_SETUP_SECRET")
+        .env("RUNBOM_UPDATES_INTERVAL", "0")
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -302,8 +336,14 @@ fn spawn_serve(listen: &str, db: &str, extra: &[&str]) -> (Child, String, Option
             break url.to_owned();
         }
     };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url, setup)
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    (child, url, setup, log)
 }
 
 impl Drop for Server {

@@ -19,6 +19,7 @@ mod reporting;
 mod ruby;
 mod tcl;
 mod triage;
+mod updates;
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,16 +1,19 @@
 //! Triage against a real server: a finding's analysis set over the API (the `triage` scope,
 //! within the caller's teams, CycloneDX states and justifications only, a bounded body) and
 //! through the dashboard's form (session and CSRF token); the audit trail shows every change,
-//! and a finding triaged `not_affected` stops counting in the key risk indicators but stays
-//! listed, marked.
+//! a finding triaged `not_affected` stops counting in the key risk indicators but stays
+//! listed, marked, and alerts again only when its evidence changes.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+use std::time::Duration;
+
 use reqwest::Method;
 use runbom_sources::write::schemas;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::access::{Browser, PASSWORD, csrf_of, shop_finding, two_teams, user};
+use crate::access::{ADVISORY, Browser, PASSWORD, csrf_of, shop_finding, two_teams, user};
+use crate::harness::{Receiver, Server, report};
 
 #[tokio::test]
 async fn a_finding_is_triaged_over_the_api_with_its_audit_trail() {
@@ -233,4 +236,127 @@ async fn a_user_triages_a_finding_on_the_dashboard_with_the_forms_csrf_token() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+/// Alerts honour triage: a finding triaged `not_affected` raises no alert while its evidence
+/// stays (another instance reporting the component installed but not loaded), and one
+/// `finding.reopened` alert, with the analysis back in triage, once the vulnerable module is
+/// loaded.
+#[tokio::test]
+async fn a_finding_triaged_not_affected_alerts_again_only_when_its_evidence_changes() {
+    let receiver = Receiver::start().await;
+    let server = Server::start(&["--webhook", &receiver.url()]).await;
+    let web = server.team_token("web", &["shop"], "read,triage").await;
+    let shop = server.token(Some("shop"));
+    let installed = report("r1", "s1", "shop", &[("PyYAML", "5.3", false)]);
+    assert_eq!(server.post_report(Some(&shop), &installed).await.0, 201);
+    server.import_advisory(ADVISORY).await;
+    let alerts = receiver.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(
+        (&alerts[0]["event"], &alerts[0]["in_use"]),
+        (&json!("finding.opened"), &json!(false))
+    );
+    let key = shop_finding(&server).await;
+    let not_affected = json!({ "state": "not_affected", "justification": "code_not_reachable" });
+    let path = format!("/api/v1/findings/{key}/analysis");
+    let (status, answer) = server
+        .send(Method::PUT, &path, Some(&web), &not_affected)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+
+    // Same evidence from a second instance: the analysis holds, nothing is sent.
+    let again = report("r2", "s2", "shop", &[("PyYAML", "5.3", false)]);
+    assert_eq!(server.post_report(Some(&shop), &again).await.0, 201);
+    // The evidence changes: a third instance loads the vulnerable module.
+    let loaded = report("r3", "s3", "shop", &[("PyYAML", "5.3", true)]);
+    assert_eq!(server.post_report(Some(&shop), &loaded).await.0, 201);
+    let alerts = receiver.wait_for(2, Duration::from_secs(30)).await;
+    assert_eq!(
+        (&alerts[1]["event"], &alerts[1]["in_use"]),
+        (&json!("finding.reopened"), &json!(true)),
+        "{alerts:?}"
+    );
+    let (_, one) = server
+        .get_with(&format!("/api/v1/findings/{key}"), Some(&web))
+        .await;
+    assert_eq!(one["analysis"]["state"], "in_triage", "{one}");
+    let trail: Vec<(&Value, &Value)> = one["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (&e["before"]["state"], &e["after"]["state"]))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (&Value::Null, &json!("not_affected")),
+            (&json!("not_affected"), &json!("in_triage")),
+        ]
+    );
+    let (_, log) = server
+        .get_with("/api/v1/admin/deliveries", Some(&server.token(None)))
+        .await;
+    assert_eq!(
+        log["deliveries"].as_array().unwrap().len(),
+        2,
+        "no alert while the analysis held: {log}"
+    );
+}
+
+/// `runbom vex --server URL --application APP` writes the server's VEX document of the
+/// application, triage analysis included; the token comes from `--token` or `RUNBOM_TOKEN` and
+/// reaches only its teams' applications.
+#[tokio::test]
+async fn runbom_vex_fetches_the_servers_document_with_the_analysis() {
+    let (server, web, payments) = two_teams().await;
+    let key = shop_finding(&server).await;
+    let not_affected = json!({ "state": "not_affected", "justification": "code_not_present" });
+    let path = format!("/api/v1/findings/{key}/analysis");
+    let (status, _) = server
+        .send(Method::PUT, &path, Some(&web), &not_affected)
+        .await;
+    assert_eq!(status, 200);
+    let vex = |token: Option<&str>, extra: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("runbom").unwrap();
+        cmd.env_remove("RUNBOM_TOKEN")
+            .args(["vex", "--server", &server.url, "--application", "shop"])
+            .args(extra);
+        if let Some(token) = token {
+            cmd.env("RUNBOM_TOKEN", token);
+        }
+        cmd.assert()
+    };
+
+    let out = vex(Some(&web), &[]).success().get_output().stdout.clone();
+    let document: Value = serde_json::from_slice(&out).unwrap();
+    assert!(schemas::cyclonedx_json_errors(&document).is_empty());
+    assert_eq!(
+        document["vulnerabilities"][0]["analysis"]["state"],
+        "not_affected"
+    );
+    let out = vex(None, &["--token", &web, "--format", "openvex"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document: Value = serde_json::from_slice(&out).unwrap();
+    assert!(schemas::openvex_errors(&document).is_empty());
+    assert_eq!(document["statements"][0]["status"], "not_affected");
+
+    let refused = vex(Some(&payments), &[])
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8_lossy(&refused);
+    assert!(
+        refused.contains("cannot fetch the VEX document of `shop`") && refused.contains("404"),
+        "{refused}"
+    );
+    let anonymous = vex(None, &[]).code(2).get_output().stderr.clone();
+    let anonymous = String::from_utf8_lossy(&anonymous);
+    assert!(
+        anonymous.contains("`--server` needs a token"),
+        "{anonymous}"
+    );
 }
