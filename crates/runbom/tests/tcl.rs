@@ -263,6 +263,83 @@ fn a_script_that_renames_exit_and_package_still_runs_as_bare_and_is_observed() {
     }
 }
 
+/// The hook does not trace `source` while Tcl's package search runs (it sources every
+/// pkgIndex.tcl along auto_path for each package not yet known, thousands of times for tcllib);
+/// the files a package's `ifneeded` script sources and the program's own are still seen, with
+/// the program's own `package unknown` handler around the hook's and `source` renamed.
+#[test]
+fn files_sourced_around_the_package_search_are_seen_with_source_renamed() {
+    let Some(tclsh) = tcllib() else { return };
+    let tclsh = tclsh.to_str().expect("utf-8");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let greet = dir.path().join("lib/greet");
+    std::fs::create_dir_all(&greet).expect("created");
+    std::fs::write(
+        greet.join("pkgIndex.tcl"),
+        "package ifneeded greet 1.0 [list source [file join $dir greet.tcl]]\n",
+    )
+    .expect("written");
+    std::fs::write(
+        greet.join("greet.tcl"),
+        "namespace eval greet { proc hello {} { return hello } }\npackage provide greet 1.0\n",
+    )
+    .expect("written");
+    std::fs::write(
+        dir.path().join("helpers.tcl"),
+        "proc helper {} { return [base64::encode helper] }\n",
+    )
+    .expect("written");
+    let script = "lappend auto_path [file join [file dirname [info script]] lib]\n\
+        package unknown [list apply {{original args} {uplevel #0 [concat $original $args]}} [package unknown]]\n\
+        rename source ::real_source\n\
+        proc source {args} { uplevel 1 [list ::real_source {*}$args] }\n\
+        package require greet\n\
+        package require base64\n\
+        source helpers.tcl\n\
+        puts \"[greet::hello] [helper]\"\n";
+    std::fs::write(dir.path().join("app.tcl"), script).expect("written");
+    let command = [tclsh, "app.tcl"];
+    let plain = bare(dir.path(), &command);
+    let (out, report) = hooked(dir.path(), &command);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, plain.stdout);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello aGVscGVy\n");
+    assert_eq!(report["hook_errors"], 0);
+    let modules = |name: &str| -> Vec<String> {
+        report["distributions"]
+            .as_array()
+            .expect("distributions")
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is installed"))["modules"]
+            .as_array()
+            .expect("modules")
+            .iter()
+            .map(|m| m["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(modules("greet"), ["greet.tcl"]);
+    assert_eq!(modules("base64"), ["base64.tcl"]);
+    let unowned: BTreeSet<&str> = report["unowned_modules"]
+        .as_array()
+        .expect("unowned")
+        .iter()
+        .map(|m| m["file"].as_str().expect("file"))
+        .collect();
+    let helpers = dir.path().join("helpers.tcl");
+    assert!(
+        unowned
+            .iter()
+            .any(|f| Path::new(f).ends_with("helpers.tcl")),
+        "{unowned:?} lacks {}",
+        helpers.display()
+    );
+    assert!(
+        !unowned.iter().any(|f| f.ends_with("pkgIndex.tcl")),
+        "{unowned:?}"
+    );
+}
+
 #[test]
 fn an_unwritable_session_directory_is_one_line_and_the_script_runs_bare() {
     let Some(tclsh) = tcllib() else { return };

@@ -4,7 +4,10 @@
 # sources app.tcl, and writes what it saw as `tcl-<pid>.json` in RUNBOM_SESSION_DIR (written
 # whole, then renamed into place) on change, at most once a second, and when the program exits.
 # The packages are those `package present` knows at each write: `package` itself is not traced,
-# as Tcl's package search calls it tens of thousands of times. Standard Tcl 8.5+ only. Any
+# as Tcl's package search calls it tens of thousands of times. Nor is `source` while that search
+# runs (the `package unknown` handler, which sources every pkgIndex.tcl along auto_path each time
+# a package is not yet known: 3,618 of the 3,698 `source`s of 40 tcllib requires, and a trace
+# costs ~20,000 instructions a call even when it does nothing). Standard Tcl 8.5+ only. Any
 # failure of its own is one line on stderr, and the program runs as it would bare.
 
 namespace eval ::runbom {
@@ -20,6 +23,8 @@ namespace eval ::runbom {
     variable last_write 0
     variable pending {}
     variable exited 0
+    variable searching 0
+    variable source_command ::source
 }
 
 # tclsh's own arguments: `?-encoding NAME? SCRIPT ARG...`.
@@ -56,27 +61,58 @@ proc ::runbom::start {} {
     # first-party code.
     variable files
     dict set files [file normalize $::runbom::script] __main__
-    trace add execution ::source leave ::runbom::on_source
+    trace add execution ::source enter ::runbom::on_source
+    trace add command ::source {rename delete} ::runbom::on_source_renamed
     trace add execution ::load leave ::runbom::on_load
     trace add execution ::exit enter ::runbom::on_exit
+    package unknown [list ::runbom::package_search [package unknown]]
     set observed 1
 }
 
 proc ::runbom::stop {} {
     variable observed
     set observed 0
-    catch {trace remove execution ::source leave ::runbom::on_source}
+    variable source_command
+    catch {trace remove execution $source_command enter ::runbom::on_source}
+    catch {trace remove command $source_command {rename delete} ::runbom::on_source_renamed}
     catch {trace remove execution ::load leave ::runbom::on_load}
     catch {trace remove execution ::exit enter ::runbom::on_exit}
+}
+
+# The `package unknown` handler the program had (Tcl's: `::tcl::tm::UnknownHandler
+# ::tclPkgUnknown`), run as Tcl runs it (at global level, the package's name and version
+# appended), with `source` untraced: what it sources is Tcl's package search, not the program's
+# code. The `package ifneeded` scripts it registers run later, traced. A program that installs a
+# handler of its own around this one is traced while its handler runs.
+proc ::runbom::package_search {handler args} {
+    variable observed
+    variable searching
+    variable source_command
+    if {$observed && $searching == 0 && $source_command ne {}} {
+        catch {trace remove execution $source_command enter ::runbom::on_source}
+    }
+    incr searching
+    set code [catch {uplevel #0 [concat $handler $args]} result options]
+    incr searching -1
+    if {$observed && $searching == 0 && $source_command ne {}} {
+        catch {trace add execution $source_command enter ::runbom::on_source}
+    }
+    dict incr options -level
+    return -options $options $result
+}
+
+# The traces follow `source` when the program renames it; the names here follow too.
+proc ::runbom::on_source_renamed {old new op} {
+    variable source_command $new
 }
 
 proc ::runbom::say {message} {
     catch {puts stderr "runbom: tcl hook: $message; the program runs unobserved"}
 }
 
-# `source ?-encoding NAME? FILE`; the pkgIndex.tcl files Tcl's package search reads are not the
-# program's code.
-proc ::runbom::on_source {command code result op} {
+# `source ?-encoding NAME? FILE`, as it starts (a sourced file that calls `exit` was run too); the
+# pkgIndex.tcl files Tcl's package search reads are not the program's code.
+proc ::runbom::on_source {command op} {
     variable errors
     if {[catch {
         set path [lindex $command end]
