@@ -455,7 +455,7 @@ async fn run_fleet(
     let total = (o.seconds * per_second) as u64;
     let mut late = 0;
     let mut issued: u64 = 0;
-    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
     while issued < total {
         tick.tick().await;
         let due = ((start.elapsed().as_secs_f64() * per_second) as u64).min(total);

@@ -11,6 +11,8 @@ use runbom_model::redact::Redactor;
 use runbom_store::{
     HeartbeatOutcome, IncomingHeartbeat, IncomingReport, IngestOutcome, Store, StoreError,
 };
+use std::time::Instant;
+
 use tokio::sync::{mpsc, oneshot};
 
 use crate::AppState;
@@ -149,23 +151,31 @@ pub(crate) async fn post_report(
     // runbom redacts secrets before a report leaves the host; this is the second line of defence.
     Redactor::default().redact_report(&mut report);
     let report_id = report.report_id.clone();
-    let incoming = IncomingReport::new(app, report, now_ms());
+    let session_id = report.session_id.clone();
+    let arrived = Instant::now();
+    let incoming = IncomingReport::new(app.clone(), report, now_ms());
     let state_digest = incoming.state_digest().to_owned();
     let outcome = state.ingest.submit(incoming).await?;
     Ok(match outcome {
         IngestOutcome::Stored {
             instance_id,
             changed,
-        } => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({
-                "report_id": report_id,
-                "status": "stored",
-                "instance_id": instance_id,
-                "changed": changed,
-                "state_digest": state_digest,
-            })),
-        ),
+        } => {
+            // The store wrote the instance's `last_seen` in this state: its heartbeats are known.
+            state
+                .heartbeats
+                .confirm(&app, &session_id, &state_digest, instance_id, arrived);
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({
+                    "report_id": report_id,
+                    "status": "stored",
+                    "instance_id": instance_id,
+                    "changed": changed,
+                    "state_digest": state_digest,
+                })),
+            )
+        }
         IngestOutcome::Duplicate => (
             StatusCode::OK,
             Json(serde_json::json!({ "report_id": report_id, "status": "duplicate" })),

@@ -127,7 +127,7 @@ struct AppState {
     ingest: ingest::IngestQueue,
     tokens: Arc<auth::TokenCache>,
     logins: Arc<login::LoginLimiter>,
-    heartbeats: Arc<heartbeat::HeartbeatLimiter>,
+    heartbeats: Arc<heartbeat::HeartbeatMemory>,
     events: broadcast::Sender<LiveEvent>,
 }
 
@@ -155,7 +155,7 @@ pub async fn serve(
         store: store.clone(),
         tokens: Arc::default(),
         logins: Arc::default(),
-        heartbeats: Arc::default(),
+        heartbeats: Arc::new(heartbeat::HeartbeatMemory::new(config.gone_after)),
         config: Arc::new(config),
         events: events.clone(),
     };
