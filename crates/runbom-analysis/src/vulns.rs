@@ -225,6 +225,20 @@ pub fn match_component(
         .collect())
 }
 
+/// Whether any of `entries` (an advisory's `affected` entries, or part of them) may affect
+/// `component`: one names it and holds its version, or its version cannot be compared (so that
+/// [`match_component`] reports that). A prefilter for the store: exactly the records for which
+/// this is false give [`match_component`] no hit.
+pub fn may_affect(component: &Component, entries: &[Affected]) -> bool {
+    entries
+        .iter()
+        .filter(|entry| names(entry, component))
+        .any(|entry| {
+            affects(component.ecosystem, entry, &component.version)
+                .map_or(true, |verdict| verdict.is_affected())
+        })
+}
+
 fn names(affected: &Affected, component: &Component) -> bool {
     let Some(package) = &affected.package else {
         return false;

@@ -11,8 +11,9 @@
 //! - `modified` is compared as a time, not as text: `2024-01-01T00:00:00Z` and
 //!   `2024-01-01T00:00:00.000Z` are the same instant.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use runbom_model::advisory::Affected;
 use runbom_model::{Advisory, PackageName};
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
@@ -155,21 +156,35 @@ impl Store {
         &self,
         packages: &[(&str, &str)],
     ) -> Result<Vec<Vec<StoredAdvisory>>, StoreError> {
+        self.advisories_for_packages_where(packages, |_, _| true)
+            .await
+    }
+
+    /// [`Store::advisories_for_packages`], keeping of package `i` only the vulnerabilities some
+    /// record of which has `affected` entries for it that `keep(i, entries)` accepts (an audit:
+    /// those whose ranges hold the version asked about). The entries are read from the package
+    /// index (ranges and versions, a few hundred bytes), so that a full record is read and
+    /// decoded only for a vulnerability that is kept: a Go binary's `stdlib` has hundreds of
+    /// records, most of them about other Go versions. Entries the index cannot give are kept.
+    pub async fn advisories_for_packages_where(
+        &self,
+        packages: &[(&str, &str)],
+        keep: impl Fn(usize, &[Affected]) -> bool,
+    ) -> Result<Vec<Vec<StoredAdvisory>>, StoreError> {
         let mut found: Vec<Vec<StoredAdvisory>> = vec![Vec::new(); packages.len()];
+        // One snapshot for both steps: an import between them could regroup records.
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .doing("starting an advisory lookup")?;
         for (chunk_index, chunk) in packages.chunks(PACKAGES_PER_QUERY).enumerate() {
             let offset = chunk_index * PACKAGES_PER_QUERY;
             let sql = format!(
-                "WITH wanted (ecosystem, name) AS (VALUES {}), \
-                 groups AS (SELECT DISTINCT w.ecosystem, w.name, b.vuln_group FROM wanted w \
-                   JOIN advisory_packages p ON p.ecosystem = w.ecosystem AND p.name = w.name \
-                   JOIN advisories b ON b.id = p.advisory_id WHERE b.withdrawn IS NULL) \
-                 SELECT a.vuln_group, a.id, a.record, \
-                   EXISTS (SELECT 1 FROM advisory_packages q WHERE q.advisory_id = a.id \
-                           AND q.ecosystem = g.ecosystem AND q.name = g.name), \
-                   g.ecosystem, g.name \
-                 FROM groups g JOIN advisories a ON a.vuln_group = g.vuln_group \
-                 WHERE a.withdrawn IS NULL \
-                 ORDER BY g.ecosystem, g.name, a.vuln_group, a.id",
+                "WITH wanted (ecosystem, name) AS (VALUES {}) \
+                 SELECT DISTINCT w.ecosystem, w.name, b.vuln_group, p.affected FROM wanted w \
+                 JOIN advisory_packages p ON p.ecosystem = w.ecosystem AND p.name = w.name \
+                 JOIN advisories b ON b.id = p.advisory_id WHERE b.withdrawn IS NULL",
                 placeholders(chunk.len(), 2)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -177,34 +192,82 @@ impl Store {
                 query = query.bind(*ecosystem).bind(*name);
             }
             let rows = query
-                .fetch_all(self.pool())
+                .fetch_all(&mut *tx)
                 .await
                 .doing("looking up advisories for packages")?;
-            let mut groups: Vec<((String, String), String, Vec<Member>)> = Vec::new();
+            let mut kept: BTreeSet<(String, String, String)> = BTreeSet::new();
             for row in rows {
-                let key: (String, String) = (row.get(4), row.get(5));
-                let group: String = row.get(0);
-                let member = Member::read(&row)?;
-                match groups.last_mut() {
-                    Some((last_key, last, members)) if *last_key == key && *last == group => {
-                        members.push(member)
-                    }
-                    _ => groups.push((key, group, vec![member])),
-                }
-            }
-            for (key, _, members) in groups {
-                let Some(advisory) = assemble(members, None) else {
+                let key: (String, String, String) = (row.get(0), row.get(1), row.get(2));
+                if kept.contains(&key) {
                     continue;
-                };
+                }
+                let entries: Option<Vec<Affected>> = row
+                    .try_get::<Option<String>, _>(3)
+                    .ok()
+                    .flatten()
+                    .and_then(|text| serde_json::from_str(&text).ok());
                 let wanted = chunk
                     .iter()
                     .enumerate()
                     .filter(|(_, (e, n))| *e == key.0 && *n == key.1);
+                let mut keeps = false;
                 for (i, _) in wanted {
-                    found[offset + i].push(advisory.clone());
+                    keeps |= entries
+                        .as_deref()
+                        .is_none_or(|entries| keep(offset + i, entries));
+                }
+                if keeps {
+                    kept.insert(key);
+                }
+            }
+            let kept: Vec<(String, String, String)> = kept.into_iter().collect();
+            for groups in kept.chunks(PACKAGES_PER_QUERY) {
+                let sql = format!(
+                    "WITH groups (ecosystem, name, vuln_group) AS (VALUES {}) \
+                     SELECT a.vuln_group, a.id, a.record, \
+                       EXISTS (SELECT 1 FROM advisory_packages q WHERE q.advisory_id = a.id \
+                               AND q.ecosystem = g.ecosystem AND q.name = g.name), \
+                       g.ecosystem, g.name \
+                     FROM groups g JOIN advisories a ON a.vuln_group = g.vuln_group \
+                     WHERE a.withdrawn IS NULL \
+                     ORDER BY g.ecosystem, g.name, a.vuln_group, a.id",
+                    placeholders(groups.len(), 3)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (ecosystem, name, group) in groups {
+                    query = query.bind(ecosystem).bind(name).bind(group);
+                }
+                let rows = query
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("reading the advisories of packages")?;
+                let mut members_by_group: Vec<((String, String), String, Vec<Member>)> = Vec::new();
+                for row in rows {
+                    let key: (String, String) = (row.get(4), row.get(5));
+                    let group: String = row.get(0);
+                    let member = Member::read(&row)?;
+                    match members_by_group.last_mut() {
+                        Some((last_key, last, members)) if *last_key == key && *last == group => {
+                            members.push(member)
+                        }
+                        _ => members_by_group.push((key, group, vec![member])),
+                    }
+                }
+                for (key, _, members) in members_by_group {
+                    let Some(advisory) = assemble(members, None) else {
+                        continue;
+                    };
+                    let wanted = chunk
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (e, n))| *e == key.0 && *n == key.1);
+                    for (i, _) in wanted {
+                        found[offset + i].push(advisory.clone());
+                    }
                 }
             }
         }
+        tx.commit().await.doing("ending an advisory lookup")?;
         for list in &mut found {
             list.sort_by(|a, b| a.advisory.id.cmp(&b.advisory.id));
         }
@@ -358,23 +421,34 @@ async fn stored_modified(
         .collect())
 }
 
-/// The (ecosystem, name) keys an advisory is indexed under.
-fn package_keys(advisory: &Advisory) -> BTreeSet<(String, String)> {
-    advisory
-        .affected
-        .iter()
-        .filter_map(|affected| {
-            let package = affected.package.as_ref()?;
-            Some(match affected.ecosystem() {
-                Some(Ok(ecosystem)) => (
-                    ecosystem.as_str().to_owned(),
-                    PackageName::new(ecosystem, &package.name)
-                        .as_str()
-                        .to_owned(),
-                ),
-                _ => (package.ecosystem.clone(), package.name.clone()),
-            })
-        })
+/// The (ecosystem, name) keys an advisory is indexed under, each with what the index keeps of
+/// the `affected` entries about it: the package, its ranges and versions (as JSON), enough to tell
+/// whether a version is affected without reading the record.
+fn package_keys(advisory: &Advisory) -> BTreeMap<(String, String), Option<String>> {
+    let mut keys: BTreeMap<(String, String), Vec<Affected>> = BTreeMap::new();
+    for affected in &advisory.affected {
+        let Some(package) = affected.package.as_ref() else {
+            continue;
+        };
+        let key = match affected.ecosystem() {
+            Some(Ok(ecosystem)) => (
+                ecosystem.as_str().to_owned(),
+                PackageName::new(ecosystem, &package.name)
+                    .as_str()
+                    .to_owned(),
+            ),
+            _ => (package.ecosystem.clone(), package.name.clone()),
+        };
+        keys.entry(key).or_default().push(Affected {
+            package: Some(package.clone()),
+            ranges: affected.ranges.clone(),
+            versions: affected.versions.clone(),
+            ..Affected::default()
+        });
+    }
+    // A list that does not serialise is left out of the index: a lookup then reads the record.
+    keys.into_iter()
+        .map(|(key, entries)| (key, serde_json::to_string(&entries).ok()))
         .collect()
 }
 
@@ -416,8 +490,13 @@ async fn write_batch(
         for id in advisory.ids() {
             ids.push([Some(id.to_owned()), Some(advisory.id.clone())]);
         }
-        for (ecosystem, name) in package_keys(advisory) {
-            packages.push([Some(ecosystem), Some(name), Some(advisory.id.clone())]);
+        for ((ecosystem, name), affected) in package_keys(advisory) {
+            packages.push([
+                Some(ecosystem),
+                Some(name),
+                Some(advisory.id.clone()),
+                affected,
+            ]);
         }
     }
     insert_rows(
@@ -437,7 +516,7 @@ async fn write_batch(
     .await?;
     insert_rows(
         tx,
-        "INSERT INTO advisory_packages (ecosystem, name, advisory_id) VALUES ",
+        "INSERT INTO advisory_packages (ecosystem, name, advisory_id, affected) VALUES ",
         " ON CONFLICT DO NOTHING",
         &packages,
     )

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 
 use runbom_model::Advisory;
+use runbom_model::advisory::Event;
 use runbom_store::testing::each_engine;
 use runbom_store::{ImportSource, ImportStats, Store};
 use serde_json::json;
@@ -358,6 +359,75 @@ async fn advisories_for_many_packages_agree_with_one_at_a_time() {
         assert_eq!(ids(&many[1]), ["PYSEC-1"]);
         assert!(many[2].is_empty() && many[3].is_empty());
         assert_eq!(many[1][0].ids, ["PYSEC-1", "CVE-1", "GHSA-1"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_filtered_lookup_reads_only_the_vulnerabilities_whose_entries_are_kept() {
+    each_engine(|store| async move {
+        let ranged = |id: &str, aliases: &[&str], fixed: &str| -> Advisory {
+            serde_json::from_value(json!({
+                "id": id, "modified": "2024-01-01T00:00:00Z", "aliases": aliases,
+                "details": "long text the index does not keep",
+                "affected": [
+                    {"package": {"ecosystem": "Go", "name": "stdlib"},
+                     "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+                     "ecosystem_specific": {"imports": [{"path": "net/http", "symbols": ["Serve"]}]}},
+                    {"package": {"ecosystem": "Go", "name": "golang.org/x/net"},
+                     "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.1.0"}]}]}
+                ]
+            }))
+            .unwrap()
+        };
+        import(
+            &store,
+            "test",
+            vec![
+                ranged("GO-1", &["CVE-1"], "1.19.0"),
+                ranged("GO-2", &[], "1.21.0"),
+                // The same vulnerability as GO-1 under another id, with other ranges.
+                ranged("GHSA-1", &["CVE-1"], "1.22.0"),
+            ],
+        )
+        .await;
+        let seen = std::sync::Mutex::new(Vec::new());
+        let wanted = [("Go", "stdlib"), ("Go", "golang.org/x/net")];
+        let found = store
+            .advisories_for_packages_where(&wanted, |i, entries| {
+                seen.lock().unwrap().push((i, entries.to_vec()));
+                // Keep what a fix at 1.22.0 or 0.1.0 says, as a range check would.
+                let fix = ["1.22.0", "0.1.0"][i];
+                entries.iter().any(|e| {
+                    e.ranges[0]
+                        .events
+                        .iter()
+                        .any(|event| matches!(event, Event::Fixed(v) if v == fix))
+                })
+            })
+            .await
+            .unwrap();
+        let ids = |list: &[runbom_store::StoredAdvisory]| -> Vec<Vec<String>> {
+            list.iter().map(|s| s.ids.clone()).collect()
+        };
+        // GHSA-1's entry is kept: its vulnerability comes whole, GO-1 as its representative.
+        assert_eq!(ids(&found[0]), [["GO-1", "CVE-1", "GHSA-1"]]);
+        assert_eq!(found[0][0].related_records[0].id, "GHSA-1");
+        assert_eq!(
+            ids(&found[1]),
+            [vec!["GO-1", "CVE-1", "GHSA-1"], vec!["GO-2"]]
+        );
+        let seen = seen.into_inner().unwrap();
+        let (_, entries) = seen.iter().find(|(i, _)| *i == 0).unwrap();
+        assert_eq!(entries.len(), 1, "only the entries about the package: {entries:?}");
+        assert_eq!(entries[0].package.as_ref().unwrap().name, "stdlib");
+        assert!(
+            entries[0].ecosystem_specific.is_none(),
+            "the index keeps ranges, not symbols"
+        );
+        // Unfiltered, the same lookup reads every vulnerability.
+        let all = store.advisories_for_packages(&wanted).await.unwrap();
+        assert_eq!(all[0].len(), 2);
     })
     .await;
 }

@@ -79,8 +79,9 @@ const BEFORE_FINDING_ECOSYSTEMS: [&str; 4] = [
      ('k2', 'edge', 'unexpected', 'medium', 'gone-module', 'v1.0.0', '', 0, '', '{}', 2)",
 ];
 
-/// Applies the migrations of `engine` numbered below `version` on the connection at `url`.
-async fn migrate_below(url: &str, engine: &str, version: i64) {
+/// Applies the migrations of `engine` numbered below `version` on the connection at `url`, then
+/// writes `rows` as a server of then would have.
+async fn migrate_below(url: &str, engine: &str, version: i64, rows: &[&str]) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -98,11 +99,11 @@ async fn migrate_below(url: &str, engine: &str, version: i64) {
         .into();
     let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
     migrator.run(&mut conn).await.expect("migrate");
-    for statement in BEFORE_FINDING_ECOSYSTEMS {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+    for statement in rows {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*statement))
             .execute(&mut conn)
             .await
-            .expect(statement);
+            .expect("an old row");
     }
     conn.close().await.expect("close");
 }
@@ -130,7 +131,13 @@ async fn findings_stored_before_they_kept_an_ecosystem_still_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     std::fs::File::create(&path).unwrap();
-    migrate_below(&format!("sqlite://{}", path.display()), "sqlite", 1080).await;
+    migrate_below(
+        &format!("sqlite://{}", path.display()),
+        "sqlite",
+        1080,
+        &BEFORE_FINDING_ECOSYSTEMS,
+    )
+    .await;
     let store = Store::open_location(&Location::SqliteFile(path))
         .await
         .unwrap();
@@ -139,9 +146,60 @@ async fn findings_stored_before_they_kept_an_ecosystem_still_read() {
 
     if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
         let schema = runbom_store::testing::PostgresSchema::create(&url).await;
-        migrate_below(&schema.url(), "postgres", 1080).await;
+        migrate_below(&schema.url(), "postgres", 1080, &BEFORE_FINDING_ECOSYSTEMS).await;
         let store = Store::open(&schema.url()).await.unwrap();
         findings_keep_their_ecosystem_after_1080(&store).await;
+        store.close().await;
+        schema.drop().await;
+    }
+}
+
+/// An advisory imported before migration 1081, as its import wrote it: the record and its
+/// package index row, without the index's `affected` entries.
+const BEFORE_ADVISORY_AFFECTED: [&str; 3] = [
+    "INSERT INTO advisories (id, source, modified, withdrawn, vuln_group, record) VALUES \
+     ('GO-1', 'test', '2024-01-01T00:00:00Z', NULL, 'GO-1', \
+      '{\"id\":\"GO-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[\
+        {\"package\":{\"ecosystem\":\"Go\",\"name\":\"stdlib\"},\
+         \"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1.20.0\"}]}]}]}')",
+    "INSERT INTO advisory_ids (id, advisory_id) VALUES ('GO-1', 'GO-1')",
+    "INSERT INTO advisory_packages (ecosystem, name, advisory_id) VALUES ('Go', 'stdlib', 'GO-1')",
+];
+
+async fn lookups_see_the_affected_entries_of_old_records(store: &Store) {
+    let seen = Mutex::new(Vec::new());
+    let found = store
+        .advisories_for_packages_where(&[("Go", "stdlib")], |_, entries| {
+            seen.lock().expect("lock").extend(entries.to_vec());
+            false
+        })
+        .await
+        .expect("lookup");
+    assert!(found[0].is_empty(), "refused by the filter");
+    let seen = seen.into_inner().expect("lock");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].ranges.len(), 1);
+}
+
+// Migration 1081 fills the package index's `affected` entries of records stored before it.
+#[tokio::test]
+async fn advisories_stored_before_the_range_index_are_filtered_by_their_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    std::fs::File::create(&path).unwrap();
+    let url = format!("sqlite://{}", path.display());
+    migrate_below(&url, "sqlite", 1081, &BEFORE_ADVISORY_AFFECTED).await;
+    let store = Store::open_location(&Location::SqliteFile(path))
+        .await
+        .unwrap();
+    lookups_see_the_affected_entries_of_old_records(&store).await;
+    store.close().await;
+
+    if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
+        let schema = runbom_store::testing::PostgresSchema::create(&url).await;
+        migrate_below(&schema.url(), "postgres", 1081, &BEFORE_ADVISORY_AFFECTED).await;
+        let store = Store::open(&schema.url()).await.unwrap();
+        lookups_see_the_affected_entries_of_old_records(&store).await;
         store.close().await;
         schema.drop().await;
     }

@@ -385,3 +385,32 @@ fn go_symbols_of_another_platform_are_not_linked_code() {
         "os.NewFile is vulnerable on Windows only"
     );
 }
+
+#[test]
+fn may_affect_agrees_with_match_component_and_keeps_what_cannot_be_compared() {
+    let record = yaml_range(
+        "PYSEC-1",
+        &[],
+        json!([{"introduced": "5.1"}, {"fixed": "5.4"}]),
+    );
+    for (version, affected) in [("5.3", true), ("5.4", false), ("5.0", false)] {
+        let component = pypi("pyyaml", version, loaded(&["yaml"]));
+        assert_eq!(
+            may_affect(&component, &record.affected),
+            affected,
+            "{version}"
+        );
+        assert_eq!(
+            !run(&component, &[own_ids(record.clone())]).is_empty(),
+            affected,
+            "{version}"
+        );
+    }
+    let other = pypi("other", "5.3", Usage::Unknown);
+    assert!(
+        !may_affect(&other, &record.affected),
+        "names another package"
+    );
+    let unparsable = pypi("pyyaml", "not a version", Usage::Unknown);
+    assert!(may_affect(&unparsable, &record.affected));
+}

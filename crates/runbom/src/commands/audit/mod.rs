@@ -103,7 +103,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         .iter()
         .map(|c| (c.ecosystem.as_str(), c.name.as_str()))
         .collect();
-    let stored = runtime.block_on(store.advisories_for_packages(&packages))?;
+    // Only the records whose ranges may hold each component's version are read in full.
+    let stored = runtime.block_on(
+        store.advisories_for_packages_where(&packages, |i, entries| {
+            vulns::may_affect(&gathered.components[i], entries)
+        }),
+    )?;
     let mut findings = Vec::new();
     let mut unchecked = Vec::new();
     for (component, stored) in gathered.components.iter().zip(&stored) {
@@ -138,7 +143,13 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         fail_on,
         uncovered: uncovered.into_iter().collect(),
     };
-    let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+    // JSON and SARIF carry no colour: their bytes need no pass that strips escapes.
+    let mut out: Box<dyn Write> = match args.format {
+        FindingsFormat::Table => Box::new(std::io::BufWriter::new(anstream::stdout().lock())),
+        FindingsFormat::Json | FindingsFormat::Sarif => {
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+        }
+    };
     match args.format {
         FindingsFormat::Table => table::write(&mut out, &outcome)?,
         FindingsFormat::Json => json::write(&mut out, &outcome)?,
