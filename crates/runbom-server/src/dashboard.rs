@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::auth::Viewer;
 use crate::client::segment;
 use crate::error::ApiError;
+use crate::findings::Remedy;
 use crate::time::{now_ms, rfc3339};
 use crate::{AppState, api, login, triage};
 
@@ -129,9 +130,10 @@ impl From<FindingRecord> for FindingRow {
             in_use: f.finding.in_use,
             summary: f.finding.summary,
             opened_at: rfc3339(f.opened_at),
-            upgrade: serde_json::from_str::<serde_json::Value>(&f.finding.detail)
-                .ok()
-                .and_then(|d| d.get("upgrade")?.as_str().map(str::to_owned))
+            upgrade: serde_json::from_str(&f.finding.detail)
+                .map(|detail| Remedy::of(&detail))
+                .unwrap_or_default()
+                .upgrade
                 .unwrap_or_default(),
         }
     }

@@ -238,6 +238,24 @@ pub(crate) fn updates(
     findings
 }
 
+/// What fixes a vulnerability finding, from its `detail`: the lowest version its advisory does
+/// not affect, and the smallest upgrade that clears every advisory of the component.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Remedy {
+    pub(crate) fixed: Option<String>,
+    pub(crate) upgrade: Option<String>,
+}
+
+impl Remedy {
+    pub(crate) fn of(detail: &serde_json::Value) -> Self {
+        let text = |field: &str| detail.get(field)?.as_str().map(str::to_owned);
+        Remedy {
+            fixed: text("fixed"),
+            upgrade: text("upgrade"),
+        }
+    }
+}
+
 /// The highest CVSS severity of the other records of `f`'s vulnerability (linked to it through
 /// an id), for a finding whose own records carry none.
 fn alias_severity(aliases: &[Advisory], f: &vulns::Finding) -> Option<Severity> {

@@ -22,6 +22,7 @@ use crate::auth::{Caller, Scope, Viewer};
 use crate::client::segment;
 use crate::dashboard::{self, FindingRow};
 use crate::error::ApiError;
+use crate::findings::Remedy;
 use crate::time::{now_ms, rfc3339};
 use crate::{AppState, api, body, login};
 
@@ -267,12 +268,7 @@ pub(crate) async fn finding_page(
         Err(err) => return Err(err),
     };
     let detail: Value = serde_json::from_str(&finding.finding.detail).unwrap_or_default();
-    let fixed: Vec<&str> = detail["fixed"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let remedy = Remedy::of(&detail);
     let audit = state
         .store
         .audit_trail(&key)
@@ -286,10 +282,13 @@ pub(crate) async fn finding_page(
         })
         .collect();
     Ok(dashboard::page(&FindingPage {
-        fixed: if fixed.is_empty() {
-            "no fixed version known".to_owned()
-        } else {
-            fixed.join(", ")
+        fixed: match (&remedy.fixed, &remedy.upgrade) {
+            (None, _) => "no fixed version known".to_owned(),
+            (Some(fixed), Some(upgrade)) if upgrade != fixed => format!(
+                "{fixed}; {upgrade} is the smallest upgrade that clears every advisory of {}",
+                finding.finding.name
+            ),
+            (Some(fixed), _) => fixed.clone(),
         },
         analysis: finding
             .analysis

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::auth::{Caller, Scope};
 use crate::error::ApiError;
+use crate::findings::Remedy;
 use crate::time::{now_ms, rfc3339};
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +53,7 @@ fn statement(f: &FindingRecord, components: &[LiveComponent], now: i64) -> VexSt
         .find(|c| c.name == n.name && c.version == n.version)
         .and_then(|c| c.ecosystem.parse::<Ecosystem>().ok())
         .unwrap_or(Ecosystem::PyPi);
-    let fixed = strings("fixed");
+    let remedy = Remedy::of(&detail);
     let (status, what) = if n.in_use {
         (VexStatus::Affected, "loaded")
     } else {
@@ -79,7 +80,7 @@ fn statement(f: &FindingRecord, components: &[LiveComponent], now: i64) -> VexSt
             instances.len(),
             f.app
         ),
-        action: Some(match fixed.first() {
+        action: Some(match remedy.upgrade.or(remedy.fixed) {
             Some(version) => format!("upgrade {} to {version} or later", n.name),
             None => format!("no fixed version is known; remove or replace {}", n.name),
         }),

@@ -65,6 +65,25 @@ try {
   check(await page.evaluate(() => window.__runbomSamePage === true), "the application page was reloaded");
   await page.screenshot({ path: `${shots}/application-live-advisory.png`, fullPage: true });
 
+  // Triage through the finding's form: not_affected; the finding stays listed, struck through.
+  const row = page.locator("table.findings tr", { has: page.getByRole("link", { name: "PYSEC-2099-1", exact: true }) });
+  await row.getByRole("link", { name: "triage" }).click();
+  await page.locator("form.triage").waitFor();
+  await page.selectOption("form.triage select[name=state]", "not_affected");
+  await page.selectOption("form.triage select[name=justification]", "code_not_reachable");
+  await page.fill("form.triage textarea[name=detail]", "tinypkg's vulnerable path is never called");
+  await page.getByRole("button", { name: "Save analysis" }).click();
+  await page.locator("p.suppressed").waitFor();
+  check((await page.locator("#audit tbody tr").count()) === 1, "the audit trail does not show the change");
+  check((await page.locator("#audit").innerText()).includes("not_affected"), "the audit trail does not name the new state");
+  await page.screenshot({ path: `${shots}/finding-triaged.png`, fullPage: true });
+  await page.goto(`${base}/apps/shop`);
+  const triaged = page.locator("table.findings tr.suppressed", { has: page.getByRole("link", { name: "PYSEC-2099-1", exact: true }) });
+  await triaged.waitFor();
+  const struck = await triaged.locator("td").first().evaluate((td) => getComputedStyle(td).textDecorationLine);
+  check(struck.includes("line-through"), `a suppressed finding is not struck through: ${struck}`);
+  check((await triaged.innerText()).includes("not_affected (suppressed)"), "the row does not say it is suppressed");
+
   // The advisory page names who is affected; search finds the hostile component as text.
   await page.goto(`${base}/advisories/PYSEC-2099-1`);
   await page.getByRole("link", { name: "shop", exact: true }).first().waitFor();

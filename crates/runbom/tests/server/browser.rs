@@ -1,6 +1,7 @@
 //! The dashboard in a real browser: Debian's headless chromium, driven by playwright-core
 //! (`tests/browser/dashboard.mjs`), over a server fed by real hook runs. It sees a new report and
-//! a new advisory arrive live (no reload) after logging in through the login form, renders a hostile package name as text, and saves
+//! a new advisory arrive live (no reload) after logging in through the login form, triages a
+//! finding through its form and sees it struck through, renders a hostile package name as text, and saves
 //! screenshots under `target/tmp/dashboard-screenshots/`.
 
 use std::path::{Path, PathBuf};
@@ -161,6 +162,7 @@ async fn the_dashboard_shows_reports_and_advisories_live_and_names_as_text() {
         "application",
         "overview-live-report",
         "advisory",
+        "finding-triaged",
     ] {
         assert!(screenshots.join(format!("{shot}.png")).exists(), "{shot}");
     }

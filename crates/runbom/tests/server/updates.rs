@@ -295,4 +295,30 @@ async fn findings_take_their_severity_from_aliases_name_the_upgrade_and_come_mos
         page.contains(r#"<span class="upgrade">upgrade to 5.4</span>"#),
         "{page}"
     );
+    let (_, listed) = server.get("/api/v1/findings?app=shop").await;
+    let key = listed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "PYSEC-2020-96")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, page) = server.get_html(&format!("/findings/{key}")).await;
+    assert!(
+        page.contains("5.3.1; 5.4 is the smallest upgrade that clears every advisory of pyyaml"),
+        "{page}"
+    );
+    let (_, vex) = server.get("/api/v1/applications/shop/vex").await;
+    let recommendations: Vec<&str> = vex["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["recommendation"].as_str())
+        .collect();
+    assert!(
+        recommendations.contains(&"upgrade pyyaml to 5.4 or later"),
+        "{recommendations:?}"
+    );
 }
