@@ -515,3 +515,209 @@ fn a_cpan_upgrade_of_a_core_module_is_the_copy_that_ran_and_is_held_to_the_rules
     let (out, _) = run_in(dir.path(), &enforce, &["-e", program], &[]);
     assert_eq!(text(&out.stdout), "dual life\n", "{}", text(&out.stderr));
 }
+
+/// Debian's `Clone` (`files`, below `root`) copied into `dir/site` (on `PERL5LIB`, outside the
+/// program's first-party directory `dir/app`) as a distribution whose `.packlist` lists `listed`.
+fn clone_in_site(dir: &Path, files: &[&Path], root: &Path, listed: &[&Path]) -> PathBuf {
+    let site = dir.join("site");
+    for file in files {
+        let to = site.join(file.strip_prefix(root).expect("below the root"));
+        fs::create_dir_all(to.parent().expect("a parent")).expect("the test can set up and run");
+        fs::copy(file, &to).expect("the test can set up and run");
+    }
+    let packlist: String = listed
+        .iter()
+        .map(|f| {
+            format!(
+                "{}\n",
+                site.join(f.strip_prefix(root).expect("below")).display()
+            )
+        })
+        .collect();
+    let auto = site.join("auto/Clone");
+    fs::create_dir_all(&auto).expect("the test can set up and run");
+    fs::write(auto.join(".packlist"), packlist).expect("the test can set up and run");
+    site
+}
+
+/// XS libraries are held to the rules when DynaLoader loads them (XSLoader calls its
+/// `dl_load_file`): Debian's `Clone` (`Clone.pm` and `auto/Clone/Clone.so`) copied into a
+/// directory of its own as a distribution whose `.packlist` lists only the module: the module is
+/// allowed, its library refused before it is loaded; with both listed, a library changed after
+/// the table was written is refused (integrity).
+#[test]
+fn an_xs_library_is_held_to_the_rules_when_it_is_loaded() {
+    if !perl_with_modules() {
+        return;
+    }
+    let root = Path::new("/usr/lib/x86_64-linux-gnu/perl5/5.36");
+    let (module, library) = (root.join("Clone.pm"), root.join("auto/Clone/Clone.so"));
+    if !module.exists() || !library.exists() {
+        eprintln!("skipped: no Debian libclone-perl (scripts/test installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("the test can set up and run");
+    let app = dir.path().join("app");
+    fs::create_dir_all(&app).expect("the test can set up and run");
+    fs::write(
+        app.join("app.pl"),
+        "my $so = $ARGV[0];\n\
+         if ($so) { open(my $fh, '>>', $so) or die; print $fh \"\\0\"; close $fh }\n\
+         if (eval { require Clone; 1 }) { print \"cloned\\n\" } else { print \"died: $@\" }\n",
+    )
+    .expect("the test can set up and run");
+    let version = Command::new("perl")
+        .args(["-MClone", "-e", "print $Clone::VERSION"])
+        .env_remove("PERL5OPT")
+        .output()
+        .expect("the test can set up and run");
+    fs::write(
+        app.join("cpanfile.snapshot"),
+        format!(
+            "# carton snapshot format: version 1.0\nDISTRIBUTIONS\n  Clone-{0}\n    pathname: X/XX/XXX/Clone-{0}.tar.gz\n",
+            text(&version.stdout)
+        ),
+    )
+    .expect("the test can set up and run");
+    let files = [module.as_path(), library.as_path()];
+    let site = clone_in_site(dir.path(), &files, root, &[&module]);
+    let site_env = site.to_str().expect("utf-8").to_owned();
+    let enforce = ["--enforce", "cpanfile.snapshot"];
+    let (out, report) = run_in(&app, &enforce, &["app.pl"], &[("PERL5LIB", &site_env)]);
+    let so = site.join("auto/Clone/Clone.so");
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "died: runbom: refused load of `Clone` (no distribution, {}): owned by no installed \
+             distribution, and not perl's own or a first-party directory [rule `listed`, on by \
+             default] at {}/Clone.pm line 16.\nCompilation failed in require at app.pl line 3.\n",
+            so.display(),
+            site.display()
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(report["refusals"][0]["file"], so.display().to_string());
+    assert_eq!(report["refusals"][0]["enforced"], true);
+
+    // Both listed: loaded, unless the library changed after the table was written.
+    let site = clone_in_site(dir.path(), &files, root, &files);
+    let (out, _) = run_in(&app, &enforce, &["app.pl"], &[("PERL5LIB", &site_env)]);
+    assert_eq!(text(&out.stdout), "cloned\n", "{}", text(&out.stderr));
+    let so_arg = so.to_str().expect("utf-8");
+    let (out, report) = run_in(
+        &app,
+        &enforce,
+        &["app.pl", so_arg],
+        &[("PERL5LIB", site.to_str().expect("utf-8"))],
+    );
+    assert!(
+        text(&out.stdout).starts_with(&format!(
+            "died: runbom: refused load of `Clone` (Clone {}, {}): it changed since the table \
+             was written (size, mtime or inode differ) [rule `integrity`, on by default]",
+            text(&version.stdout),
+            so.display()
+        )),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(report["refusals"][0]["rule"], "integrity");
+}
+
+/// What perl loads without asking the hook — a directory the program puts before the hook in
+/// `@INC` at run time, a `require` of an absolute path — is judged as soon as the hook next
+/// runs (or at exit) and reported as "would refuse" (its code ran), and the hook goes back to
+/// the front of `@INC`: the next require from that directory is refused before it runs.
+#[test]
+fn what_perl_loads_without_asking_the_hook_is_judged_after_and_the_hook_goes_back_in_front() {
+    if !perl_with_modules() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("the test can set up and run");
+    let (app, extra) = (dir.path().join("app"), dir.path().join("extra"));
+    fs::create_dir_all(extra.join("Extra")).expect("the test can set up and run");
+    fs::create_dir_all(&app).expect("the test can set up and run");
+    for name in ["One", "Two"] {
+        fs::write(
+            extra.join(format!("Extra/{name}.pm")),
+            format!("package Extra::{name}; 1;\n"),
+        )
+        .expect("the test can set up and run");
+    }
+    let tiny = Command::new("perl")
+        .args(["-MTry::Tiny", "-e", "print $INC{'Try/Tiny.pm'}"])
+        .env_remove("PERL5OPT")
+        .output()
+        .expect("the test can set up and run");
+    let tiny = text(&tiny.stdout);
+    fs::write(
+        app.join("app.pl"),
+        format!(
+            "unshift @INC, '{}';\n\
+             require Extra::One;\n\
+             require Text::Wrap;\n\
+             print \"one ran\\n\";\n\
+             if (eval {{ require Extra::Two; 1 }}) {{ print \"two ran\\n\" }} else {{ print \"died: $@\" }}\n\
+             require '{tiny}';\n\
+             print \"tiny ran\\n\";\n",
+            extra.display()
+        ),
+    )
+    .expect("the test can set up and run");
+    fs::write(
+        app.join("cpanfile.snapshot"),
+        "# carton snapshot format: version 1.0\nDISTRIBUTIONS\n",
+    )
+    .expect("the test can set up and run");
+    let (out, report) = run_in(&app, &["--enforce", "cpanfile.snapshot"], &["app.pl"], &[]);
+    let (one, two) = (extra.join("Extra/One.pm"), extra.join("Extra/Two.pm"));
+    let unowned = "owned by no installed distribution, and not perl's own or a first-party \
+                   directory";
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "one ran\ndied: runbom: refused require of `Extra::Two` (no distribution, {}): \
+             {unowned} [rule `listed`, on by default] at app.pl line 5.\ntiny ran\n",
+            two.display()
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    let after = "(perl loaded it without asking runbom: an absolute path, or a directory put \
+                 before the hook in @INC at run time)";
+    assert!(
+        stderr.contains(&format!(
+            "runbom: would refuse require of `Extra::One` (no distribution, {}): {unowned} {after}",
+            one.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "runbom: would refuse require of `{tiny}` (Try-Tiny "
+        )),
+        "{stderr}"
+    );
+    let refusals: Vec<(String, bool)> = report["refusals"]
+        .as_array()
+        .expect("refusals")
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().expect("a file").to_owned(),
+                r["enforced"].as_bool().expect("enforced"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            (one.display().to_string(), false),
+            (two.display().to_string(), true),
+            (tiny.clone(), false)
+        ]
+    );
+}

@@ -1,8 +1,11 @@
 //! The enforcement table the Perl hook loads once at start: Perl's variant of `runbom-enforce/1`
 //! (`python::enforce` writes Python's, `ruby::enforce` Ruby's). The same head (interpreter, mode,
 //! fail policy, config, expected inventory, rules, first-party directories) and `dist` lines,
-//! then one `core` line per module file of perl itself (always allowed) and one `f` line per
-//! module file of each installed distribution (`.pm`, `.pl`, `.pmc`, `.al`), naming its
+//! then one `core` line per directory of perl's own module files (always allowed), naming the
+//! directory and its files of perl's (a line per file made the table thousands of lines that the
+//! hook reads at every start), and one `f` line per
+//! module file of each installed distribution (`.pm`, `.pl`, `.pmc`, `.al`, `.ix`, and XS
+//! libraries, `.so`), naming its
 //! distribution and, for an allowed one with `integrity` on, its size, mtime and inode as they
 //! were when the table was written (`-` otherwise).
 //!
@@ -14,6 +17,7 @@
 //!   integrity on load is a `stat` comparison against the table: a file changed before the table
 //!   was written is not told.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -58,10 +62,18 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &PerlInventory) -> (String,
         .unwrap_or(Path::new(""));
     let mut lines = head_lines(plan, &perl.executable, &perl.version, prefix);
     let aliases = aliases(&perl.inc);
+    let mut core: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for file in inventory.core_files.iter().filter(|f| is_module_file(f)) {
         for shown in seen_as(file, &aliases) {
-            lines.push(format!("core\t{shown}"));
+            if let Some((dir, name)) = shown.rsplit_once('/') {
+                core.entry(dir.to_owned())
+                    .or_default()
+                    .push(name.to_owned());
+            }
         }
+    }
+    for (dir, names) in core {
+        lines.push(format!("core\t{dir}\t{}", names.join("\t")));
     }
     let integrity = plan.is_on(EnforceRule::Integrity);
     let mut summary = TableSummary::default();
@@ -129,10 +141,12 @@ fn seen_as(file: &Path, aliases: &[(PathBuf, PathBuf)]) -> Vec<String> {
         .collect()
 }
 
-/// What `require` loads: modules, libraries, compiled modules and AutoLoader's pieces.
+/// What `require` loads (modules, libraries, compiled modules, AutoLoader's pieces and their
+/// `autosplit.ix` index) and what DynaLoader loads (XS libraries).
 fn is_module_file(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e == "pm" || e == "pl" || e == "pmc" || e == "al")
+    path.extension().is_some_and(|e| {
+        e == "pm" || e == "pl" || e == "pmc" || e == "al" || e == "ix" || e == "so"
+    })
 }
 
 #[cfg(test)]

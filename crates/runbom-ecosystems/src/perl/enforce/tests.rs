@@ -27,8 +27,8 @@ fn dist(lib: &Path, name: &str, module: &str) -> PerlDistribution {
 }
 
 /// Every installed distribution gets a `dist` line; an allowed one's module files their stat, a
-/// refused one's only their owner; perl's own files a `core` line; a file below a directory
-/// `@INC` names through a link is written under both names.
+/// refused one's only their owner; perl's own files a `core` line per directory; a file below a
+/// directory `@INC` names through a link is written under both names.
 #[test]
 fn the_table_names_every_module_file_as_the_hook_sees_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,8 +93,8 @@ fn the_table_names_every_module_file_as_the_hook_sees_it() {
     assert!(lines.contains(
         &"dist\t1\tExtra\t1.0\trefused\tlisted\t0\tnot in the expected inventory `cpanfile.snapshot`"
     ));
-    for shown in [core.clone(), linked.join("strict.pm")] {
-        let line = format!("core\t{}", shown.display());
+    for shown in [&real, &linked] {
+        let line = format!("core\t{}\tstrict.pm", shown.display());
         assert!(lines.contains(&line.as_str()), "{text}");
     }
     assert!(!text.contains("strict.pod"), "{text}");

@@ -13,9 +13,11 @@
 # With RUNBOM_ENFORCE_TABLE (see docs/enforce.md) it also enforces: the same @INC hook finds the
 # file each require would load and holds it against the table (Perl's variant of
 # runbom-enforce/1); a refused one dies from `require` with the reason (monitor mode: records
-# "would refuse" and lets it load). A directory the program itself puts before the hook in @INC
-# at run time is searched before the hook is asked (INIT puts the hook back in front once the
-# program is compiled).
+# "would refuse" and lets it load). XS libraries
+# are judged the same way when DynaLoader loads them (`dl_load_file`, which XSLoader calls too).
+# What perl loads without asking the hook (a `require` of an absolute or ./ path, a directory the
+# program puts before the hook in @INC at run time) is judged after it loaded, as soon as the
+# hook next runs, and reported (it ran: "would refuse"); the hook then goes back in front.
 package Runbom::Hook;
 
 our $VERSION = '1';
@@ -38,6 +40,8 @@ my $enforce;
 my $enforce_state;
 my @refusals;
 my %refused;
+my %judged;             # %INC keys the hook judged (or found when it started)
+my $judged_count = 0;   # how many keys %INC had when the hook last looked
 my $EXIT_CLOSED = 78;    # EX_CONFIG: the program did not start, its table could not be loaded
 
 sub _json_string {
@@ -182,7 +186,13 @@ sub _on_require {
     local ($!, $^E);
     if ($enforce && defined $file && !ref $file) {
         my ($from, $line) = (caller(0))[1, 2];
-        _enforce_require($file, $from, $line);
+        _judge_unasked() if scalar(keys %INC) != $judged_count;
+        _to_front();
+        my ($path, $st) = _path_of($file);
+        _enforce_file('require', $file, $path, $st, $from, $line) if defined $path;
+        $judged{$file} = 1;
+        # With `$file`, once perl has loaded it.
+        $judged_count = scalar(keys %INC) + (defined $path ? 1 : 0);
     }
     return if $failed;
     if (!$enforce && defined $file && !_found_after($file)) {
@@ -199,52 +209,122 @@ sub _on_require {
     return;
 }
 
-# The file `require $file` will load: the first @INC directory holding it (made absolute); undef
-# when none does or a hook after this one is asked first.
+# The file `require $file` will load, as perl searches: the first @INC directory after the hook
+# that holds it (`Foo.pmc` before `Foo.pm`, as perl prefers it), made absolute, and its stat;
+# nothing when none does or a hook after this one is asked first.
 sub _path_of {
     my ($file) = @_;
-    return undef if $file =~ m{\A(?:/|\.\.?/)};    # perl does not search @INC for these
+    return if $file =~ m{\A(?:/|\.\.?/)};    # perl does not search @INC for these
+    my @names = $file =~ /\.pm\z/ ? ("${file}c", $file) : ($file);
     for my $dir (@INC) {
         next if ref $dir && $dir == \&_on_require;
-        return undef if ref $dir;
-        my $path = "$dir/$file";
-        return _absolute($path) if -e $path && !-d _;
+        return if ref $dir;
+        for my $name (@names) {
+            my @st = stat("$dir/$name");
+            return (_absolute("$dir/$name"), \@st) if @st && !-d _;
+        }
     }
-    return undef;
+    return;
 }
 
-sub _enforce_require {
-    my ($file, $from, $from_line) = @_;
-    my $path = _path_of($file);
-    return unless defined $path;
-    my $verdict = _judge($path);
+# The hook back at the front of @INC, where a directory the program put there since (`use lib`
+# at run time) pushed it.
+sub _to_front {
+    return if ref $INC[0] && $INC[0] == \&_on_require;
+    @INC = (\&_on_require, grep { !(ref $_ && $_ == \&_on_require) } @INC);
+}
+
+# The files perl loaded without asking the hook, judged now that they ran: reported as "would
+# refuse" (enforced or not, their code ran) and said once on stderr in enforce mode.
+sub _judge_unasked {
+    for my $key (keys %INC) {
+        next if $judged{$key}++;
+        my $file = $INC{$key};
+        next unless defined $file && !ref $file && -f $file;
+        my $path = _absolute($file);
+        my @st = stat($path);
+        my $verdict = _judge($path, \@st);
+        next unless $verdict;
+        _refusal('require', $key, $path, $verdict, undef, undef, 0,
+            ' (perl loaded it without asking runbom: an absolute path, or a directory put'
+              . ' before the hook in @INC at run time)');
+    }
+    $judged_count = scalar keys %INC;
+}
+
+# Refuses `$path` (what `$what` of `$file` loads) when the table says so: records the refusal
+# and dies (enforce mode) or only records it (monitor mode); returns when it is allowed.
+sub _enforce_file {
+    my ($what, $file, $path, $st, $from, $from_line) = @_;
+    my $verdict = _judge($path, $st);
     return unless $verdict;
-    my ($rule, $dist, $why, $line) = @$verdict;
     my $enforced = $enforce->{mode} eq 'enforce';
+    my $message = _refusal($what, $file, $path, $verdict, $from, $from_line, $enforced, '');
+    die $message if $enforced;
+}
+
+# Records a refusal of `$path` (once per file) and gives its message; one that comes with a
+# `$note` (it was judged after it ran) is also said on stderr.
+sub _refusal {
+    my ($what, $file, $path, $verdict, $from, $from_line, $enforced, $note) = @_;
+    my ($rule, $dist, $why, $line) = @$verdict;
     my $name = $file;
-    $name =~ s{/}{::}g if $name =~ s/\.pm\z//;
+    $name =~ s{/}{::}g if $name !~ m{\A\.{0,2}/} && $name =~ s/\.pm\z//;
     my $owner = $dist ? "$dist->[0] $dist->[1]" : 'no distribution';
     my $place = $line eq '0' ? 'on by default' : "$enforce->{config}:$line";
     unless ($refused{$path}++) {
         push @refusals, { at => time, module => $name, file => $path,
             distribution => $dist ? $dist->[0] : undef, version => $dist ? $dist->[1] : undef,
-            rule => $rule, why => $why, config_line => $line,
+            rule => $rule, why => "$why$note", config_line => $line,
             importer => (defined $from && -f $from) ? _absolute($from) : $from,
             enforced => $enforced };
         _news();
+        print STDERR "runbom: would refuse $what of `$name` ($owner, $path): $why$note"
+          . " [rule `$rule`, $place]\n"
+          if $note;
     }
-    return unless $enforced;
     my $at = defined $from ? " at $from line $from_line.\n" : "\n";
-    die "runbom: refused require of `$name` ($owner, $path): $why [rule `$rule`, $place]$at";
+    return "runbom: refused $what of `$name` ($owner, $path): $why [rule `$rule`, $place]$at";
+}
+
+# XS libraries: DynaLoader's `dl_load_file` (XSLoader::load calls it too) judges the library
+# before it is loaded. perl links DynaLoader in: its subs are booted here, as XSLoader.pm does,
+# without loading any module.
+sub _enforce_libraries {
+    no strict 'refs';
+    no warnings;
+    DynaLoader::boot_DynaLoader('DynaLoader')
+      if defined(&DynaLoader::boot_DynaLoader) && !defined(&DynaLoader::dl_error);
+    return unless defined &DynaLoader::dl_load_file;
+    my $load = \&DynaLoader::dl_load_file;
+    *DynaLoader::dl_load_file = sub {
+        my ($library) = @_;
+        if (defined $library && !ref $library) {
+            local ($!, $^E);
+            my ($from, $line, $level) = (undef, undef, 0);
+            while (my @c = caller($level++)) {
+                ($from, $line) = @c[1, 2];
+                last unless $c[0] eq 'DynaLoader' || $c[0] eq 'XSLoader';
+            }
+            my $path = _absolute($library);
+            my @st = stat($path);
+            my $name = $path =~ m{/auto/(.+)/[^/]+\z} ? join('::', split m{/}, $1) : $path;
+            _enforce_file('load', $name, $path, \@st, $from, $line) if @st;
+        }
+        goto &$load;
+    };
 }
 
 # undef to allow `$path`, else [rule, dist fields or undef, why, config line].
 sub _judge {
-    my ($path) = @_;
+    my ($path, $st) = @_;
     my $t = $enforce;
     my $entry = $t->{files}{$path};
     if (!defined $entry) {
-        return undef if $t->{core}{$path};
+        my $slash = rindex($path, '/');
+        my $core = $t->{core}{ substr($path, 0, $slash) };
+        return undef
+          if defined $core && index("\t$core\t", "\t" . substr($path, $slash + 1) . "\t") >= 0;
         for my $dir (@{ $t->{first_party} }) {
             return undef if index($path, $dir) == 0;
         }
@@ -259,9 +339,8 @@ sub _judge {
     return [$dist->[3], $dist, $dist->[5], $dist->[4]] if $dist->[2] eq 'refused';
     my ($on, $line) = @{ $t->{rules}{integrity} || [1, '0'] };
     return undef unless $on && $size ne '-';
-    my @st = stat($path);
     my $seconds = length($mtime) > 9 ? substr($mtime, 0, length($mtime) - 9) : '0';
-    return undef if @st && $st[7] eq $size && $st[9] eq $seconds && $st[1] eq $ino;
+    return undef if @$st && $st->[7] eq $size && $st->[9] eq $seconds && $st->[1] eq $ino;
     return ['integrity', $dist,
         'it changed since the table was written (size, mtime or inode differ)', $line];
 }
@@ -290,6 +369,9 @@ sub _enforce_start {
     if ($table) {
         $enforce = $table;
         $enforce_state = { mode => $table->{mode}, state => 'active', message => undef };
+        %judged = map { $_ => 1 } keys %INC;
+        $judged_count = scalar keys %INC;
+        _enforce_libraries();
         return;
     }
     my $reason = $@ || "cannot load `$path`";
@@ -316,65 +398,103 @@ sub _load_table {
     binmode $fh;
     my $text = do { local $/; <$fh> };
     close $fh;
-    my @lines = split /\n/, (defined $text ? $text : '');
-    die "`$path` is not a runbom-enforce/1 table\n"
-      unless @lines && $lines[0] eq 'runbom-enforce/1';
-    my $last = pop @lines;
-    my $count = scalar @lines;
+    $text = '' unless defined $text;
+    $text =~ s/\n+\z//;
+    die "`$path` is not a runbom-enforce/1 table\n" unless $text =~ m{\Arunbom-enforce/1(?:\n|\z)};
+    my $count = ($text =~ tr/\n//);    # the lines before the last, which must count them
+    my $last = substr($text, rindex($text, "\n") + 1);
     die "`$path` is truncated (no `end` line counting $count lines)\n"
-      unless defined $last && $last eq "end\t$count";
-    my %t = (mode => 'enforce', config => 'runbom.toml', rules => {}, first_party => [],
-        core => {}, files => {}, dists => []);
-    my $number = 1;
-    for my $line (@lines[1 .. $#lines]) {
-        $number++;
-        my ($kind, $rest) = split /\t/, $line, 2;
-        $rest = '' unless defined $rest;
-        if ($kind eq 'f') {
-            $rest =~ /\A([^\t]+)\t(\d+\t(?:-|\d+)\t(?:-|\d+)\t(?:-|\d+))\t[^\t]*\z/
-              or die "`$path` line $number: malformed `f` line\n";
-            $t{files}{$1} = $2;
-        } elsif ($kind eq 'core') {
-            $t{core}{$rest} = 1;
-        } elsif ($kind eq 'dist') {
-            my @f = split /\t/, $rest, -1;
-            die "`$path` line $number: a `dist` line needs 8 fields\n"
-              unless @f == 7 && $f[0] =~ /\A\d+\z/ && $f[5] =~ /\A\d+\z/;
-            $t{dists}[$f[0]] = [@f[1 .. 6]];
-        } elsif ($kind eq 'rule') {
-            my @f = split /\t/, $rest, -1;
-            $t{rules}{ $f[0] } = [($f[1] || '') eq '1', defined $f[2] ? $f[2] : '0'];
-        } elsif ($kind eq 'mode') {
-            $t{mode} = $rest eq 'monitor' ? 'monitor' : 'enforce';
-        } elsif ($kind eq 'config') {
-            $t{config} = $rest;
-        } elsif ($kind eq 'first-party') {
-            (my $dir = $rest) =~ s{/*\z}{/};
-            push @{ $t{first_party} }, $dir;
-        } elsif ($kind eq 'interpreter') {
-            my ($executable, $version) = split /\t/, $rest, -1;
-            my $mine = sprintf('%vd', $^V);
-            die "`$path` is for the interpreter $executable (perl $version), "
-              . "not this one (perl $mine)\n"
-              unless defined $version && $version eq $mine;
-        } elsif ($kind ne 'expected' && $kind ne 'fail') {
-            die "`$path` line $number: unknown line `$kind`\n";
-        }
-    }
-    for my $dist (@{ $t{dists} }) {
+      unless $last eq "end\t$count";
+    my $t = _table_at_once($text, $count - 1, $path) || _table_by_line($text, $path);
+    for my $dist (@{ $t->{dists} }) {
         die "`$path`: an `f` line names a distribution with no `dist` line\n" unless $dist;
     }
-    for my $entry (values %{ $t{files} }) {
-        my ($index) = split /\t/, $entry, 2;
+    my %owners;
+    @owners{ $text =~ /^f\t[^\t\n]+\t(\d+)\t/mg } = ();
+    for my $index (keys %owners) {
         die "`$path`: an `f` line names distribution $index, which has no `dist` line\n"
-          unless $t{dists}[$index];
+          unless $t->{dists}[$index];
     }
-    if (!@{ $t{first_party} }) {
+    if (!@{ $t->{first_party} }) {
         my $main = -f $0 ? _absolute($0) : "$cwd/-";
         (my $dir = $main) =~ s{/[^/]*\z}{/};
-        push @{ $t{first_party} }, $dir;
+        push @{ $t->{first_party} }, $dir;
     }
-    return \%t;
+    return $t;
+}
+
+sub _empty_table {
+    return { mode => 'enforce', config => 'runbom.toml', rules => {}, first_party => [],
+        core => {}, files => {}, dists => [] };
+}
+
+# The table's hundreds of `core` and `f` lines read by a few regular expressions over the whole
+# text (a loop over them costs perl milliseconds at every start), its few other lines one by
+# one; undef when some line is not what it should be, for _table_by_line to name it.
+sub _table_at_once {
+    my ($text, $body, $path) = @_;
+    my $t = _empty_table();
+    my @core = $text =~ /^core\t([^\t\n]*)\t([^\n]*)$/mg;
+    my @files = $text =~ /^f\t([^\t\n]+)\t(\d+\t(?:-|\d+)\t(?:-|\d+)\t(?:-|\d+))\t[^\t\n]*$/mg;
+    my @other = $text
+      =~ /^((?:dist|rule|mode|config|first-party|interpreter|expected|fail)(?:\t[^\n]*)?)$/mg;
+    return undef unless (@core + @files) / 2 + @other == $body;
+    %{ $t->{core} } = @core;
+    %{ $t->{files} } = @files;
+    for my $line (@other) {
+        eval { _table_line($t, $line, $path, 0); 1 } or return undef;
+    }
+    return $t;
+}
+
+# The table line by line, dying at the first bad one with its number.
+sub _table_by_line {
+    my ($text, $path) = @_;
+    my @lines = split /\n/, $text, -1;
+    pop @lines;    # `end`
+    my $t = _empty_table();
+    for my $number (2 .. @lines) {
+        _table_line($t, $lines[$number - 1], $path, $number);
+    }
+    return $t;
+}
+
+sub _table_line {
+    my ($t, $line, $path, $number) = @_;
+    my ($kind, $rest) = split /\t/, $line, 2;
+    $kind = '' unless defined $kind;
+    $rest = '' unless defined $rest;
+    if ($kind eq 'f') {
+        $rest =~ /\A([^\t]+)\t(\d+\t(?:-|\d+)\t(?:-|\d+)\t(?:-|\d+))\t[^\t]*\z/
+          or die "`$path` line $number: malformed `f` line\n";
+        $t->{files}{$1} = $2;
+    } elsif ($kind eq 'core') {
+        my ($dir, $names) = split /\t/, $rest, 2;
+        $t->{core}{$dir} = defined $names ? $names : '';
+    } elsif ($kind eq 'dist') {
+        my @f = split /\t/, $rest, -1;
+        die "`$path` line $number: a `dist` line needs 8 fields\n"
+          unless @f == 7 && $f[0] =~ /\A\d+\z/ && $f[5] =~ /\A\d+\z/;
+        $t->{dists}[$f[0]] = [@f[1 .. 6]];
+    } elsif ($kind eq 'rule') {
+        my @f = split /\t/, $rest, -1;
+        $t->{rules}{ $f[0] } = [($f[1] || '') eq '1', defined $f[2] ? $f[2] : '0'];
+    } elsif ($kind eq 'mode') {
+        $t->{mode} = $rest eq 'monitor' ? 'monitor' : 'enforce';
+    } elsif ($kind eq 'config') {
+        $t->{config} = $rest;
+    } elsif ($kind eq 'first-party') {
+        (my $dir = $rest) =~ s{/*\z}{/};
+        push @{ $t->{first_party} }, $dir;
+    } elsif ($kind eq 'interpreter') {
+        my ($executable, $version) = split /\t/, $rest, -1;
+        my $mine = sprintf('%vd', $^V);
+        die "`$path` is for the interpreter $executable (perl $version), "
+          . "not this one (perl $mine)\n"
+          unless defined $version && $version eq $mine;
+    } elsif ($kind ne 'expected' && $kind ne 'fail') {
+        die "`$path` line $number: unknown line `$kind`\n";
+    }
 }
 
 # Whether some directory of @INC holds `$file`; yes when another hook could give it.
@@ -402,8 +522,9 @@ sub _found_after {
 INIT {
     # A directory the program put before the hook while it compiled (`use lib`): the hook goes
     # back in front, so that it is asked first from here on.
-    if ($enforce && !(ref $INC[0] && $INC[0] == \&_on_require)) {
-        @INC = (\&_on_require, grep { !(ref $_ && $_ == \&_on_require) } @INC);
+    if ($enforce) {
+        _judge_unasked() if scalar(keys %INC) != $judged_count;
+        _to_front();
     }
     _write(0);
     $last_count = scalar keys %INC;
@@ -411,6 +532,7 @@ INIT {
 }
 
 END {
+    _judge_unasked() if $enforce && scalar(keys %INC) != $judged_count;
     _write(1);
 }
 
