@@ -3,8 +3,14 @@
 //! advisories, expected inventories, package-index answers), opens and resolves
 //! findings, queues their alerts, marks silent instances gone, keeps trend snapshots, and
 //! forgets what is past its retention.
+//!
+//! A recompute reads all of an application's live components, so its cost grows with the
+//! application's fleet (seconds for 100,000 instances) while a fleet's changes arrive every few
+//! seconds: [`RecomputePacer`] keeps an application's recomputes to a tenth of the detector's
+//! time, so a large fleet's changes are folded into one recompute and a small application's are
+//! recomputed at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use runbom_store::{Cutoffs, Forgotten, Store, StoreError};
@@ -24,6 +30,28 @@ const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
 /// How often report ids and the rest past their retention are forgotten.
 const RETENTION_UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 
+/// An application is recomputed again no sooner than this many times its last recompute took
+/// (after it): recomputes take at most a tenth of the time.
+const RECOMPUTE_SPACING: u32 = 9;
+
+/// When each application may be recomputed again.
+#[derive(Debug, Default)]
+struct RecomputePacer {
+    next: HashMap<String, Instant>,
+}
+
+impl RecomputePacer {
+    fn due(&self, app: &str, now: Instant) -> bool {
+        self.next.get(app).is_none_or(|next| now >= *next)
+    }
+
+    /// `app`'s recompute ended at `now` after taking `took`.
+    fn done(&mut self, app: &str, took: Duration, now: Instant) {
+        self.next
+            .insert(app.to_owned(), now + took * RECOMPUTE_SPACING);
+    }
+}
+
 pub(crate) async fn run(state: AppState) {
     let store = &state.store;
     let mut watermark = store.change_watermark().await.unwrap_or(0);
@@ -37,6 +65,7 @@ pub(crate) async fn run(state: AppState) {
     let mut last_gone_check = Instant::now();
     let mut last_snapshot: Option<Instant> = None;
     let mut last_retention_upkeep: Option<Instant> = None;
+    let mut pacer = RecomputePacer::default();
     let mut tick = tokio::time::interval(state.config.poll_interval);
     loop {
         tick.tick().await;
@@ -60,8 +89,17 @@ pub(crate) async fn run(state: AppState) {
                 tracing::warn!("cannot mark silent instances gone: {err:#}");
             }
         }
-        while let Some(app) = dirty.pop_first() {
-            if let Err(err) = recompute(store, &app, &state.config).await {
+        let due: Vec<String> = dirty
+            .iter()
+            .filter(|app| pacer.due(app, Instant::now()))
+            .cloned()
+            .collect();
+        for app in due {
+            dirty.remove(&app);
+            let started = Instant::now();
+            let result = recompute(store, &app, &state.config).await;
+            pacer.done(&app, started.elapsed(), Instant::now());
+            if let Err(err) = result {
                 tracing::warn!("cannot recompute the findings of `{app}`: {err:#}");
                 dirty.insert(app);
                 break;
@@ -164,4 +202,25 @@ async fn snapshot(store: &Store) -> Result<(), StoreError> {
     let overview = store.overview().await?;
     let now = now_ms();
     store.save_snapshot(now - now % 60_000, &overview).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_application_is_recomputed_again_after_nine_times_its_last_recompute() {
+        let mut pacer = RecomputePacer::default();
+        let start = Instant::now();
+        assert!(pacer.due("fleet", start));
+        pacer.done("fleet", Duration::from_secs(2), start);
+        assert!(!pacer.due("fleet", start + Duration::from_secs(17)));
+        assert!(pacer.due("fleet", start + Duration::from_secs(18)));
+        assert!(
+            pacer.due("shop", start),
+            "other applications wait for nothing"
+        );
+        pacer.done("shop", Duration::from_millis(5), start);
+        assert!(pacer.due("shop", start + Duration::from_millis(45)));
+    }
 }

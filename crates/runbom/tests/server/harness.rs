@@ -41,6 +41,63 @@ impl Server {
         Self::start_on(dir, db, extra)
     }
 
+    /// A server on the store at `db` (e.g. a PostgreSQL URL), new to this test.
+    pub async fn start_on_db(db: &str, extra: &[&str]) -> Server {
+        Self::start_on(tempfile::tempdir().unwrap(), db.to_owned(), extra)
+    }
+
+    /// Another server on a copy of this one's store (SQLite, `VACUUM INTO`) without its
+    /// findings: at start it recomputes every application's findings afresh.
+    pub async fn fresh_recompute(&self) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("copy.db").to_str().unwrap().to_owned();
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db))
+            .await
+            .unwrap();
+        sqlx::query("VACUUM INTO ?")
+            .bind(&db)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let copy = sqlx::SqlitePool::connect(&format!("sqlite://{db}"))
+            .await
+            .unwrap();
+        for table in ["findings", "webhook_deliveries", "change_log"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&copy)
+                .await
+                .unwrap();
+        }
+        copy.close().await;
+        let (child, url, _, log) = spawn_serve("127.0.0.1:0", &db, dir.path(), &[]);
+        Server {
+            child,
+            url,
+            db,
+            admin: self.admin.clone(),
+            log,
+            dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The open findings the store holds: `(key, kind, severity, in_use)`, sorted.
+    pub async fn open_findings(&self) -> Vec<(String, String, String, i64)> {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db))
+            .await
+            .unwrap();
+        let open = sqlx::query_as(
+            "SELECT key, kind, severity, in_use FROM findings WHERE resolved_at IS NULL \
+             ORDER BY key",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        open
+    }
+
     fn start_on(dir: tempfile::TempDir, db: String, extra: &[&str]) -> Server {
         let (child, url, admin, log) = spawn_serve("127.0.0.1:0", &db, dir.path(), extra);
         let admin = admin.expect("a new store prints its admin setup token");
@@ -126,6 +183,22 @@ impl Server {
         sequences
     }
 
+    /// The stored `(state_digest, last_seen, gone)` of one session's instance, if any.
+    pub async fn stored_instance(&self, session_id: &str) -> Option<(String, i64, i64)> {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db))
+            .await
+            .unwrap();
+        let row = sqlx::query_as(
+            "SELECT state_digest, last_seen, gone FROM instances WHERE session_id = ?",
+        )
+        .bind(session_id)
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        row
+    }
+
     /// Runs `runbom ARGS --db <this server's store>`.
     pub fn runbom(&self, args: &[&str]) -> assert_cmd::assert::Assert {
         let mut cmd = assert_cmd::Command::cargo_bin("runbom").unwrap();
@@ -190,6 +263,28 @@ impl Server {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or_default())
+    }
+
+    /// `POST /api/v1/heartbeats` of `body`: the status, the `Retry-After` header and the answer.
+    pub async fn post_heartbeat(&self, token: &str, body: &Value) -> (u16, Option<String>, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/heartbeats", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            status,
+            retry_after,
+            response.json().await.unwrap_or_default(),
+        )
     }
 
     pub async fn post_raw(&self, token: &str, body: Vec<u8>, gzip: bool) -> u16 {

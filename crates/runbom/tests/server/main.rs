@@ -14,6 +14,7 @@ mod enforce;
 mod faults;
 mod feed;
 mod harness;
+mod heartbeats;
 mod redaction;
 mod reporting;
 mod ruby;
