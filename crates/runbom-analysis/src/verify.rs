@@ -151,6 +151,9 @@ pub enum TamperReason {
     /// The binary was built from a Go module's source whose checksum (`h1:…`) differs from the
     /// expected inventory's (`go.sum`).
     ModuleSum,
+    /// The binary was built from a Go module's source whose checksum the expected inventory's
+    /// `go.sum` does not list for that version.
+    UnlistedModuleSum,
 }
 
 /// Where the expected inventory declares a component, and the version it wants.
@@ -329,7 +332,11 @@ pub fn verify(
         options.strict_tooling,
     ));
     findings.extend(modified_builds(observed.reports));
-    findings.extend(tampered(observed, &expected_by_key));
+    findings.extend(tampered(
+        observed,
+        &expected_by_key,
+        expected.checksum_file.as_deref(),
+    ));
     findings.sort_by(|a, b| {
         (a.code, &a.subject, &a.version, &a.file).cmp(&(b.code, &b.subject, &b.version, &b.file))
     });
@@ -760,7 +767,11 @@ fn modified_builds(reports: &[RuntimeReport]) -> Vec<Finding> {
     found.into_values().collect()
 }
 
-fn tampered(observed: &Observations<'_>, expected_by_key: &ExpectedByKey<'_>) -> Vec<Finding> {
+fn tampered(
+    observed: &Observations<'_>,
+    expected_by_key: &ExpectedByKey<'_>,
+    checksum_file: Option<&str>,
+) -> Vec<Finding> {
     let mut by_file: BTreeMap<PathBuf, Finding> = BTreeMap::new();
     // Which modules each report saw loaded from which file, to say whether a file ran.
     let mut loaded_from: BTreeMap<&Path, BTreeSet<&str>> = BTreeMap::new();
@@ -837,16 +848,25 @@ fn tampered(observed: &Observations<'_>, expected_by_key: &ExpectedByKey<'_>) ->
     if let Some(scan) = observed.integrity {
         findings.extend(archive_mismatches(scan, expected_by_key));
     }
-    findings.extend(module_sum_mismatches(observed.reports, expected_by_key));
+    findings.extend(module_sum_mismatches(
+        observed.reports,
+        expected_by_key,
+        checksum_file,
+    ));
     findings
 }
 
 /// Components built from source whose checksum (a Go module's `h1:`, recorded in the binary)
-/// is not the one the expected inventory (`go.sum`) lists for that version. Where the expected
-/// side lists no checksum for it, there is nothing to compare.
+/// is not the one the expected inventory (`go.sum`) lists for that version, or that the
+/// expected inventory's `checksum_file` lists no checksum for: the build that file belongs to
+/// never verified that source. Where the expected side lists no checksum and vouches for none
+/// (no go.sum, an SBOM without hashes), there is nothing to compare; a version it does not
+/// expect is `drift` or `unexpected`, not this. Lines for modules the binary lacks are no
+/// finding: a go.sum holds the whole module graph (tests, other platforms, other commands).
 fn module_sum_mismatches(
     reports: &[RuntimeReport],
     expected_by_key: &ExpectedByKey<'_>,
+    checksum_file: Option<&str>,
 ) -> Vec<Finding> {
     let mut found: BTreeMap<(&str, &str, &str), Finding> = BTreeMap::new();
     for report in reports {
@@ -856,30 +876,47 @@ fn module_sum_mismatches(
             let Some(entries) = expected_by_key.get(&key) else {
                 continue;
             };
-            let wanted: Vec<&str> = entries
+            let accepting: Vec<&&ExpectedComponent> = entries
                 .iter()
                 .filter(|c| accepts(dist.ecosystem, &c.version, &dist.version))
+                .collect();
+            let wanted: Vec<&str> = accepting
+                .iter()
                 .flat_map(|c| &c.hashes)
                 .filter(|h| h.algorithm == ComponentHash::GO_SUM)
                 .map(|h| h.hex.as_str())
                 .collect();
-            if wanted.is_empty() || wanted.contains(&sum.as_str()) {
+            if accepting.is_empty() || wanted.contains(&sum.as_str()) {
                 continue;
             }
-            let finding = found
-                .entry((&dist.name, &dist.version, sum))
-                .or_insert_with(|| {
-                    let message = format!(
+            let (message, reason) = match (wanted.is_empty(), checksum_file) {
+                (true, None) => continue,
+                (true, Some(file)) => (
+                    format!(
+                        "`{}` {} was built from source whose checksum is {sum}, but {file} lists no checksum of that version: the build it belongs to never verified this source",
+                        dist.name, dist.version
+                    ),
+                    TamperReason::UnlistedModuleSum,
+                ),
+                (false, _) => (
+                    format!(
                         "`{}` {} was built from source whose checksum is {sum}, but the expected inventory lists {}",
                         dist.name,
                         dist.version,
                         wanted.join(", ")
-                    );
+                    ),
+                    TamperReason::ModuleSum,
+                ),
+            };
+            let finding = found
+                .entry((&dist.name, &dist.version, sum))
+                .or_insert_with(|| {
                     let mut finding =
                         Finding::new(FindingCode::Tampered, Level::Error, &dist.name, message);
                     finding.version = Some(dist.version.clone());
-                    finding.reason = Some(TamperReason::ModuleSum);
+                    finding.reason = Some(reason);
                     finding.recorded = wanted.iter().map(|h| (*h).to_owned()).collect();
+                    finding.expected = accepting.first().map(|c| expected_ref(c));
                     finding
                 });
             finding

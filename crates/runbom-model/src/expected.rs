@@ -15,6 +15,12 @@ pub struct ExpectedInventory {
     /// The file it was read from, as given.
     pub source: String,
     pub components: Vec<ExpectedComponent>,
+    /// The file that lists the source checksum of every module a build of this inventory
+    /// compiled (the `go.sum` beside a `go.mod`): a component built from source whose checksum
+    /// it does not list was never verified by that build. `None` where the source lists
+    /// checksums in part or not at all (an SBOM, a previous binary built from vendored source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_file: Option<String>,
 }
 
 impl ExpectedInventory {
@@ -189,6 +195,7 @@ mod tests {
                 component("Foo.Bar", Some("pkg:pypi/foo-bar@1.0?file_name=x.whl")),
                 component("baz", None),
             ],
+            checksum_file: None,
         };
         assert!(inventory.by_purl("pkg:pypi/foo-bar@1.0").is_some());
         assert!(inventory.by_purl("pkg:pypi/foo-bar@2.0").is_none());

@@ -141,6 +141,7 @@ impl InventoryReader for CpanfileSnapshot {
             format: self.name().to_owned(),
             source: file,
             components,
+            checksum_file: None,
         })
     }
 }

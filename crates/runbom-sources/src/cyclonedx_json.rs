@@ -102,6 +102,7 @@ impl InventoryReader for CycloneDxJson {
             format: self.name().to_owned(),
             source: path.display().to_string(),
             components,
+            checksum_file: None,
         })
     }
 }

@@ -104,6 +104,7 @@ impl InventoryReader for CycloneDxXml {
             format: self.name().to_owned(),
             source: path.display().to_string(),
             components,
+            checksum_file: None,
         })
     }
 }

@@ -156,6 +156,7 @@ impl InventoryReader for GemfileLock {
             format: self.name().to_owned(),
             source: file,
             components,
+            checksum_file: None,
         })
     }
 }

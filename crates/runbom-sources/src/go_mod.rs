@@ -111,7 +111,10 @@ impl InventoryReader for GoMod {
             };
             ExpectedComponent::new(Ecosystem::Go, name, version, location)
         };
-        let mut sums = sums_beside(path)?;
+        let (checksum_file, mut sums) = match sums_beside(path)? {
+            Some((go_sum, sums)) => (Some(go_sum), sums),
+            None => (None, HashMap::new()),
+        };
         let mut components = vec![component(&main, ExpectedVersion::Unspecified, main_line)];
         if let Some(line) = go {
             // The toolchain that builds it is any at or above the `go` line: not pinned here.
@@ -135,16 +138,22 @@ impl InventoryReader for GoMod {
             format: self.name().to_owned(),
             source: file,
             components,
+            checksum_file,
         })
     }
 }
 
-/// The checksums of the `go.sum` beside the go.mod at `path`; none when there is none.
-fn sums_beside(path: &Path) -> Result<HashMap<(String, String), ComponentHash>, SourceError> {
+type GoSums = HashMap<(String, String), ComponentHash>;
+
+/// The `go.sum` beside the go.mod at `path` and its checksums; `None` when there is none.
+fn sums_beside(path: &Path) -> Result<Option<(String, GoSums)>, SourceError> {
     let go_sum = path.with_file_name("go.sum");
     match std::fs::read_to_string(&go_sum) {
-        Ok(text) => go_sum::read(&go_sum, &text),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(HashMap::new()),
+        Ok(text) => Ok(Some((
+            go_sum.display().to_string(),
+            go_sum::read(&go_sum, &text)?,
+        ))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(SourceError::Io {
             file: go_sum.display().to_string(),
             source,

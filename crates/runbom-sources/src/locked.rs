@@ -59,5 +59,6 @@ pub(crate) fn inventory(
         format: format.to_owned(),
         source: path.display().to_string(),
         components,
+        checksum_file: None,
     }
 }

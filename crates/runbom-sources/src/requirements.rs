@@ -67,6 +67,7 @@ impl InventoryReader for Requirements {
             format: self.name().to_owned(),
             source: path.display().to_string(),
             components: state.components,
+            checksum_file: None,
         })
     }
 }

@@ -83,6 +83,7 @@ impl InventoryReader for SpdxJson {
             format: self.name().to_owned(),
             source: path.display().to_string(),
             components,
+            checksum_file: None,
         })
     }
 }

@@ -150,11 +150,29 @@ fn bad_input_is_named_and_never_a_panic() {
     std::fs::copy(&good, dir.path().join("good")).expect("copy");
     std::fs::copy(&c_program, dir.path().join("ls")).expect("copy");
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("symlink");
+    // Two links naming each other: a loop no file is at the end of.
+    std::os::unix::fs::symlink("round-b", dir.path().join("round-a")).expect("symlink");
+    std::os::unix::fs::symlink("round-a", dir.path().join("round-b")).expect("symlink");
     let (stdout, stderr, code) = runbom_inventory(&[dir.path()]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.matches(": go1").count(), 1, "{stdout}");
     assert!(
         stderr.contains("warning: `") && stderr.contains("truncated`"),
+        "{stderr}"
+    );
+    let round_a = dir.path().join("round-a");
+    assert!(
+        stderr.contains(&format!(
+            "warning: `{}`: a loop of symbolic links, skipped",
+            round_a.display()
+        )),
+        "{stderr}"
+    );
+    // Named, the loop is an error naming it.
+    let (_, stderr, code) = runbom_inventory(&[&round_a]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{}`", round_a.display())) && stderr.contains("symbolic links"),
         "{stderr}"
     );
 }

@@ -172,3 +172,69 @@ fn a_go_binary_verifies_against_go_sum_and_a_changed_checksum_is_tampering() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_go_sum_may_list_more_but_must_list_every_module_the_binary_was_built_from() {
+    let Some(esbuild) = common::go::esbuild("0.20.2") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.json");
+    let out = common::runbom()
+        .args(["run", "--report"])
+        .arg(&report)
+        .arg("--")
+        .arg(&esbuild)
+        .arg("--version")
+        .output()
+        .expect("runbom run");
+    assert!(out.status.success());
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/go");
+    let source = testdata.join("esbuild-0.20.2");
+    let go_sum = std::fs::read_to_string(source.join("go.sum")).expect("go.sum");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).expect("tree");
+    std::fs::copy(source.join("go.mod"), tree.join("go.mod")).expect("go.mod");
+
+    // esbuild's go.sum with a real one of golang.org/x/net appended: checksums of modules and
+    // versions the binary does not hold are the module graph's, no finding.
+    let more = std::fs::read_to_string(testdata.join("x-net-0.7.0.go.sum")).expect("x/net go.sum");
+    std::fs::write(tree.join("go.sum"), format!("{go_sum}{more}")).expect("go.sum");
+    let (status, findings) = verify(&tree.join("go.mod"), &report);
+    assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
+
+    // The source checksum of golang.org/x/sys's version left out (its `/go.mod` one kept, as
+    // for a module only in the graph): the binary was built from source this go.sum never
+    // verified.
+    let sys = "golang.org/x/sys v0.0.0-20220715151400-c0bba94af5f8";
+    let real = "h1:0A+M6Uqn+Eje4kHMK80dtF3JCXC4ykBgQG4Fe06QRhQ=";
+    let without: String = format!("{go_sum}{more}")
+        .lines()
+        .filter(|l| *l != format!("{sys} {real}"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(without.contains(&format!("{sys}/go.mod")));
+    std::fs::write(tree.join("go.sum"), without).expect("go.sum");
+    let (status, findings) = verify(&tree.join("go.mod"), &report);
+    assert_eq!(
+        (status, codes(&findings)),
+        (
+            1,
+            vec![(
+                "tampered".to_owned(),
+                format!(
+                    "`golang.org/x/sys` v0.0.0-20220715151400-c0bba94af5f8 was built from source whose checksum is {real}, but {} lists no checksum of that version: the build it belongs to never verified this source",
+                    tree.join("go.sum").display()
+                )
+            )]
+        ),
+        "{findings:#}"
+    );
+    assert_eq!(findings["findings"][0]["reason"], "unlisted-module-sum");
+    assert_eq!(findings["findings"][0]["expected"]["location"]["line"], 10);
+
+    // Without a go.sum, nothing vouches for any checksum: nothing to compare.
+    std::fs::remove_file(tree.join("go.sum")).expect("rm go.sum");
+    let (status, findings) = verify(&tree.join("go.mod"), &report);
+    assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
+}

@@ -62,6 +62,7 @@ fn pinned(pins: &[(&str, ExpectedVersion)]) -> ExpectedInventory {
                 },
             })
             .collect(),
+        checksum_file: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn expected(components: Vec<ExpectedComponent>) -> ExpectedInventory {
         format: "python/requirements".to_owned(),
         source: "requirements.txt".to_owned(),
         components,
+        checksum_file: None,
     }
 }
 

@@ -66,6 +66,7 @@ pub fn expected_inventory(path: &Path, info: &BuildInfo) -> ExpectedInventory {
         format: FORMAT.to_owned(),
         source: file,
         components,
+        checksum_file: None,
     }
 }
 

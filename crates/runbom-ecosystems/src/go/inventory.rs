@@ -1,6 +1,7 @@
 //! The Go binaries under the paths a user names (`runbom inventory PATH…`): for each, what
 //! `go version -m` prints, as versioned JSON (`runbom.go-inventory/v1`). A directory is walked
-//! without following symbolic links to directories (a link loop cannot trap it); files that are
+//! without following symbolic links to directories (a link loop cannot trap it; links that lead
+//! round in a loop are a warning naming the link); files that are
 //! not executables, and executables without Go build information (C programs), are skipped as
 //! `go version -m DIR` skips them. A named file that is not a Go binary is an error.
 
@@ -11,6 +12,9 @@ use serde::Serialize;
 
 use super::binary::looks_native;
 use super::buildinfo::{self, BuildInfo, Error, FileError};
+
+/// Linux's "too many levels of symbolic links" (`io::ErrorKind::FilesystemLoop` is unstable).
+const ELOOP: i32 = 40;
 
 /// The `schema` value of the JSON form.
 pub const GO_INVENTORY_SCHEMA: &str = "runbom.go-inventory/v1";
@@ -93,6 +97,15 @@ fn walk(dir: &Path, seen: &mut BTreeSet<PathBuf>, inventory: &mut GoInventory) {
         };
         if link.is_dir() {
             walk(&path, seen, inventory);
+        } else if link.is_symlink()
+            && let Err(err) = std::fs::metadata(&path)
+            && err.raw_os_error() == Some(ELOOP)
+        {
+            problem(
+                inventory,
+                &path,
+                "a loop of symbolic links, skipped".to_owned(),
+            );
         } else if path.is_file() && looks_native(&path) {
             match buildinfo::read_file(&path) {
                 Ok(info) => inventory.binaries.push(entry(&path, info)),

@@ -756,6 +756,7 @@ fn expected_inventory() -> impl Strategy<Value = ExpectedInventory> {
             format,
             source,
             components,
+            checksum_file: None,
         })
 }
 

@@ -122,6 +122,7 @@ fn xml_escapes_everything_and_drops_what_xml_cannot_hold() {
         format: "test".to_owned(),
         source: "test".to_owned(),
         components: vec![],
+        checksum_file: None,
     });
     sbom.subject = Some(Subject {
         name: "shop <&> \"prod\"".to_owned(),
@@ -149,6 +150,7 @@ fn spdx_writes_unknown_licence_names_as_extracted_licence_refs() {
         format: "test".to_owned(),
         source: "test".to_owned(),
         components: vec![],
+        checksum_file: None,
     });
     sbom.components = vec![component_with_evidence("a")];
     let json: serde_json::Value =
@@ -293,6 +295,7 @@ proptest::proptest! {
             format: "test".to_owned(),
             source: "test".to_owned(),
             components: vec![],
+            checksum_file: None,
         };
         let mut sbom = sbom_of(&inventory);
         sbom.components.push(SbomComponent {
