@@ -64,6 +64,11 @@ pub enum UpdatesError {
     Store(#[from] StoreError),
     #[error("the index task stopped: {0}")]
     Task(String),
+    #[error("cannot encode the releases of `{name}`: {source}")]
+    Encode {
+        name: String,
+        source: serde_json::Error,
+    },
 }
 
 /// What one poll did.
@@ -176,8 +181,12 @@ async fn poll(store: &Store, client: &Arc<IndexClient>) -> Result<PollOutcome, U
         let now = now_ms();
         match result {
             Ok(project) => {
-                let releases = serde_json::to_string(&project.releases)
-                    .map_err(|e| UpdatesError::Task(e.to_string()))?;
+                let releases = serde_json::to_string(&project.releases).map_err(|source| {
+                    UpdatesError::Encode {
+                        name: name.clone(),
+                        source,
+                    }
+                })?;
                 if store.save_releases(ecosystem, name, &releases, now).await? {
                     outcome.changed += 1;
                 }
