@@ -291,8 +291,7 @@ sub _refusal {
 # before it is loaded. perl links DynaLoader in: its subs are booted here, as XSLoader.pm does,
 # without loading any module.
 sub _enforce_libraries {
-    no strict 'refs';
-    no warnings;
+    local $^W = 0;    # not `no warnings`, which would load warnings.pm
     DynaLoader::boot_DynaLoader('DynaLoader')
       if defined(&DynaLoader::boot_DynaLoader) && !defined(&DynaLoader::dl_error);
     return unless defined &DynaLoader::dl_load_file;
