@@ -26,7 +26,8 @@ os.waitpid(pid, 0)
 print('parent', alpha.NAME)
 ";
 
-fn run(dir: &Path, python: &Path, site: &Path) -> (Output, Value) {
+/// `runbom run --report` of `python -c program` with `site` on `PYTHONPATH`.
+fn run(dir: &Path, python: &Path, site: &Path, program: &str) -> (Output, Value) {
     let report = dir.join("r.json");
     let out = common::runbom()
         .env_remove("RUNBOM_SESSION_DIR")
@@ -37,7 +38,7 @@ fn run(dir: &Path, python: &Path, site: &Path) -> (Output, Value) {
         .arg(&report)
         .arg("--")
         .arg(python)
-        .args(["-c", PROGRAM])
+        .args(["-c", program])
         .output()
         .expect("runbom run");
     let json = std::fs::read(&report)
@@ -76,7 +77,7 @@ fn the_hook_observes_every_cpython_from_3_6_to_3_13() {
         };
         let tmp = tempfile::tempdir().expect("tempdir");
         let site = site(tmp.path());
-        let (out, report) = run(tmp.path(), &python, &site);
+        let (out, report) = run(tmp.path(), &python, &site, PROGRAM);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -223,19 +224,7 @@ fn the_hook_adds_no_module_to_the_program_and_still_runs_the_users_sitecustomize
             .args(["-c", MODULES])
             .output()
             .expect("bare python");
-        let report = tmp.path().join("r.json");
-        let hooked = common::runbom()
-            .env_remove("RUNBOM_SESSION_DIR")
-            .env_remove("RUNBOM_DISABLE")
-            .env("PYTHONPATH", &site)
-            .current_dir(tmp.path())
-            .args(["run", "--report"])
-            .arg(&report)
-            .arg("--")
-            .arg(&python)
-            .args(["-c", MODULES])
-            .output()
-            .expect("runbom run");
+        let (hooked, _) = run(tmp.path(), &python, &site, MODULES);
         assert!(
             hooked.status.success(),
             "{version}: {}",
