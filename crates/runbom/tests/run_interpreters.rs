@@ -10,6 +10,9 @@ use serde_json::Value;
 
 mod common;
 
+/// The CPythons the hook observes, each tested when pyenv holds it.
+const CPYTHONS: [&str; 8] = ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
+
 use common::pyenv_python;
 
 /// A program that imports a distribution of `site` and forks a child that imports another.
@@ -55,6 +58,17 @@ fn site(dir: &Path) -> PathBuf {
     site
 }
 
+/// [`site`] with a `sitecustomize` of the user's own, which sets `MINE=yes`.
+fn site_with_users_sitecustomize(dir: &Path) -> PathBuf {
+    let site = site(dir);
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import os\nos.environ['MINE'] = 'yes'\n",
+    )
+    .expect("sitecustomize");
+    site
+}
+
 fn loaded_pids(report: &Value, name: &str) -> Vec<u64> {
     report["distributions"]
         .as_array()
@@ -70,7 +84,7 @@ fn loaded_pids(report: &Value, name: &str) -> Vec<u64> {
 #[test]
 fn the_hook_observes_every_cpython_from_3_6_to_3_13() {
     let mut observed = Vec::new();
-    for version in ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"] {
+    for version in CPYTHONS {
         let Some(python) = pyenv_python(version) else {
             eprintln!("skipped: pyenv holds no CPython {version}");
             continue;
@@ -164,29 +178,14 @@ fn python_2_is_refused_with_a_warning_and_runs_untouched() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let site = site(tmp.path());
     // A sitecustomize of the user's own still runs after runbom's, as site.py would run it.
-    std::fs::write(
-        site.join("sitecustomize.py"),
-        "import os\nos.environ['MINE'] = 'yes'\n",
-    )
-    .expect("sitecustomize");
-    let report = tmp.path().join("r.json");
-    let out = common::runbom()
-        .env_remove("RUNBOM_SESSION_DIR")
-        .env_remove("RUNBOM_DISABLE")
-        .env("PYTHONPATH", &site)
-        .current_dir(tmp.path())
-        .args(["run", "--report"])
-        .arg(&report)
-        .arg("--")
-        .arg(&python)
-        .args([
-            "-c",
-            "import os, alpha; print(alpha.NAME + ' ' + os.environ.get('MINE', 'no'))",
-        ])
-        .output()
-        .expect("runbom run");
+    let site = site_with_users_sitecustomize(tmp.path());
+    let (out, _) = run(
+        tmp.path(),
+        &python,
+        &site,
+        "import os, alpha; print(alpha.NAME + ' ' + os.environ.get('MINE', 'no'))",
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "alpha yes\n");
@@ -207,18 +206,13 @@ print(os.environ.get('MINE', 'no'), ' '.join(sorted(loaded)))
 
 #[test]
 fn the_hook_adds_no_module_to_the_program_and_still_runs_the_users_sitecustomize() {
-    for version in ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"] {
+    for version in CPYTHONS {
         let Some(python) = pyenv_python(version) else {
             eprintln!("skipped: pyenv holds no CPython {version}");
             continue;
         };
         let tmp = tempfile::tempdir().expect("tempdir");
-        let site = site(tmp.path());
-        std::fs::write(
-            site.join("sitecustomize.py"),
-            "import os\nos.environ['MINE'] = 'yes'\n",
-        )
-        .expect("sitecustomize");
+        let site = site_with_users_sitecustomize(tmp.path());
         let bare = std::process::Command::new(&python)
             .env("PYTHONPATH", &site)
             .args(["-c", MODULES])
