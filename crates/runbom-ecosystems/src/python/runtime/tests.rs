@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use runbom_model::Language;
@@ -37,18 +37,23 @@ fn site() -> (tempfile::TempDir, Inventory) {
     )
     .unwrap();
     fs::write(site.join("unused_dist-2.0.dist-info/RECORD"), "").unwrap();
+    let inventory = venv_inventory(dir.path(), site);
+    (dir, inventory)
+}
+
+/// The inventory of a 3.11 venv at `prefix` whose one site directory is `site`.
+fn venv_inventory(prefix: &Path, site: PathBuf) -> Inventory {
     let interpreter = Interpreter {
-        executable: dir.path().join("bin/python"),
+        executable: prefix.join("bin/python"),
         implementation: "cpython".into(),
         version: "3.11.7".into(),
-        prefix: dir.path().to_owned(),
+        prefix: prefix.to_owned(),
         base_prefix: PathBuf::from("/usr"),
         sys_path: vec![site],
         user_site: None,
         is_venv: true,
     };
-    let inventory = super::super::read_inventory(&interpreter, &[]);
-    (dir, inventory)
+    super::super::read_inventory(&interpreter, &[])
 }
 
 fn observation(pid: u32, ppid: u32, modules: Vec<(&str, Option<PathBuf>)>) -> Observation {
@@ -321,17 +326,7 @@ fn a_module_a_native_extension_creates_belongs_to_the_extensions_distribution() 
         "Metadata-Version: 2.1\nName: speedups\nVersion: 1.0\n",
     )
     .unwrap();
-    let interpreter = Interpreter {
-        executable: dir.path().join("bin/python"),
-        implementation: "cpython".into(),
-        version: "3.11.7".into(),
-        prefix: dir.path().to_owned(),
-        base_prefix: PathBuf::from("/usr"),
-        sys_path: vec![site.clone()],
-        user_site: None,
-        is_venv: true,
-    };
-    let inventory = super::super::read_inventory(&interpreter, &[]);
+    let inventory = venv_inventory(dir.path(), site.clone());
     let process = observation(
         10,
         1,
