@@ -66,6 +66,8 @@ pub(crate) async fn run(state: AppState) {
     let mut last_snapshot: Option<Instant> = None;
     let mut last_retention_upkeep: Option<Instant> = None;
     let mut pacer = RecomputePacer::default();
+    // Until every application the store held at start has been recomputed once.
+    let mut first_pass = true;
     let mut tick = tokio::time::interval(state.config.poll_interval);
     loop {
         tick.tick().await;
@@ -104,6 +106,10 @@ pub(crate) async fn run(state: AppState) {
                 dirty.insert(app);
                 break;
             }
+        }
+        if first_pass && dirty.is_empty() {
+            first_pass = false;
+            tracing::info!("the findings of every application are recomputed");
         }
         if last_retention_upkeep.is_none_or(|at| at.elapsed() >= RETENTION_UPKEEP_EVERY) {
             last_retention_upkeep = Some(Instant::now());

@@ -383,20 +383,19 @@ async fn converged(
 ) {
     let fresh = server.fresh_recompute().await;
     let deadline = Instant::now() + Duration::from_secs(90);
-    // The fresh server's first pass recomputes every application: its set stops changing.
-    let mut expected = Vec::new();
-    loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = fresh.open_findings().await;
-        if !now.is_empty() && now == expected {
-            break;
-        }
-        expected = now;
+    // The fresh server's first pass recomputes every application, then says so.
+    while !fresh
+        .log()
+        .iter()
+        .any(|line| line.contains("the findings of every application are recomputed"))
+    {
         assert!(
             Instant::now() < deadline,
-            "the fresh recompute never settled"
+            "the fresh recompute never finished"
         );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let expected = fresh.open_findings().await;
     loop {
         let held = server.open_findings().await;
         if held == expected || Instant::now() >= deadline {

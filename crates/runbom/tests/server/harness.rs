@@ -409,6 +409,8 @@ fn spawn_serve(
         .args(extra)
         .env_remove("RUNBOM_SETUP_SECRET")
         .env("RUNBOM_UPDATES_INTERVAL", "0")
+        // The detector says when its first pass over every application is done.
+        .env("RUNBOM_LOG", "warn,runbom_server::detect=info")
         .env("XDG_CACHE_HOME", dir.join("cache"))
         .stderr(Stdio::piped())
         .spawn()
