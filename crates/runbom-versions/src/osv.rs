@@ -15,6 +15,10 @@
 //!   differs; Go versions keep Go rules (the `v` prefix is optional there).
 //! - `versions` entries compare with the ecosystem's equality (`1.0` lists `1.0.0` in PEP 440);
 //!   an entry that does not parse only matches the identical string.
+//! - Events cannot say "from just after `v`", so a range converted from safe-version lists
+//!   (ruby-advisory-db's `<= v`, `= v`) holds `v` although it is safe. runbom's import lists
+//!   such versions in the range's `database_specific.inexact`, and they are not affected by it
+//!   (compared with the ecosystem's equality, so `2.0.3.0` is `2.0.3` in RubyGems).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -329,6 +333,9 @@ pub fn affects(
                 }
             },
         };
+        if is_inexact(ecosystem, range, &query) {
+            continue;
+        }
         if let Some((introduced, until)) = prepared.evaluate(&v) {
             verdict.matches.push(Match::Range {
                 range: index,
@@ -339,6 +346,21 @@ pub fn affects(
         }
     }
     Ok(verdict)
+}
+
+/// Whether `version` is one of the range's `database_specific.inexact` versions: inside its
+/// events, but safe.
+fn is_inexact(ecosystem: Ecosystem, range: &Range, version: &Version) -> bool {
+    let listed = range
+        .database_specific
+        .as_ref()
+        .and_then(|specific| specific.get("inexact"))
+        .and_then(|inexact| inexact.as_array());
+    listed.into_iter().flatten().any(|safe| {
+        safe.as_str()
+            .and_then(|safe| Version::parse(ecosystem, safe).ok())
+            .is_some_and(|safe| safe.compare(version) == Some(Ordering::Equal))
+    })
 }
 
 /// The lowest `fixed` version above `version` that is not itself affected by the entry: what to
@@ -461,6 +483,19 @@ mod tests {
                 until: Some(Bound::Fixed("2.1".into()))
             }]
         );
+    }
+
+    /// gems/rack/CVE-2018-16470.yml: unaffected `<= 2.0.3`, patched `>= 2.0.6`.
+    #[test]
+    fn an_inexact_version_of_a_range_is_not_affected() {
+        let a = affected(
+            r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0.3"},{"fixed":"2.0.6"}],
+                "database_specific":{"inexact":["2.0.3"]}}]}"#,
+        );
+        assert!(!hit(&a, Ecosystem::RubyGems, "2.0.3"));
+        assert!(!hit(&a, Ecosystem::RubyGems, "2.0.3.0"));
+        assert!(hit(&a, Ecosystem::RubyGems, "2.0.3.1"));
+        assert!(hit(&a, Ecosystem::RubyGems, "2.0.5"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! (`Gem.loaded_specs`, `$LOADED_FEATURES`); and a hook that cannot write, or a program under
 //! `--enable-frozen-string-literal`, leaves the program's output and exit status as they were.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -78,13 +78,20 @@ thread.join
 struct Oracle {
     gems: BTreeSet<String>,
     files: BTreeSet<PathBuf>,
+    /// Who owns each loaded file of a gem's directory or of Ruby's `vendor_ruby`, as
+    /// `testdata/ruby/loaded_owners.rb` says (`name version`, or `none`).
+    owners: BTreeMap<PathBuf, String>,
 }
+
+/// The oracle that maps loaded files to gems, independently of runbom.
+const LOADED_OWNERS: &str = include_str!("../testdata/ruby/loaded_owners.rb");
 
 fn read_oracle(path: &Path) -> Oracle {
     let text = std::fs::read_to_string(path).expect("the program wrote its oracle");
     let mut oracle = Oracle {
         gems: BTreeSet::new(),
         files: BTreeSet::new(),
+        owners: BTreeMap::new(),
     };
     for line in text.lines() {
         if let Some(gem) = line.strip_prefix("gem ") {
@@ -93,7 +100,30 @@ fn read_oracle(path: &Path) -> Oracle {
             oracle.files.insert(file.into());
         }
     }
+    oracle.owners = loaded_owners(&oracle.files);
     oracle
+}
+
+/// Runs `loaded_owners.rb` over `files`.
+fn loaded_owners(files: &BTreeSet<PathBuf>) -> BTreeMap<PathBuf, String> {
+    let mut child = Process::new("ruby")
+        .args(["-e", LOADED_OWNERS])
+        .env_remove("RUBYOPT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("present");
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut stdin = child.stdin.take().expect("present");
+    std::io::Write::write_all(&mut stdin, names.join("\n").as_bytes()).expect("present");
+    drop(stdin);
+    let out = child.wait_with_output().expect("present");
+    assert!(out.status.success(), "loaded_owners.rb failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(file, owner)| (PathBuf::from(file), owner.to_owned()))
+        .collect()
 }
 
 /// Runs `command` under `runbom run --report` in `dir` with the oracle loaded; returns the
@@ -154,22 +184,40 @@ fn reported_files(report: &Value) -> BTreeSet<PathBuf> {
         .collect()
 }
 
-/// The oracle's files that are in a gem's directory (`…/gems/<name>-<version>/…`).
-fn gem_dir_files(oracle: &Oracle) -> BTreeSet<PathBuf> {
-    oracle
-        .files
-        .iter()
-        .filter(|f| f.to_string_lossy().contains("/gems/"))
-        .cloned()
-        .collect()
+/// `name version` of the gem the report puts each gem file under.
+fn reported_owners(report: &Value) -> BTreeMap<PathBuf, String> {
+    let mut owners = BTreeMap::new();
+    for dist in report["distributions"].as_array().expect("present") {
+        let owner = format!(
+            "{} {}",
+            dist["name"].as_str().expect("present"),
+            dist["version"].as_str().expect("present")
+        );
+        for module in dist["modules"].as_array().expect("present") {
+            if let Some(file) = module["file"].as_str() {
+                owners.insert(PathBuf::from(file), owner.clone());
+            }
+        }
+    }
+    owners
 }
+
+/// RubyGems itself: Debian's `ruby-rubygems` ships `rubygems-update`'s gemspec, so the oracle
+/// names that gem; runbom counts RubyGems with Ruby's library, as it is loaded before any program
+/// (attributing it would need verify and enforce to take it for part of the interpreter, as
+/// they take default gems).
+const RUBYGEMS_ITSELF: &str = "rubygems-update ";
 
 fn assert_matches_oracle(report: &Value, oracle: &Oracle, must_load: &[&str]) {
     assert_eq!(report["interpreter"]["language"], "ruby");
+    // Gems activated, and gems whose files were required without activating them (Debian's
+    // `vendor_ruby` is on `$LOAD_PATH`).
+    let owning = oracle.owners.values().filter(|o| is_gem_owner(o)).cloned();
+    let expected: BTreeSet<String> = oracle.gems.iter().cloned().chain(owning).collect();
     let loaded = loaded_gems(report);
     assert_eq!(
-        loaded, oracle.gems,
-        "loaded gems: runbom vs Gem.loaded_specs"
+        loaded, expected,
+        "loaded gems: runbom vs Gem.loaded_specs and the files' owners"
     );
     for gem in must_load {
         assert!(
@@ -178,14 +226,26 @@ fn assert_matches_oracle(report: &Value, oracle: &Oracle, must_load: &[&str]) {
         );
     }
     let files = reported_files(report);
-    let missing: Vec<PathBuf> = gem_dir_files(oracle)
-        .into_iter()
-        .filter(|f| !files.contains(f))
+    let reported = reported_owners(report);
+    let wrong: Vec<String> = oracle
+        .owners
+        .iter()
+        .filter_map(|(file, owner)| {
+            let got = reported.get(file);
+            let right = if is_gem_owner(owner) {
+                got == Some(owner)
+            } else {
+                got.is_none() && !files.contains(file)
+            };
+            (!right).then(|| format!("{}: oracle {owner}, runbom {got:?}", file.display()))
+        })
         .collect();
-    assert!(
-        missing.is_empty(),
-        "gem files not in the report: {missing:?}"
-    );
+    assert!(wrong.is_empty(), "owners of loaded files: {wrong:#?}");
+}
+
+/// An oracle owner that runbom must report as a gem.
+fn is_gem_owner(owner: &str) -> bool {
+    owner != "none" && !owner.starts_with(RUBYGEMS_ITSELF)
 }
 
 #[test]
@@ -265,6 +325,38 @@ fn a_sinatra_app_loads_what_its_oracle_says() {
         .map(|f| format!("{} {} {}", f["code"], f["subject"], f["version"]))
         .collect();
     assert_eq!(failing, ["\"drift\" \"rack\" \"2.2.22\""]);
+}
+
+/// Debian's `ruby-tilt` and `ruby-xmlrpc` put their code in Ruby's `vendor_ruby`, which is on
+/// `$LOAD_PATH`: a plain `require` loads it without activating the gem, and the files are still
+/// the gem's, not Ruby's library. See: issue 16 (`vendor_ruby` in the Ruby report).
+#[test]
+fn files_required_from_vendor_ruby_without_activation_belong_to_their_gem() {
+    if !ruby_with_gems() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("present");
+    let script = "require 'tilt'\nrequire 'xmlrpc/client'\nputs Tilt::VERSION\n";
+    std::fs::write(dir.path().join("plain.rb"), script).expect("present");
+    let (stdout, report, oracle) = run_observed(dir.path(), &["ruby", "plain.rb"]);
+    assert_eq!(stdout, "2.0.11\n");
+    assert!(
+        !oracle.gems.iter().any(|g| g.starts_with("tilt ")),
+        "tilt was activated: {:?}",
+        oracle.gems
+    );
+    assert_matches_oracle(&report, &oracle, &["tilt", "xmlrpc"]);
+    let tilt = report["distributions"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .find(|d| d["name"] == "tilt")
+        .expect("present");
+    assert_eq!(tilt["modules"][0]["name"], "tilt");
+    assert_eq!(
+        tilt["modules"][0]["file"],
+        "/usr/lib/ruby/vendor_ruby/tilt.rb"
+    );
 }
 
 /// A lockfile of `runbom-sources/testdata/gemfile-lock`.

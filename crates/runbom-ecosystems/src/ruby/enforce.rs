@@ -78,10 +78,10 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
         for dir in &dirs {
             push_path_line(&mut lines, "gemdir", &format!("{index}\t"), dir);
         }
-        let vendored = vendored_files(gem, &interpreter.library_dirs);
         if verdict.verdict != Verdict::Allowed || !integrity {
             // The gem's own files in Ruby's vendor directory: its, not Ruby's library.
-            for file in vendored.iter().filter(|f| is_loadable(f)) {
+            let vendored = gem.files.iter().filter(|_| gem.vendored);
+            for file in vendored.filter(|f| is_loadable(f)) {
                 let shown = file.display().to_string();
                 if !shown.contains(['\t', '\n', '\r']) {
                     files.push(format!("f\t{shown}\t{index}\t-\t-\t-\t-"));
@@ -90,7 +90,6 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
             continue;
         }
         let mut loadable = gem.files.clone();
-        loadable.extend(vendored);
         for dir in &dirs {
             walk(dir, MAX_DEPTH, &mut loadable);
         }
@@ -115,27 +114,6 @@ pub fn table_text(plan: &EnforcementPlan, inventory: &GemInventory) -> (String, 
     }
     lines.extend(files);
     (finish(lines), summary)
-}
-
-/// A Debian gem's files where Debian put them: its gemspec (`rubygems-integration`) lists
-/// `lib/tilt.rb` below a gem directory that does not exist, and the file is
-/// `/usr/lib/ruby/vendor_ruby/tilt.rb`. Only Ruby's vendor directories are looked in (a gemspec
-/// naming `lib/set.rb` must not claim the standard library's).
-fn vendored_files(gem: &InstalledGem, library_dirs: &[PathBuf]) -> Vec<PathBuf> {
-    if gem.default || gem.gem_dir.is_dir() {
-        return Vec::new();
-    }
-    let vendor: Vec<&PathBuf> = library_dirs
-        .iter()
-        .filter(|d| d.to_string_lossy().contains("vendor_ruby"))
-        .collect();
-    gem.files
-        .iter()
-        .filter_map(|file| file.strip_prefix(&gem.gem_dir).ok())
-        .filter_map(|rel| rel.strip_prefix("lib").ok())
-        .flat_map(|rel| vendor.iter().map(move |dir| dir.join(rel)))
-        .filter(|path| path.is_file())
-        .collect()
 }
 
 /// `kind\t<prefix><dir>/`, unless the path cannot be written on one line.

@@ -64,11 +64,15 @@ pub struct InstalledGem {
     pub gem_dir: PathBuf,
     /// A default gem: shipped with Ruby, its files in Ruby's own directories.
     pub default: bool,
+    /// Debian's layout: no gem directory, the gemspec's `lib/` files in Ruby's `vendor_ruby`
+    /// (`ruby-tilt`), which `files` then names.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub vendored: bool,
     /// Runtime dependencies, `name (requirement, …)`.
     pub dependencies: Vec<String>,
     /// Bytes of the listed files that exist.
     pub size: u64,
-    /// The files its gemspec lists, absolute.
+    /// The files its gemspec lists, absolute (a default or vendored gem's: where they are).
     pub files: Vec<PathBuf>,
 }
 
@@ -307,11 +311,18 @@ fn installed(
         .unwrap_or_default()
         .to_owned();
     let gem_dir = location.join("gems").join(stem);
+    let vendored = if default || gem_dir.is_dir() {
+        Vec::new()
+    } else {
+        vendored_files(interpreter, &spec.files)
+    };
     let files: Vec<PathBuf> = if default {
         spec.files
             .iter()
             .filter_map(|file| default_gem_file(interpreter, file))
             .collect()
+    } else if !vendored.is_empty() {
+        vendored.clone()
     } else {
         spec.files.iter().map(|file| gem_dir.join(file)).collect()
     };
@@ -330,6 +341,7 @@ fn installed(
         spec_path: spec_path.to_owned(),
         gem_dir,
         default,
+        vendored: !vendored.is_empty(),
         dependencies: spec.dependencies,
         size,
         files,
@@ -355,6 +367,25 @@ pub fn declared_licenses(location: &Path) -> Option<Vec<String>> {
     let text = std::fs::read(gemspec_path(location)?).ok()?;
     let (spec, _) = gemspec::parse(&String::from_utf8_lossy(&text)).ok()?;
     Some(spec.licenses)
+}
+
+/// A Debian gem's files where Debian put them: its gemspec (`rubygems-integration`) lists
+/// `lib/tilt.rb` below a gem directory that does not exist, and the file is
+/// `/usr/lib/ruby/vendor_ruby/tilt.rb`. Only Ruby's vendor directories are looked in (a gemspec
+/// naming `lib/set.rb` must not claim the standard library's).
+fn vendored_files(interpreter: &RubyInterpreter, files: &[String]) -> Vec<PathBuf> {
+    let vendor: Vec<&PathBuf> = interpreter
+        .library_dirs
+        .iter()
+        .filter(|d| d.to_string_lossy().contains("vendor_ruby"))
+        .collect();
+    files
+        .iter()
+        .filter(|file| !file.contains(".."))
+        .filter_map(|file| file.strip_prefix("lib/"))
+        .flat_map(|rel| vendor.iter().map(move |dir| dir.join(rel)))
+        .filter(|path| path.is_file())
+        .collect()
 }
 
 /// Where a default gem's listed file is: `lib/uri.rb` (or `date.rb`) in `rubylibdir`, a C

@@ -120,7 +120,8 @@ impl<'a> Owners<'a> {
             .chain((0..inventory.gems.len()).filter(|i| !active.contains(i)));
         for index in order {
             let gem = &inventory.gems[index];
-            if gem.default {
+            // Files outside the gem's directory: Ruby's library (a default gem), `vendor_ruby`.
+            if gem.default || gem.vendored {
                 for file in &gem.files {
                     by_file.entry(file.as_path()).or_insert(index);
                 }
@@ -341,6 +342,7 @@ fn seen_gem(package: &ActivePackage) -> InstalledGem {
         spec_path: PathBuf::new(),
         gem_dir,
         default: false,
+        vendored: false,
         dependencies: Vec::new(),
         size: 0,
         files: Vec::new(),
@@ -363,6 +365,7 @@ mod tests {
             spec_path: PathBuf::new(),
             gem_dir: dir.into(),
             default,
+            vendored: false,
             dependencies: Vec::new(),
             size: 0,
             files: files.iter().map(PathBuf::from).collect(),
@@ -376,18 +379,38 @@ mod tests {
         }
     }
 
+    /// A Debian gem whose code is in Ruby's `vendor_ruby` (`ruby-tilt`, `ruby-xmlrpc`).
+    fn vendored(name: &str, version: &str, files: &[&str]) -> InstalledGem {
+        let dir = format!("/usr/share/rubygems-integration/all/gems/{name}-{version}");
+        InstalledGem {
+            vendored: true,
+            ..gem(name, version, &dir, false, files)
+        }
+    }
+
     #[test]
     fn maps_files_to_gems_default_gems_stdlib_and_nobody() {
         let inventory = GemInventory {
             schema: String::new(),
             interpreter: RubyInterpreter {
-                library_dirs: vec!["/usr/lib/ruby/3.1.0".into()],
+                library_dirs: vec![
+                    "/usr/lib/ruby/3.1.0".into(),
+                    "/usr/lib/ruby/vendor_ruby".into(),
+                ],
                 ..RubyInterpreter::default()
             },
             gems: vec![
                 gem("rack", "2.2.22", "/g/gems/rack-2.2.22", false, &[]),
                 gem("rack", "3.0.0", "/g/gems/rack-3.0.0", false, &[]),
-                gem("tilt", "2.0.11", "/g/gems/tilt-2.0.11", false, &[]),
+                vendored(
+                    "tilt",
+                    "2.0.11",
+                    &[
+                        "/usr/lib/ruby/vendor_ruby/tilt.rb",
+                        "/usr/lib/ruby/vendor_ruby/tilt/erb.rb",
+                    ],
+                ),
+                vendored("xmlrpc", "0.3.2", &["/usr/lib/ruby/vendor_ruby/xmlrpc.rb"]),
                 gem(
                     "uri",
                     "0.11.0",
@@ -412,6 +435,10 @@ mod tests {
                 file("/usr/lib/ruby/3.1.0/set.rb"),
                 file("/usr/lib/ruby/3.1.0/uri.rb"),
                 file("/g/gems/rack-2.2.22/lib/rack/request.rb"),
+                file("/usr/lib/ruby/vendor_ruby/tilt.rb"),
+                // Required from `vendor_ruby` without its gem being activated.
+                file("/usr/lib/ruby/vendor_ruby/xmlrpc.rb"),
+                file("/usr/lib/ruby/vendor_ruby/rubygems.rb"),
                 file("/srv/app/app.rb"),
             ],
             packages: vec![
@@ -423,7 +450,7 @@ mod tests {
                 ActivePackage {
                     name: "tilt".into(),
                     version: "2.0.11".into(),
-                    location: Some("/g/gems/tilt-2.0.11".into()),
+                    location: Some("/usr/share/rubygems-integration/all/gems/tilt-2.0.11".into()),
                 },
                 ActivePackage {
                     name: "local".into(),
@@ -431,7 +458,11 @@ mod tests {
                     location: Some("/src/local".into()),
                 },
             ],
-            search_path: vec!["/g/gems/rack-2.2.22/lib".into(), "/srv".into()],
+            search_path: vec![
+                "/g/gems/rack-2.2.22/lib".into(),
+                "/usr/lib/ruby/vendor_ruby".into(),
+                "/srv".into(),
+            ],
             ..HookObservation::default()
         };
         let observed = map(&[observation], &inventory);
@@ -451,9 +482,15 @@ mod tests {
                 "rack 3.0.0 pkg:gem/rack@3.0.0: ",
                 "tilt 2.0.11 pkg:gem/tilt@2.0.11: tilt",
                 "uri 0.11.0 pkg:gem/uri@0.11.0: uri",
+                "xmlrpc 0.3.2 pkg:gem/xmlrpc@0.3.2: xmlrpc",
             ]
         );
-        assert_eq!(observed.stdlib_modules, ["enumerator", "set"]);
+        let tilt = observed.distributions.iter().find(|d| d.name == "tilt");
+        assert_eq!(
+            tilt.unwrap().modules[0].file.as_deref(),
+            Some(Path::new("/usr/lib/ruby/vendor_ruby/tilt.rb"))
+        );
+        assert_eq!(observed.stdlib_modules, ["enumerator", "rubygems", "set"]);
         let unowned: Vec<&str> = observed
             .unowned_modules
             .iter()
@@ -461,7 +498,7 @@ mod tests {
             .collect();
         assert_eq!(unowned, ["__main__", "app/app"]);
         assert_eq!(observed.interpreter.language, Language::Ruby);
-        assert_eq!(observed.processes[0].modules_loaded, 6);
+        assert_eq!(observed.processes[0].modules_loaded, 9);
     }
 
     #[test]

@@ -155,9 +155,14 @@ fn cpansa_records(
 ) -> Option<Result<Vec<Result<Advisory, AdvisoryError>>, AdvisoryError>> {
     let file = path.display().to_string();
     if cpansa::is_db_pm(path) {
-        return Some(
-            cpansa::dump_db_pm(Path::new("perl"), path).and_then(|json| cpansa::read(&file, &json)),
-        );
+        let source = std::fs::read(path).map_err(|source| AdvisoryError::Io {
+            file: file.clone(),
+            source,
+        });
+        return Some(source.and_then(|source| {
+            let json = cpansa::dump_db_pm(Path::new("perl"), path)?;
+            cpansa::read_db_pm(&file, &json, &String::from_utf8_lossy(&source))
+        }));
     }
     let mut head = [0u8; 64];
     let read = std::fs::File::open(path)

@@ -20,7 +20,8 @@
 //!   CPAN::Audit 1.001 reads such a list as no range at all, so `cpan-audit` reports none of
 //!   them.
 //! - A clause whose version `version.pm` cannot parse (`=1.0`, a typo) makes the record
-//!   unreadable: it is an error naming the record, and the others are read.
+//!   unreadable: it is an error naming the record (and, read from `DB.pm`, the line of the
+//!   field in its Perl text), and the others are read.
 //! - `reported` is `published`; `modified` is the database's build (its `$VERSION`
 //!   `YYYYMMDD.NNN`) so that a newer database updates every record it changed.
 
@@ -254,6 +255,68 @@ pub fn read(
     file: &str,
     contents: &[u8],
 ) -> Result<Vec<Result<Advisory, AdvisoryError>>, AdvisoryError> {
+    read_records(file, contents, None)
+}
+
+/// [`read`] of the JSON that [`dump_db_pm`] wrote of `DB.pm`, whose Perl text `source` is: a
+/// bad record's error names its line there.
+pub fn read_db_pm(
+    file: &str,
+    json: &[u8],
+    source: &str,
+) -> Result<Vec<Result<Advisory, AdvisoryError>>, AdvisoryError> {
+    read_records(file, json, Some(source))
+}
+
+/// The line (1-based) of `field` in the record `id` of CPAN::Audit's `DB.pm` (Data::Dumper's
+/// layout: one `'key' => value` a line, the record between a `{` line and a `}` line), or of
+/// its `id` when the field is not found there.
+fn line_of(source: &str, id: &str, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = source.lines().collect();
+    let id_line = lines.iter().position(|line| {
+        line.trim_start()
+            .strip_prefix("'id' => ")
+            .is_some_and(|rest| rest.trim_end_matches(',').trim_matches('\'') == id)
+    })?;
+    let start = lines[..id_line]
+        .iter()
+        .rposition(|l| l.trim() == "{")
+        .unwrap_or(0);
+    let end = lines[id_line..]
+        .iter()
+        .position(|l| l.trim_start().starts_with('}'))
+        .map_or(lines.len(), |n| id_line + n);
+    let key = format!("'{field}' =>");
+    let field_line = (start..end).find(|&n| lines[n].trim_start().starts_with(&key));
+    Some(field_line.unwrap_or(id_line) + 1)
+}
+
+/// A bad record's error: at its line of `source` when there is one.
+fn invalid_record(
+    file: &str,
+    source: Option<&str>,
+    id: &str,
+    field: &str,
+    message: String,
+) -> AdvisoryError {
+    match source.and_then(|source| line_of(source, id, field)) {
+        Some(line) => AdvisoryError::InvalidAt {
+            file: file.to_owned(),
+            line,
+            message,
+        },
+        None => AdvisoryError::Invalid {
+            file: file.to_owned(),
+            message,
+        },
+    }
+}
+
+fn read_records(
+    file: &str,
+    contents: &[u8],
+    source: Option<&str>,
+) -> Result<Vec<Result<Advisory, AdvisoryError>>, AdvisoryError> {
     let database: Database =
         serde_json::from_slice(contents).map_err(|e| AdvisoryError::json(file, &e))?;
     let modified = database
@@ -278,13 +341,12 @@ pub fn read(
         for value in &dist.advisories {
             let record = serde_json::from_value::<Record>(value.clone()).map_err(|e| {
                 let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
-                AdvisoryError::Invalid {
-                    file: file.to_owned(),
-                    message: format!("record `{id}` of `{dist_name}`: {e}"),
-                }
+                let message = format!("record `{id}` of `{dist_name}`: {e}");
+                invalid_record(file, source, id, "id", message)
             });
+            let place = Place { file, source };
             advisories.push(
-                record.and_then(|record| convert(file, dist_name, &releases, record, &modified)),
+                record.and_then(|record| convert(place, dist_name, &releases, record, &modified)),
             );
         }
     }
@@ -298,16 +360,24 @@ fn build_date(version: &str) -> Option<String> {
         .then(|| format!("{}-{}-{}T00:00:00Z", &day[..4], &day[4..6], &day[6..8]))
 }
 
+/// Where records are read from: the file errors name, and its Perl text when known.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    file: &'a str,
+    source: Option<&'a str>,
+}
+
 fn convert(
-    file: &str,
+    place: Place<'_>,
     dist_name: &str,
     releases: &[(String, CpanVersion)],
     record: Record,
     modified: &str,
 ) -> Result<Advisory, AdvisoryError> {
-    let invalid = |field: &str, message: String| AdvisoryError::Invalid {
-        file: file.to_owned(),
-        message: format!("record `{}` ({field}): {message}", record.id),
+    let file = place.file;
+    let invalid = |field: &str, message: String| {
+        let message = format!("record `{}` ({field}): {message}", record.id);
+        invalid_record(file, place.source, &record.id, field, message)
     };
     let affected_ranges: Vec<&str> = record
         .affected_versions

@@ -42,6 +42,13 @@ pub enum AdvisoryError {
     },
     #[error("`{file}`: {message}")]
     Invalid { file: String, message: String },
+    /// A bad record of a source text whose line is known (CPAN::Audit's `DB.pm`).
+    #[error("`{file}`:{line}: {message}")]
+    InvalidAt {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error(
         "`{file}` is not an advisory format runbom reads (OSV JSON, OSV YAML, ruby-advisory-db YAML, CPAN::Audit's CPANSA database)"
     )]
@@ -64,6 +71,7 @@ impl AdvisoryError {
             | AdvisoryError::Zip { file, .. }
             | AdvisoryError::Syntax { file, .. }
             | AdvisoryError::Invalid { file, .. }
+            | AdvisoryError::InvalidAt { file, .. }
             | AdvisoryError::UnknownFormat { file } => file,
         }
     }

@@ -6,7 +6,7 @@
 //!   which merges the record with the same vulnerability from other databases.
 //! - the safe `patched_versions` and `unaffected_versions` become one `ECOSYSTEM` range through
 //!   `runbom_versions::rubysec::to_osv_events`; versions OSV cannot exclude exactly are listed in
-//!   `database_specific.inexact`.
+//!   the range's `database_specific.inexact`, which matching honours (`runbom_versions::osv`).
 //! - `date` (the only date the database keeps) is both `published` and `modified`, at midnight UTC.
 //! - `cvss_v2`/`cvss_v3`/`cvss_v4` are scores, not vectors: they go into `database_specific`,
 //!   where severity rating reads `cvss_v3`/`cvss_v4`.
@@ -175,9 +175,6 @@ impl RubyAdvisory {
                 specific.insert(key.to_owned(), json!(list));
             }
         }
-        if !conversion.inexact.is_empty() {
-            specific.insert("inexact".to_owned(), json!(conversion.inexact));
-        }
         Ok(Advisory {
             schema_version: Some("1.6.0".to_owned()),
             id: format!("RUBYSEC-{}-{}", self.gem, stem(file)),
@@ -198,8 +195,9 @@ impl RubyAdvisory {
                 ranges: vec![Range {
                     kind: RangeKind::Ecosystem,
                     repo: None,
+                    database_specific: (!conversion.inexact.is_empty())
+                        .then(|| json!({ "inexact": conversion.inexact })),
                     events: conversion.events,
-                    database_specific: None,
                 }],
                 ..Affected::default()
             }],

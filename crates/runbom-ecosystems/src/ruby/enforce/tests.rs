@@ -24,6 +24,7 @@ fn gem(dir: &Path, name: &str, default: bool) -> InstalledGem {
         spec_path: dir.join(format!("specifications/{name}-1.0.gemspec")),
         gem_dir,
         default,
+        vendored: false,
         dependencies: Vec::new(),
         size: 14,
         files: vec![file, dir.join("gems/README")],

@@ -135,6 +135,30 @@ fn an_unparsable_range_names_its_record_and_the_rest_is_read() {
     assert!(whole.starts_with("`x.json`:1:"), "{whole}");
 }
 
+/// A bad range in `DB.pm` itself names the file and the line of the range (the JSON dump has
+/// none to give). See: issue 16 (a CPANSA record with an unparsable range).
+#[test]
+fn a_bad_range_in_db_pm_names_its_line() {
+    let db = path("cpansa/broken-db/CPAN/Audit/DB.pm");
+    let results: Vec<_> = crate::advisories::read_paths(&[&db]).collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].as_ref().unwrap().id, "CPANSA-Foo-Bar-2020-01");
+    let err = results[1].as_ref().unwrap_err().to_string();
+    let expected = format!(
+        "`{}`:30: record `CPANSA-Foo-Bar-2020-02` (affected_versions): `<1.x`",
+        db.display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+}
+
+#[test]
+fn a_records_line_is_its_fields_else_its_ids() {
+    let source = "{\n  'affected_versions' => '<1',\n  'id' => 'A-1',\n},\n{\n  'id' => 'B-2'\n}\n";
+    assert_eq!(line_of(source, "A-1", "affected_versions"), Some(2));
+    assert_eq!(line_of(source, "B-2", "fixed_versions"), Some(6));
+    assert_eq!(line_of(source, "C-3", "id"), None);
+}
+
 /// The machine's own CPAN::Audit database, dumped by its perl: every record is read but those
 /// whose ranges `version.pm` cannot parse.
 #[test]
