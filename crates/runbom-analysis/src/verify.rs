@@ -323,7 +323,12 @@ pub fn verify(
         let wanted_here = observed_ecosystems.contains(&key.0)
             && entries.iter().any(|c| marker_holds(c, options.environment));
         if wanted_here && !observed_by_key.contains_key(key) && !options.ignore.contains(&key.1) {
-            findings.push(missing(&key.1, entries[0], observed));
+            findings.push(missing(
+                &key.1,
+                entries[0],
+                observed,
+                expected.lists_unbuilt,
+            ));
         }
     }
     findings.extend(unknown_code(
@@ -642,13 +647,28 @@ fn drift(
     finding
 }
 
-fn missing(name: &PackageName, wanted: &ExpectedComponent, observed: &Observations<'_>) -> Finding {
+/// `wanted`, which nothing observed or installed holds: a warning, or a note when the source
+/// lists requirements a build may leave out (`lists_unbuilt`).
+fn missing(
+    name: &PackageName,
+    wanted: &ExpectedComponent,
+    observed: &Observations<'_>,
+    lists_unbuilt: bool,
+) -> Finding {
+    let (level, why) = if lists_unbuilt {
+        (
+            Level::Note,
+            ": the source lists requirements a build may prune",
+        )
+    } else {
+        (Level::Warning, "")
+    };
     let message = format!(
-        "`{name}` {} is expected ({}) but not installed",
+        "`{name}` {} is expected ({}) but not installed{why}",
         display_version(wanted),
         place(&wanted.location)
     );
-    let mut finding = Finding::new(FindingCode::Missing, Level::Warning, name.as_str(), message);
+    let mut finding = Finding::new(FindingCode::Missing, level, name.as_str(), message);
     finding.purl.clone_from(&wanted.purl);
     finding.state = Some(UseState::Absent);
     finding.expected = Some(expected_ref(wanted));

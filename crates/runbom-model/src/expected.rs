@@ -21,6 +21,11 @@ pub struct ExpectedInventory {
     /// checksums in part or not at all (an SBOM, a previous binary built from vendored source).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_file: Option<String>,
+    /// The source lists requirements a build may leave out: a `go.mod` lists the module graph's
+    /// requirements (`// indirect` ones, and modules only tests of dependencies import), which
+    /// the linker prunes from a binary. One that nothing runs is then no sign of a wrong build.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lists_unbuilt: bool,
 }
 
 impl ExpectedInventory {
@@ -196,6 +201,7 @@ mod tests {
                 component("baz", None),
             ],
             checksum_file: None,
+            lists_unbuilt: false,
         };
         assert!(inventory.by_purl("pkg:pypi/foo-bar@1.0").is_some());
         assert!(inventory.by_purl("pkg:pypi/foo-bar@2.0").is_none());

@@ -142,6 +142,7 @@ impl InventoryReader for CpanfileSnapshot {
             source: file,
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

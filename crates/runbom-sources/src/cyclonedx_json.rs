@@ -103,6 +103,7 @@ impl InventoryReader for CycloneDxJson {
             source: path.display().to_string(),
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

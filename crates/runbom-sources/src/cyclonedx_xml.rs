@@ -105,6 +105,7 @@ impl InventoryReader for CycloneDxXml {
             source: path.display().to_string(),
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

@@ -157,6 +157,7 @@ impl InventoryReader for GemfileLock {
             source: file,
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

@@ -139,6 +139,7 @@ impl InventoryReader for GoMod {
             source: file,
             components,
             checksum_file,
+            lists_unbuilt: true,
         })
     }
 }

@@ -60,5 +60,6 @@ pub(crate) fn inventory(
         source: path.display().to_string(),
         components,
         checksum_file: None,
+        lists_unbuilt: false,
     }
 }

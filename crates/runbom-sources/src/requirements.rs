@@ -68,6 +68,7 @@ impl InventoryReader for Requirements {
             source: path.display().to_string(),
             components: state.components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

@@ -84,6 +84,7 @@ impl InventoryReader for SpdxJson {
             source: path.display().to_string(),
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
     }
 }

@@ -238,3 +238,85 @@ fn a_go_sum_may_list_more_but_must_list_every_module_the_binary_was_built_from()
     let (status, findings) = verify(&tree.join("go.mod"), &report);
     assert_eq!((status, codes(&findings)), (0, vec![]), "{findings:#}");
 }
+
+#[test]
+fn a_go_mod_require_the_binary_does_not_link_is_a_note_but_an_sbom_component_a_warning() {
+    let Some(escape) = binary("escape", Variant::Plain) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.json");
+    run_reported(&escape, &report);
+    let missing = |findings: &Value| -> Vec<(String, String)> {
+        findings["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == "missing")
+            .map(|f| {
+                (
+                    f["level"].as_str().expect("level").to_owned(),
+                    f["subject"].to_string(),
+                )
+            })
+            .collect()
+    };
+
+    // go.mod lists the module graph's requirements; a build prunes those no linked package
+    // imports (here one only a test would need).
+    let go_mod = dir.path().join("go.mod");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/go/escape/go.mod"),
+    )
+    .expect("go.mod");
+    std::fs::write(
+        &go_mod,
+        format!("{text}require github.com/kr/pretty v0.3.1 // indirect\n"),
+    )
+    .expect("write");
+    let (status, findings) = verify(&go_mod, &report);
+    assert_eq!(
+        (status, missing(&findings)),
+        (
+            0,
+            vec![("note".to_owned(), "\"github.com/kr/pretty\"".to_owned())]
+        ),
+        "{findings:#}"
+    );
+
+    // An SBOM lists what a build contains: the same component missing is a warning.
+    let sbom = dir.path().join("sbom.json");
+    let out = common::runbom()
+        .args(["sbom", "--runtime"])
+        .arg(&report)
+        .arg("-o")
+        .arg(&sbom)
+        .output()
+        .expect("runbom sbom");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut document: Value =
+        serde_json::from_slice(&std::fs::read(&sbom).expect("sbom")).expect("sbom json");
+    document["components"]
+        .as_array_mut()
+        .expect("components")
+        .push(serde_json::json!({
+            "type": "library",
+            "name": "github.com/kr/pretty",
+            "version": "v0.3.1",
+            "purl": "pkg:golang/github.com/kr/pretty@v0.3.1",
+        }));
+    std::fs::write(&sbom, document.to_string()).expect("write sbom");
+    let (status, findings) = verify(&sbom, &report);
+    assert_eq!(
+        (status, missing(&findings)),
+        (
+            1,
+            vec![("warning".to_owned(), "\"github.com/kr/pretty\"".to_owned())]
+        ),
+        "{findings:#}"
+    );
+}

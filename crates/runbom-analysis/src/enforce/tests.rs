@@ -63,6 +63,7 @@ fn pinned(pins: &[(&str, ExpectedVersion)]) -> ExpectedInventory {
             })
             .collect(),
         checksum_file: None,
+        lists_unbuilt: false,
     }
 }
 

@@ -47,6 +47,7 @@ fn expected(components: Vec<ExpectedComponent>) -> ExpectedInventory {
         source: "requirements.txt".to_owned(),
         components,
         checksum_file: None,
+        lists_unbuilt: false,
     }
 }
 

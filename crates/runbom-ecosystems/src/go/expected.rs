@@ -67,6 +67,7 @@ pub fn expected_inventory(path: &Path, info: &BuildInfo) -> ExpectedInventory {
         source: file,
         components,
         checksum_file: None,
+        lists_unbuilt: false,
     }
 }
 

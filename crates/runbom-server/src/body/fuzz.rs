@@ -757,6 +757,7 @@ fn expected_inventory() -> impl Strategy<Value = ExpectedInventory> {
             source,
             components,
             checksum_file: None,
+            lists_unbuilt: false,
         })
 }
 

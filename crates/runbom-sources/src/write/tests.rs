@@ -123,6 +123,7 @@ fn xml_escapes_everything_and_drops_what_xml_cannot_hold() {
         source: "test".to_owned(),
         components: vec![],
         checksum_file: None,
+        lists_unbuilt: false,
     });
     sbom.subject = Some(Subject {
         name: "shop <&> \"prod\"".to_owned(),
@@ -151,6 +152,7 @@ fn spdx_writes_unknown_licence_names_as_extracted_licence_refs() {
         source: "test".to_owned(),
         components: vec![],
         checksum_file: None,
+        lists_unbuilt: false,
     });
     sbom.components = vec![component_with_evidence("a")];
     let json: serde_json::Value =
@@ -296,6 +298,7 @@ proptest::proptest! {
             source: "test".to_owned(),
             components: vec![],
             checksum_file: None,
+            lists_unbuilt: false,
         };
         let mut sbom = sbom_of(&inventory);
         sbom.components.push(SbomComponent {
