@@ -269,8 +269,8 @@ const LAUNCHERS: [(&str, &str); 2] = [
     ),
 ];
 
-/// On the machine's `python3` (3.9+: the audit hook) and on 3.8 (no audit hook: `os.exec*` and
-/// `subprocess` are wrapped instead).
+/// On the machine's `python3` and on 3.8: `os.exec*` and `subprocess` are wrapped to keep the
+/// hook in the child.
 #[test]
 fn a_launcher_that_drops_pythonpath_leaves_both_programs_observed() {
     let Some(venv) = common::cached_venv("pyflakes-3.2.0", VENV_PYTHON, &["pyflakes==3.2.0"])

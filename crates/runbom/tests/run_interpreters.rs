@@ -1,6 +1,5 @@
-//! The hook on every CPython the machine has through pyenv: 3.8+ with PEP 578 audit hooks, 3.6
-//! and 3.7 from `sys.modules` at each interval and at exit (3.6 also without
-//! `os.register_at_fork`), and Python 2.7 refused with a warning that says why, the program
+//! The hook on every CPython the machine has through pyenv: 3.6 to 3.13 from `sys.modules` at
+//! each interval and at exit (3.6 also without `os.register_at_fork`), and Python 2.7 refused with a warning that says why, the program
 //! itself untouched. A version pyenv does not hold is skipped with a message.
 
 use std::path::{Path, PathBuf};

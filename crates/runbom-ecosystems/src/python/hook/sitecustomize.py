@@ -3,11 +3,12 @@
 Loaded as ``sitecustomize`` (``runbom run`` puts its directory first on PYTHONPATH) or as
 ``_runbom_hook`` from a ``.pth`` file (``runbom hook install``). Standard library only.
 
-Per process it keeps a set of module names seen by a PEP 578 audit hook (``import`` events) and,
-at flush time, takes ``sys.modules`` to resolve each name's ``__file__``. CPython 3.6 and 3.7 have
-no audit hooks, and 3.8's would cost too much (see ``_audited``): there ``sys.modules`` at each
-interval and at exit is the whole record, ``os.execv``/``os.execve`` are wrapped to flush first
-and ``subprocess`` is patched when the program imports it (3.6 has no ``os.register_at_fork``
+Per process it takes ``sys.modules`` (each module's name and ``__file__``) at each interval and
+at exit: that is the whole record. No PEP 578 audit hook: a Python-level hook is called for every
+audit event of the program (opens, unmarshals, execs: 2 % of a 3.13 program's instructions, 4 %
+of 3.8's, which raises ``code.__new__`` for every code object), and the report keeps only modules
+present in ``sys.modules`` anyway. ``os.execv``/``os.execve`` are wrapped to flush first and
+``subprocess`` is patched when the program imports it (3.6 has no ``os.register_at_fork``
 either, so a forked child is noticed by its pid at its first flush). Older
 interpreters (2.7) are not observed: the hook leaves ``u<pid>`` in the session saying so. It never maps modules
 to distributions: runbom does that from RECORD files. It writes ``p<pid>.json`` into
@@ -38,7 +39,6 @@ class _State:
         self.ppid = os.getppid()
         self.started_at = time.time()
         self.errors = 0
-        self.seen = set()
         self.last_size = -1
         self.lock = _thread.allocate_lock()
         self.spawned = []
@@ -69,18 +69,6 @@ _config = {}
 _hook_dir = None
 
 
-def _audit(event, args):
-    try:
-        if event == "import":
-            _state.seen.add(args[0])
-        elif event == "os.exec":
-            _flush_before_exec()
-        elif event == "subprocess.Popen":  # audited before Popen reads `env`
-            _keep_hook_in(args[3])
-    except BaseException:
-        _state.errors += 1
-
-
 def _keep_hook_in(env):
     """Puts this hook's directory back on the PYTHONPATH of a child's environment that was
     copied from ours (it still names our session) but lost the entry; nothing else changes."""
@@ -95,42 +83,39 @@ def _keep_hook_in(env):
         env["PYTHONPATH"] = _hook_dir + os.pathsep + path
 
 
-def _wrap_os_exec(audited):
-    """`os.execve` reads its `env` before the `os.exec` audit event, so the entry goes back in
-    here; `os.execle`, `os.execvpe` and `os.execlpe` all call `os.execve`, the other `exec*`
-    `os.execv`. Without the audit hook (`audited` false) both also flush first."""
+def _wrap_os_exec():
+    """Flushes before `os.execv` and `os.execve` (`os.execle`, `os.execvpe` and `os.execlpe` all
+    call `os.execve`, the other `exec*` `os.execv`), and puts this hook back into `execve`'s
+    `env`."""
     real_execv, real_execve = os.execv, os.execve
 
     def execv(path, argv):
-        _before_exec(None, audited)
+        _before_exec(None)
         return real_execv(path, argv)
 
     def execve(path, argv, env):
-        _before_exec(env, audited)
+        _before_exec(env)
         return real_execve(path, argv, env)
 
     for wrapper, real in ((execv, real_execv), (execve, real_execve)):
         wrapper.__doc__ = real.__doc__
         wrapper.__name__ = real.__name__
-    if not audited:
-        os.execv = execv
+    os.execv = execv
     os.execve = execve
 
 
-def _before_exec(env, audited):
+def _before_exec(env):
     try:
         if env is not None and _hook_dir is not None:
             _keep_hook_in(env)
-        if not audited:
-            _flush_before_exec()
+        _flush_before_exec()
     except BaseException:
         _state.errors += 1
 
 
 class _SubprocessWatcher:
-    """On `sys.meta_path` where there is no audit hook: once the program imports `subprocess`,
-    its `Popen._execute_child` puts this hook back into a child's environment, as the
-    `subprocess.Popen` audit event does on 3.9+ (and with the same `env` argument)."""
+    """On `sys.meta_path` until the program imports `subprocess`: then its
+    `Popen._execute_child` puts this hook back into a child's environment."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "subprocess":
@@ -236,8 +221,7 @@ def _module_file(module):
 
 
 def _snapshot():
-    """Every module in `sys.modules` (names the audit hook saw that are not there were failed
-    imports), with its file, in import order: runbom tells from it which extension created a
+    """Every module in `sys.modules`, with its file, in import order: runbom tells from it which extension created a
     module that has no file."""
     modules = sys.modules.copy()
     snapshot = []
@@ -374,10 +358,10 @@ def _flush(exited, only_if_changed):
     if not (state.lock.acquire(True, 2.0) if exited else state.lock.acquire(False)):
         return
     try:
-        if only_if_changed and len(state.seen) + len(sys.modules) == state.last_size:
+        if only_if_changed and len(sys.modules) == state.last_size:
             return
         _write(exited)
-        state.last_size = len(state.seen) + len(sys.modules)
+        state.last_size = len(sys.modules)
         if exited and state.marker:
             os.unlink(state.marker)
             state.marker = None
@@ -858,7 +842,7 @@ def _send_events(state):
     state.event_pending = False
     try:
         _write(False)
-        state.last_size = len(state.seen) + len(sys.modules)
+        state.last_size = len(sys.modules)
         session = os.environ.get("RUNBOM_SESSION_DIR")
         if session:
             os.close(os.open(os.path.join(session, "n%d" % state.pid),
@@ -925,13 +909,6 @@ def _judge_loaded_before(table):
                 table.mode = mode
 
 
-def _audited():
-    """Whether this interpreter is observed through a PEP 578 audit hook: 3.9+. CPython 3.8 has
-    audit hooks but raises `code.__new__` for every code object it unmarshals (~10,000 for a
-    300-module program, 4 % of its CPU in the hook's calls), so 3.8 is read like 3.6 and 3.7."""
-    return sys.version_info >= (3, 9)
-
-
 def _install():
     global _state
     if os.environ.get("RUNBOM_DISABLE"):
@@ -949,8 +926,6 @@ def _install():
             return
         _state = _State()
         _mark_running()
-        if _audited():
-            sys.addaudithook(_audit)
         import atexit
 
         atexit.register(_at_exit)
@@ -958,8 +933,7 @@ def _install():
             os.register_at_fork(after_in_child=_after_fork_in_child)
         _wrap_os_exit()
         _wrap_raise_signal()
-        if not _audited():
-            _wrap_os_exec(False)
+        _wrap_os_exec()
         _start_ticker()
         _start_enforcement()
     except BaseException:
@@ -972,13 +946,10 @@ if __name__ == "sitecustomize":
     if _state is not None:
         try:
             _hook_dir = os.path.dirname(os.path.abspath(__file__))
-            if _audited():
-                _wrap_os_exec(True)
+            if "subprocess" in sys.modules:
+                _watch_popen(sys.modules["subprocess"])
             else:
-                if "subprocess" in sys.modules:
-                    _watch_popen(sys.modules["subprocess"])
-                else:
-                    sys.meta_path.insert(0, _SubprocessWatcher())
+                sys.meta_path.insert(0, _SubprocessWatcher())
         except BaseException:
             _state.errors += 1
     _chain_sitecustomize()
