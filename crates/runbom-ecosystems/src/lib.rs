@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod cache;
+pub mod descendants;
 pub mod go;
 pub mod hook;
 pub mod language;

@@ -137,6 +137,30 @@ impl Session {
         news
     }
 
+    /// The programs processes of the session said they started since the last call (`x<pid>-<n>`,
+    /// see [`StartedProgram`]); the files are removed.
+    pub fn take_started(&self) -> Vec<StartedProgram> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut started = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let parent = name
+                .to_str()
+                .and_then(|n| n.strip_prefix('x'))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse().ok());
+            let Some(parent) = parent else {
+                continue;
+            };
+            let text = fs::read(entry.path()).unwrap_or_default();
+            let _ = fs::remove_file(entry.path());
+            started.extend(StartedProgram::parse(parent, &text));
+        }
+        started
+    }
+
     /// Maps every process against `python`'s inventory, whatever it ran in.
     pub fn force_interpreter(&mut self, python: PathBuf) {
         self.forced = Some(python);
@@ -317,6 +341,34 @@ fn empty_inventory(interpreter: Interpreter) -> Inventory {
         interpreter,
         distributions: Vec::new(),
         problems: Vec::new(),
+    }
+}
+
+/// A program a hooked process started: its file, as the process named it (made absolute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedProgram {
+    pub parent: u32,
+    pub path: PathBuf,
+    /// By an `exec`: the program replaced `parent` (and has its pid).
+    pub replaced: bool,
+}
+
+impl StartedProgram {
+    /// `exec` or `spawn`, a newline, the path, a newline; `None` for anything else.
+    fn parse(parent: u32, text: &[u8]) -> Option<StartedProgram> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut lines = text.split(|&b| b == b'\n');
+        let replaced = match lines.next()? {
+            b"exec" => true,
+            b"spawn" => false,
+            _ => return None,
+        };
+        let path = lines.next().filter(|p| p.starts_with(b"/"))?;
+        Some(StartedProgram {
+            parent,
+            path: PathBuf::from(std::ffi::OsStr::from_bytes(path)),
+            replaced,
+        })
     }
 }
 

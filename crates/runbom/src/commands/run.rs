@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runbom_ecosystems::cache::cache_root;
+use runbom_ecosystems::descendants::{Descendants, become_subreaper};
 use runbom_ecosystems::perl::inventory::{self as perl_inventory, DpkgDatabase};
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
 use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
-use runbom_ecosystems::{Artefact, Hook, LANGUAGES, Launch, ObservedBy, Program, language_of};
+use runbom_ecosystems::{Hook, LANGUAGES, Launch, ObservedBy, Program, language_of};
 use runbom_model::Language;
 use runbom_model::inventory::Inventory;
-use runbom_model::runtime::ProcessInfo;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
@@ -98,7 +98,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         .and_then(|(module, _)| hooks.iter().find(|h| h.language == module.language()))
         .and_then(|h| h.hook.wrap(&h.dir, &args.command))
         .unwrap_or_else(|| args.command.clone());
-    let started_at = crate::commands::report_sink::now_rfc3339();
+    // Orphans of the command's tree (a daemon whose parent exits) stay in it, to be observed.
+    if let Err(err) = become_subreaper() {
+        eprintln!("runbom: warning: descendants whose parent exits are not observed: {err}");
+    }
     let mut child = match Command::new(&command[0])
         .args(&command[1..])
         .envs(hooks.iter().flat_map(|h| h.launch.env.iter().cloned()))
@@ -118,12 +121,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Child(127));
         }
     };
-    let artefact = artefact.map(|artefact| ArtefactRun {
-        artefact,
-        pid: child.id(),
-        started_at,
-        argv: args.command.clone(),
-    });
+    let mut descendants = Descendants::new(child.id());
+    if let (Some(artefact), Some((_, path))) = (artefact, &chosen) {
+        descendants.add_command(artefact, path, &args.command);
+    }
     let forwarder = SignalForwarder::start(child.id())?;
     let (exited, wait) = mpsc::channel();
     thread::spawn(move || exited.send(child.wait()));
@@ -150,25 +151,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         sinks,
         sequence: 0,
         ahead,
-        artefact,
+        descendants,
         hooks,
     };
+    let mut watch = Watch::new();
     // With enforcement, a refusal is reported as soon as its process says so (`n<pid>`).
     let news_tick = enforced.as_ref().map(|_| Duration::from_millis(100));
     let interval = (args.interval > 0).then(|| Duration::from_secs(args.interval));
     let mut next_periodic = interval.map(|i| Instant::now() + i);
     let status = loop {
         let until_periodic = next_periodic.map(|p| p.saturating_duration_since(Instant::now()));
-        let next = match (news_tick, until_periodic) {
-            (None, None) => wait
-                .recv()
-                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            (Some(tick), Some(left)) => wait.recv_timeout(tick.min(left)),
-            (Some(d), None) | (None, Some(d)) => wait.recv_timeout(d),
-        };
-        match next {
+        let timeout = [news_tick, until_periodic, Some(watch.left())]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Duration::ZERO);
+        match wait.recv_timeout(timeout) {
             Ok(status) => break status.context("waiting for the command")?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
+                if watch.due() {
+                    watch.after(reporter.watch());
+                }
                 let periodic = next_periodic.is_some_and(|p| Instant::now() >= p);
                 if periodic {
                     next_periodic = interval.map(|i| Instant::now() + i);
@@ -184,12 +187,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
     };
     forwarder.stop();
     reporter.session.wait_for_running(Duration::from_secs(3));
+    reporter.watch();
     let code = exit_code(status);
     match reporter.report(true, Some(code)) {
         Ok(report) => {
             // One write, not one per line: stderr is unbuffered.
             let mut summary = std::io::BufWriter::new(std::io::stderr().lock());
             let _ = write_summary(&mut summary, &report).and_then(|()| summary.flush());
+            reporter.say_unseen();
             if report.processes.is_empty() {
                 let languages: Vec<String> =
                     LANGUAGES.iter().map(|m| m.language().to_string()).collect();
@@ -256,7 +261,8 @@ struct Reporter {
     sinks: Vec<Box<dyn ReportSink>>,
     sequence: u64,
     ahead: Option<thread::JoinHandle<Option<Inventory>>>,
-    artefact: Option<ArtefactRun>,
+    /// The command's tree, watched for programs whose artefact is what runs.
+    descendants: Descendants,
     hooks: Vec<InstalledHook>,
 }
 
@@ -294,43 +300,6 @@ fn install_hooks(session: &Path) -> Vec<InstalledHook> {
         .collect()
 }
 
-/// The command, when its artefact is what runs: read before it started.
-struct ArtefactRun {
-    artefact: Box<dyn Artefact>,
-    pid: u32,
-    started_at: String,
-    argv: Vec<String>,
-}
-
-impl ArtefactRun {
-    fn observed(&self, exited: bool) -> Observed {
-        let interpreter = self.artefact.interpreter();
-        let distributions = self.artefact.components(Some(self.pid));
-        let process = ProcessInfo {
-            pid: self.pid,
-            parent_pid: std::process::id(),
-            started_at: self.started_at.clone(),
-            argv: self.argv.clone(),
-            executable: interpreter.executable.clone(),
-            modules_loaded: distributions.iter().map(|d| d.modules.len()).sum(),
-            hook_errors: 0,
-            exited,
-        };
-        Observed {
-            started_at: Some(self.started_at.clone()),
-            command: self.argv.clone(),
-            interpreter,
-            processes: vec![process],
-            distributions,
-            stdlib_modules: Vec::new(),
-            unowned_modules: Vec::new(),
-            hook_errors: 0,
-            enforcement: Vec::new(),
-            refusals: Vec::new(),
-        }
-    }
-}
-
 impl Reporter {
     fn report(
         &mut self,
@@ -350,9 +319,9 @@ impl Reporter {
         // it observed anything (a Go program that started Python has both in its report).
         let hooks = self.hooks.iter().map(|h| (h.language, h.hook));
         let others: Vec<Observed> = self
-            .artefact
-            .iter()
-            .map(|run| run.observed(complete))
+            .descendants
+            .observed()
+            .into_iter()
             .chain(observed_by_hooks(self.session.dir(), hooks))
             .collect();
         let report = merged_report(&mut self.session, &self.python, context, others)?;
@@ -361,6 +330,90 @@ impl Reporter {
             sink.deliver(&report)?;
         }
         Ok(report)
+    }
+}
+
+impl Reporter {
+    /// Looks at the command's tree once, and at the programs its hooked processes said they
+    /// started; says on stderr what it found. Whether the tree changed.
+    fn watch(&mut self) -> bool {
+        let (found, changed) = self.descendants.poll();
+        let started = self.session.take_started();
+        for program in &started {
+            self.descendants
+                .add_started(program.parent, &program.path, program.replaced);
+        }
+        for process in found {
+            eprintln!(
+                "runbom: observing {} program `{}` (pid {}, started by pid {})",
+                process.language,
+                process.executable.display(),
+                process.pid,
+                process.parent_pid
+            );
+        }
+        for why in self.descendants.take_unreadable() {
+            eprintln!("runbom: warning: not observed: {why}");
+        }
+        changed || !started.is_empty()
+    }
+
+    /// Names the programs known only from a hook's word: they exited before the tree showed them.
+    fn say_unseen(&self) {
+        for process in self.descendants.processes().iter().filter(|p| !p.seen) {
+            let how = match process.pid {
+                0 => format!("started by pid {}", process.parent_pid),
+                pid => format!("exec'd by pid {pid}"),
+            };
+            eprintln!(
+                "runbom: note: {} program `{}`, {how}, exited before runbom saw it run: it is \
+                 reported from its file{}",
+                process.language,
+                process.executable.display(),
+                if process.pid == 0 {
+                    ", without a pid"
+                } else {
+                    ""
+                },
+            );
+        }
+    }
+}
+
+/// When to look at the command's tree next: soon after start and after each change (a child
+/// that lives a few milliseconds is still seen), then less often while nothing changes (a
+/// long-running server costs a look every half second).
+struct Watch {
+    every: Duration,
+    next: Instant,
+}
+
+impl Watch {
+    const FIRST: Duration = Duration::from_millis(2);
+    const SLOWEST: Duration = Duration::from_millis(500);
+
+    fn new() -> Self {
+        Watch {
+            every: Self::FIRST,
+            next: Instant::now(),
+        }
+    }
+
+    fn left(&self) -> Duration {
+        self.next.saturating_duration_since(Instant::now())
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.next
+    }
+
+    fn after(&mut self, changed: bool) {
+        self.every = if changed {
+            Self::FIRST
+        } else {
+            (self.every * 2).min(Self::SLOWEST)
+        };
+        self.next = Instant::now() + self.every;
     }
 }
 

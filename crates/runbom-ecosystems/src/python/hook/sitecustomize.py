@@ -52,6 +52,7 @@ class _State:
         self.forked = False
         self.modules_at_start = len(sys.modules)
         self.exec_file = None
+        self.started = 0
 
 
 def _mark_running():
@@ -90,11 +91,11 @@ def _wrap_os_exec():
     real_execv, real_execve = os.execv, os.execve
 
     def execv(path, argv):
-        _before_exec(None)
+        _before_exec(path, None)
         return real_execv(path, argv)
 
     def execve(path, argv, env):
-        _before_exec(env)
+        _before_exec(path, env)
         return real_execve(path, argv, env)
 
     for wrapper, real in ((execv, real_execv), (execve, real_execve)):
@@ -104,10 +105,11 @@ def _wrap_os_exec():
     os.execve = execve
 
 
-def _before_exec(env):
+def _before_exec(path, env):
     try:
         if env is not None and _hook_dir is not None:
             _keep_hook_in(env)
+        _started("exec", path, None, env)
         _flush_before_exec()
     except BaseException:
         _state.errors += 1
@@ -151,6 +153,10 @@ def _watch_popen(subprocess):
                            *rest):
             try:
                 _keep_hook_in(env)
+                shell = len(rest) > 2 and rest[2]
+                program = executable or ("/bin/sh" if shell else (
+                    args if isinstance(args, (str, bytes)) else list(args)[0]))
+                _started("spawn", program, cwd, env)
             except BaseException:
                 _state.errors += 1
             return real(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest)
@@ -159,6 +165,50 @@ def _watch_popen(subprocess):
         subprocess.Popen._execute_child = _execute_child
     except BaseException:
         _state.errors += 1
+
+
+def _started(kind, program, cwd, env):
+    """Under `runbom run`, leaves `x<pid>-<n>` in the session: the file of a program this process
+    starts (`spawn`) or becomes (`exec`), for runbom to read when that file is what runs (a Go
+    binary) — also when the program exits before runbom's watch of the process tree sees it."""
+    session = os.environ.get("RUNBOM_SESSION_DIR")
+    if _hook_dir is None or not session:
+        return
+    try:
+        _write_started(session, kind, program, cwd, env)
+    except BaseException:
+        _state.errors += 1
+
+
+def _write_started(session, kind, program, cwd, env):
+    path = os.fsdecode(program)
+    if os.sep not in path:
+        found = _on_path(path, env)
+        if found is None:
+            return
+        path = found
+    path = os.path.join(os.fsdecode(cwd) if cwd else os.getcwd(), path)
+    _state.started += 1
+    name = "x%d-%d" % (_state.pid, _state.started)
+    temp = os.path.join(session, "." + name + ".tmp")
+    fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, kind.encode() + b"\n" + os.fsencode(path) + b"\n")
+    finally:
+        os.close(fd)
+    os.rename(temp, os.path.join(session, name))
+
+
+def _on_path(name, env):
+    """`name` as `execvp` finds it on the `PATH` of `env` (or of this process)."""
+    search = env.get("PATH") if isinstance(env, dict) else None
+    if not isinstance(search, str):
+        search = os.environ.get("PATH", os.defpath)
+    for directory in search.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def _flush_before_exec():
