@@ -170,7 +170,7 @@ def _watch_popen(subprocess):
 def _started(kind, program, cwd, env):
     """Under `runbom run`, leaves `x<pid>-<n>` in the session: the file of a program this process
     starts (`spawn`) or becomes (`exec`), for runbom to read when that file is what runs (a Go
-    binary) — also when the program exits before runbom's watch of the process tree sees it."""
+    binary), also when the program exits before runbom's watch of the process tree sees it."""
     session = os.environ.get("RUNBOM_SESSION_DIR")
     if _hook_dir is None or not session:
         return

@@ -206,6 +206,8 @@ fn reads_a_session_and_reports_a_malformed_observation() {
 #[test]
 fn the_embedded_hook_is_the_source_file() {
     assert!(HOOK_SOURCE.contains("def _snapshot():"));
+    // Python 2.7 reads the file too (to say it cannot be observed): no encoding declaration.
+    assert!(HOOK_SOURCE.is_ascii(), "the hook must be ASCII");
 }
 
 #[test]
