@@ -19,7 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::language::{Artefact, ObservedBy, language_of};
-use crate::process::LiveProcess;
+use crate::process::{LiveProcess, Stat};
 use crate::program::Program;
 use crate::report::{Observed, rfc3339};
 
@@ -136,7 +136,7 @@ impl Descendants {
         let mut found = Vec::new();
         let mut changed = false;
         for &(pid, parent) in &tree {
-            let Some((start_ticks, state)) = stat_of(pid) else {
+            let Some(Stat { start_ticks, state }) = Stat::of(pid) else {
                 continue;
             };
             if state == 'Z' {
@@ -327,7 +327,7 @@ impl Descendants {
         for &(pid, parent) in tree {
             let adopted =
                 parent == self.root && pid != self.command && self.seen_under_command(pid);
-            if adopted && stat_of(pid).is_some_and(|(_, state)| state == 'Z') {
+            if adopted && Stat::of(pid).is_some_and(|stat| stat.state == 'Z') {
                 let pid = i32::try_from(pid)
                     .ok()
                     .and_then(rustix::process::Pid::from_raw);
@@ -418,14 +418,6 @@ fn children_of(pid: u32) -> Vec<u32> {
 }
 
 /// The start time (clock ticks since boot) and state letter of `pid`, from `/proc/PID/stat`.
-fn stat_of(pid: u32) -> Option<(u64, char)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let start = fields.nth(18)?.parse().ok()?;
-    Some((start, state))
-}
-
 fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

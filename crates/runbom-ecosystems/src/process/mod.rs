@@ -246,13 +246,41 @@ fn strip_deleted(path: PathBuf) -> (PathBuf, bool) {
     }
 }
 
-/// Start time from `stat` field 22 (after the `)` that ends the name) and the boot time.
+/// A process's state and start from its `stat` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 3: `R`, `S`, `Z` (a zombie, exited but not reaped), `X` (dead) …
+    pub state: char,
+    /// Field 22: clock ticks after boot; with the pid it names one process.
+    pub start_ticks: u64,
+}
+
+impl Stat {
+    /// Running or sleeping: neither a zombie nor dead.
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, 'Z' | 'X')
+    }
+
+    /// The fields of a `stat` line; they follow the `)` that ends the name, which may itself
+    /// hold `)`.
+    pub fn parse(stat: &str) -> Option<Stat> {
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        let start_ticks = fields.nth(18)?.parse().ok()?;
+        Some(Stat { state, start_ticks })
+    }
+
+    /// `/proc/PID/stat` of a process of this host; `None` once it is gone.
+    pub fn of(pid: u32) -> Option<Stat> {
+        Stat::parse(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+}
+
+/// Start time from `stat` and the boot time.
 fn start_time(proc: &Path, dir: &Path, pid: u32) -> Result<f64, ProcessError> {
     let stat = read_text(&dir.join("stat"), pid, None)?;
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
-        .and_then(|t| t.parse().ok())
+    let ticks = Stat::parse(&stat)
+        .map(|stat| stat.start_ticks)
         .ok_or_else(|| ProcessError::Malformed {
             path: dir.join("stat"),
             message: "no start time".to_owned(),
@@ -323,6 +351,22 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stat_line_is_read_after_the_last_parenthesis_of_the_name() {
+        let line = "42 (a) b (c) Z 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0";
+        let stat = Stat::parse(line).unwrap();
+        assert_eq!(
+            stat,
+            Stat {
+                state: 'Z',
+                start_ticks: 987_654
+            }
+        );
+        assert!(!stat.is_alive());
+        assert_eq!(Stat::parse("42 (truncated"), None);
+        assert!(Stat::of(std::process::id()).unwrap().is_alive());
+    }
 
     #[test]
     fn reads_this_process() {

@@ -18,6 +18,7 @@ use runbom_model::runtime::{
 use runbom_model::{Ecosystem, Language, PackageName};
 use serde::Deserialize;
 
+use crate::process::Stat;
 use crate::report::{Observed, ReportContext, enforcement_of, new_id, rfc3339};
 
 use super::environment::{self, EnvironmentKey};
@@ -259,7 +260,9 @@ impl Session {
     /// multiprocessing forkserver exit just after the program does.
     pub fn wait_for_running(&self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
-        while running_pids(&self.dir).into_iter().any(is_alive)
+        while running_pids(&self.dir)
+            .into_iter()
+            .any(|pid| Stat::of(pid).is_some_and(|stat| stat.is_alive()))
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -281,15 +284,6 @@ fn running_pids(dir: &Path) -> Vec<u32> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Alive and not a zombie, from `/proc/<pid>/stat` (the state follows the `)` of the name).
-fn is_alive(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.trim_start().chars().next())
-            .is_some_and(|state| !matches!(state, 'Z' | 'X'))
-    })
 }
 
 /// The inventory of the environment a process ran in, from its observed `sys.path` (or by asking

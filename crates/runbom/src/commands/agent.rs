@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use runbom_ecosystems::process::{self, LiveProcess, ProcessError};
+use runbom_ecosystems::process::{self, LiveProcess, ProcessError, Stat};
 use runbom_ecosystems::report::ReportContext;
 use runbom_model::RuntimeReport;
 
@@ -86,7 +86,7 @@ impl Agent {
                 continue;
             }
             counts.processes += 1;
-            let Some(started) = start_ticks(pid) else {
+            let Some(started) = Stat::of(pid).map(|stat| stat.start_ticks) else {
                 continue;
             };
             let key = (pid, started);
@@ -191,18 +191,6 @@ impl Agent {
         }
         counts
     }
-}
-
-/// The start time of `pid` in clock ticks since boot (`stat` field 22), which with the pid
-/// names one process.
-fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(19)?
-        .parse()
-        .ok()
 }
 
 pub fn run(args: &AgentArgs) -> anyhow::Result<ExitStatus> {
