@@ -30,6 +30,12 @@ mod native_made;
 
 /// The hook's source, embedded at build time and written out at run time.
 pub const HOOK_SOURCE: &str = include_str!("hook/sitecustomize.py");
+/// The hook's enforcement half, written beside the hook under [`ENFORCE_FILE`]: the hook runs it
+/// into its own namespace only for a process given an enforcement table, so an observed-only
+/// program does not load it.
+pub const ENFORCE_SOURCE: &str = include_str!("hook/_runbom_enforce.py");
+/// The file name the hook looks for [`ENFORCE_SOURCE`] under, beside its own file.
+pub const ENFORCE_FILE: &str = "_runbom_enforce.py";
 
 /// Errors reading a session directory.
 #[derive(Debug, thiserror::Error)]
@@ -366,7 +372,8 @@ impl StartedProgram {
     }
 }
 
-/// What one process's hook wrote (`runbom.observation/v1`): who it was and the modules it loaded.
+/// What one process's hook wrote (`runbom.observation/v2`, or `v1` from a hook installed by an
+/// older runbom): who it was and the modules it loaded.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Observation {
     pub pid: u32,
@@ -396,6 +403,7 @@ pub struct Observation {
     pub errors: u64,
     /// `(module name, __file__)`, in import order from the hook (`sys.modules` order), sorted by
     /// name when read from outside the process.
+    #[serde(deserialize_with = "module_files")]
     pub modules: Vec<(String, Option<PathBuf>)>,
     /// How enforcement went, when the process was given an enforcement table.
     #[serde(default)]
@@ -403,6 +411,33 @@ pub struct Observation {
     /// Imports refused (or that would have been, in monitor mode), in order.
     #[serde(default)]
     pub refusals: Vec<HookRefusal>,
+}
+
+/// The hook's modules in either shape: v2's flat strings (name, file, name, file ..., `""` for a
+/// module without a file, which the hook joins in one pass) or v1's `[name, file|null]` pairs.
+fn module_files<'de, D>(deserializer: D) -> Result<Vec<(String, Option<PathBuf>)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Shape {
+        Flat(Vec<String>),
+        Pairs(Vec<(String, Option<PathBuf>)>),
+    }
+    match Shape::deserialize(deserializer)? {
+        Shape::Pairs(pairs) => Ok(pairs),
+        Shape::Flat(flat) if flat.len() % 2 == 0 => Ok(flat
+            .chunks_exact(2)
+            .map(|pair| {
+                let file = (!pair[1].is_empty()).then(|| PathBuf::from(&pair[1]));
+                (pair[0].clone(), file)
+            })
+            .collect()),
+        Shape::Flat(_) => Err(serde::de::Error::custom(
+            "`modules` holds an odd number of strings: a name without its file",
+        )),
+    }
 }
 
 /// The hook's word on enforcement in one process (see `runbom_model::enforce`).
@@ -441,38 +476,50 @@ pub struct ObservationProblem {
     pub message: String,
 }
 
-/// Writes the hook as `dir/file_name` (`sitecustomize.py` or `_runbom_hook.py`).
+/// Writes the hook as `dir/file_name` (`sitecustomize.py` or `_runbom_hook.py`), and its
+/// enforcement half beside it.
 pub fn write_hook(dir: &Path, file_name: &str) -> Result<PathBuf, RuntimeError> {
     let path = dir.join(file_name);
-    fs::create_dir_all(dir)
-        .and_then(|()| fs::write(&path, HOOK_SOURCE))
-        .map_err(|source| RuntimeError::WriteHook {
-            path: path.clone(),
-            source,
-        })?;
+    for (target, source) in [
+        (&path, HOOK_SOURCE),
+        (&dir.join(ENFORCE_FILE), ENFORCE_SOURCE),
+    ] {
+        fs::create_dir_all(dir)
+            .and_then(|()| fs::write(target, source))
+            .map_err(|source| RuntimeError::WriteHook {
+                path: target.clone(),
+                source,
+            })?;
+    }
     Ok(path)
 }
 
-/// The hook as `sitecustomize.py` in `cache/hook-<content hash>/`, written once: Python keeps
-/// its compiled bytecode beside it there, so hooked processes do not recompile the hook at every
-/// start (about 10 ms each). A copy whose bytes are not the hook's is rewritten.
+/// The hook as `sitecustomize.py` (and its enforcement half) in `cache/hook-<content hash>/`,
+/// written once: Python keeps their compiled bytecode beside them there, so hooked processes do
+/// not recompile the hook at every start (about 10 ms each). A copy whose bytes are not the
+/// hook's is rewritten.
 pub fn cached_hook_dir(cache: &Path) -> Result<PathBuf, RuntimeError> {
     use sha2::Digest;
-    let digest = hex::encode(sha2::Sha256::digest(HOOK_SOURCE.as_bytes()));
-    let dir = cache.join(format!("hook-{}", &digest[..16]));
-    let path = dir.join("sitecustomize.py");
-    if fs::read(&path).is_ok_and(|bytes| bytes == HOOK_SOURCE.as_bytes()) {
-        return Ok(dir);
+    let digest = sha2::Sha256::new()
+        .chain_update(HOOK_SOURCE)
+        .chain_update(ENFORCE_SOURCE)
+        .finalize();
+    let dir = cache.join(format!("hook-{}", &hex::encode(digest)[..16]));
+    for (name, source) in [
+        ("sitecustomize.py", HOOK_SOURCE),
+        (ENFORCE_FILE, ENFORCE_SOURCE),
+    ] {
+        let path = dir.join(name);
+        if fs::read(&path).is_ok_and(|bytes| bytes == source.as_bytes()) {
+            continue;
+        }
+        // Several runs may start at once: each writes its own temporary file and renames it.
+        let temp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+        fs::create_dir_all(&dir)
+            .and_then(|()| fs::write(&temp, source))
+            .and_then(|()| fs::rename(&temp, &path))
+            .map_err(|source| RuntimeError::WriteHook { path, source })?;
     }
-    // Several runs may start at once: each writes its own temporary file and renames it.
-    let temp = dir.join(format!("sitecustomize.py.{}.tmp", std::process::id()));
-    fs::create_dir_all(&dir)
-        .and_then(|()| fs::write(&temp, HOOK_SOURCE))
-        .and_then(|()| fs::rename(&temp, &path))
-        .map_err(|source| RuntimeError::WriteHook {
-            path: path.clone(),
-            source,
-        })?;
     Ok(dir)
 }
 
@@ -496,6 +543,7 @@ pub fn precompile_hook(dir: &Path, interpreter: &RuntimeInterpreter) {
     let _ = std::process::Command::new(&interpreter.executable)
         .args(["-I", "-m", "py_compile"])
         .arg(dir.join("sitecustomize.py"))
+        .arg(dir.join(ENFORCE_FILE))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

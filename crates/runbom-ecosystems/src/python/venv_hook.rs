@@ -1,12 +1,12 @@
-//! The runtime hook installed permanently into a virtualenv: `_runbom_hook.py` (the hook),
-//! `_runbom_hook.pth` (imports it at every interpreter start) and `_runbom_hook.cfg` (the settings
+//! The runtime hook installed permanently into a virtualenv: `_runbom_hook.py` (the hook) and
+//! `_runbom_enforce.py` (its enforcement half), `_runbom_hook.pth` (imports it at every interpreter start) and `_runbom_hook.cfg` (the settings
 //! given at install time) in its site-packages. Uninstall removes exactly these, and the bytecode
 //! Python compiled from the hook.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::runtime::HOOK_SOURCE;
+use super::runtime::{ENFORCE_FILE, ENFORCE_SOURCE, HOOK_SOURCE};
 
 const MODULE: &str = "_runbom_hook.py";
 const PTH: &str = "_runbom_hook.pth";
@@ -116,6 +116,7 @@ pub fn install(venv: &Path, settings: &HookSettings) -> Result<Vec<PathBuf>, Ven
     }
     let files = [
         (site.join(MODULE), HOOK_SOURCE.to_owned()),
+        (site.join(ENFORCE_FILE), ENFORCE_SOURCE.to_owned()),
         (site.join(CONFIG), config),
         (site.join(PTH), "import _runbom_hook\n".to_owned()),
     ];
@@ -134,6 +135,7 @@ pub fn uninstall(venv: &Path) -> Result<Vec<PathBuf>, VenvHookError> {
     let mut targets = vec![
         site.join(PTH),
         site.join(MODULE),
+        site.join(ENFORCE_FILE),
         site.join(CONFIG),
         site.join(ENFORCE_TABLE),
     ];
@@ -141,7 +143,11 @@ pub fn uninstall(venv: &Path) -> Result<Vec<PathBuf>, VenvHookError> {
         targets.extend(
             entries
                 .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().starts_with("_runbom_hook."))
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with("_runbom_hook.") || name.starts_with("_runbom_enforce.")
+                })
                 .map(|e| e.path()),
         );
     }
@@ -178,7 +184,7 @@ mod tests {
             enforce_fail: None,
         };
         let written = install(venv.path(), &settings).unwrap();
-        assert_eq!(written.len(), 3);
+        assert_eq!(written.len(), 4);
         let config = fs::read_to_string(site.join(CONFIG)).unwrap();
         assert_eq!(
             config,
@@ -186,8 +192,13 @@ mod tests {
              server=http://runbom:8080\ntoken=runbom_app_x\n"
         );
         fs::create_dir_all(site.join("__pycache__")).unwrap();
-        fs::write(site.join("__pycache__/_runbom_hook.cpython-311.pyc"), "").unwrap();
-        assert_eq!(uninstall(venv.path()).unwrap().len(), 4);
+        for compiled in [
+            "_runbom_hook.cpython-311.pyc",
+            "_runbom_enforce.cpython-311.pyc",
+        ] {
+            fs::write(site.join("__pycache__").join(compiled), "").unwrap();
+        }
+        assert_eq!(uninstall(venv.path()).unwrap().len(), 6);
         let left: Vec<_> = fs::read_dir(&site)
             .unwrap()
             .map(|e| e.unwrap().file_name())

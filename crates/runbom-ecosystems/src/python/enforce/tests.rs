@@ -161,10 +161,10 @@ fn the_table_holds_the_plan_and_the_stat_of_each_unchanged_file() {
     assert_eq!(*lines.last().unwrap(), format!("end\t{}", lines.len() - 1));
 }
 
-/// The hook, importable under another name (it does nothing at import with `RUNBOM_DISABLE`).
+/// The hook, importable under another name (it does nothing at import with `RUNBOM_DISABLE`),
+/// with its enforcement half beside it.
 fn hook_module(dir: &Path) -> PathBuf {
-    let path = dir.join("enforce_hook_under_test.py");
-    fs::write(&path, super::super::runtime::HOOK_SOURCE).unwrap();
+    super::super::runtime::write_hook(dir, "enforce_hook_under_test.py").unwrap();
     dir.to_owned()
 }
 
@@ -178,6 +178,7 @@ fn parse_with_hook(texts: &[String]) -> Option<Vec<String>> {
     let script = r#"
 import json, sys
 import enforce_hook_under_test as hook
+hook._load_enforcement_code()
 out = []
 for text in json.load(open(sys.argv[1])):
     try:

@@ -184,6 +184,40 @@ fn a_module_without_a_file_belongs_to_its_nearest_owned_parent() {
     assert_eq!(unowned, ["__main__", "elsewhere.moves"]);
 }
 
+/// v2 (today's hook) writes its modules flat, `""` for no file; v1 (a hook an older runbom
+/// installed) as pairs; an odd flat list is a malformed observation, not a panic.
+#[test]
+fn reads_the_flat_modules_of_v2_and_refuses_an_odd_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = r#"{"schema":"runbom.observation/v2","ppid":1,"started_at":1.0,"executable":"/py",
+        "implementation":"cpython","version":"3.13.0","prefix":"/","exited":true,"errors":0,"#;
+    let write = |pid: u32, modules: &str| {
+        let text = format!(r#"{head}"pid":{pid},"argv":["a"],"modules":{modules}}}"#);
+        fs::write(dir.path().join(format!("p{pid}.json")), text).unwrap();
+    };
+    write(7, r#"["sys","","os","/usr/lib/python3.13/os.py"]"#);
+    write(8, r#"["sys","","os"]"#);
+    let (observations, problems) = read_session(dir.path()).unwrap();
+    assert_eq!(observations.len(), 1);
+    assert_eq!(
+        observations[0].modules,
+        [
+            ("sys".to_owned(), None),
+            (
+                "os".to_owned(),
+                Some(PathBuf::from("/usr/lib/python3.13/os.py"))
+            )
+        ]
+    );
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].path.ends_with("p8.json"));
+    assert!(
+        problems[0].message.contains("odd number"),
+        "{}",
+        problems[0].message
+    );
+}
+
 #[test]
 fn reads_a_session_and_reports_a_malformed_observation() {
     let dir = tempfile::tempdir().unwrap();
@@ -206,8 +240,13 @@ fn reads_a_session_and_reports_a_malformed_observation() {
 #[test]
 fn the_embedded_hook_is_the_source_file() {
     assert!(HOOK_SOURCE.contains("def _snapshot():"));
+    assert!(ENFORCE_SOURCE.contains("class _EnforcingFinder"));
     // Python 2.7 reads the file too (to say it cannot be observed): no encoding declaration.
     assert!(HOOK_SOURCE.is_ascii(), "the hook must be ASCII");
+    assert!(
+        ENFORCE_SOURCE.is_ascii(),
+        "the hook's enforcement half must be ASCII"
+    );
 }
 
 #[test]
@@ -215,18 +254,23 @@ fn the_cached_hook_is_written_once_and_a_changed_copy_is_replaced() {
     let cache = tempfile::tempdir().unwrap();
     let dir = cached_hook_dir(cache.path()).unwrap();
     let hook = dir.join("sitecustomize.py");
+    let enforce = dir.join(ENFORCE_FILE);
     assert_eq!(fs::read_to_string(&hook).unwrap(), HOOK_SOURCE);
+    assert_eq!(fs::read_to_string(&enforce).unwrap(), ENFORCE_SOURCE);
     assert_eq!(
         cached_hook_dir(cache.path()).unwrap(),
         dir,
         "same content, same place"
     );
 
-    fs::write(&hook, "import os; os.system('evil')\n").unwrap();
+    for file in [&hook, &enforce] {
+        fs::write(file, "import os; os.system('evil')\n").unwrap();
+    }
     cached_hook_dir(cache.path()).unwrap();
     assert_eq!(fs::read_to_string(&hook).unwrap(), HOOK_SOURCE);
+    assert_eq!(fs::read_to_string(&enforce).unwrap(), ENFORCE_SOURCE);
     let leftovers = fs::read_dir(&dir).unwrap().count();
-    assert_eq!(leftovers, 1, "no temporary files are left behind");
+    assert_eq!(leftovers, 2, "no temporary files are left behind");
 }
 
 #[test]
@@ -250,10 +294,10 @@ fn precompiles_the_hook_for_the_interpreter_that_ran() {
         numbers.next().unwrap(),
         numbers.next().unwrap()
     );
-    assert!(
-        dir.join(format!("__pycache__/sitecustomize.{tag}.pyc"))
-            .exists()
-    );
+    for name in ["sitecustomize", "_runbom_enforce"] {
+        let compiled = dir.join(format!("__pycache__/{name}.{tag}.pyc"));
+        assert!(compiled.exists(), "{}", compiled.display());
+    }
 }
 
 /// After a Ruby program's run the hook is not "compiled" by running Ruby on `py_compile` (one
