@@ -1,7 +1,7 @@
 # runbom's Perl hook: records what this process loaded (%INC: module -> file) and writes it as
 # one JSON observation, perl-<pid>.json in $RUNBOM_SESSION_DIR (atomically: a temporary file,
-# then rename), when the program starts running (INIT), at most once a second while it loads
-# more (an @INC hook that only looks), and in END. Loaded by `PERL5OPT=-MRunbom::Hook` with its
+# then rename), when the program starts running (INIT), at most once a second
+# (RUNBOM_FLUSH_SECONDS) while it loads more (an @INC hook that only looks), and in END. Loaded by `PERL5OPT=-MRunbom::Hook` with its
 # directory on PERL5LIB (`runbom run`, `runbom hook install`).
 #
 # Rules it keeps: core Perl only, and not even that: it loads no module at all (%INC is what the
@@ -34,6 +34,9 @@ my $errors = 0;
 my $failed = 0;
 my $last_write = -1;
 my $last_count = -1;
+# Least seconds between two writes on change (whole seconds: perl's `time`).
+my $flush_seconds =
+  ($ENV{RUNBOM_FLUSH_SECONDS} || '') =~ /\A(\d+)(?:\.\d*)?\z/ && $1 > 1 ? $1 + 0 : 1;
 
 # Enforcement: the table (undef: none), the state the report gets, the refusals of this process.
 my $enforce;
@@ -177,7 +180,8 @@ sub _write {
 }
 
 # Looks at each new require (never loads anything itself): with a table, judges the file it
-# would load (and dies to refuse it); and writes what was loaded so far, at most once a second.
+# would load (and dies to refuse it); and writes what was loaded so far, at most once a second
+# ($flush_seconds).
 # Without a table, a require that no directory after it can satisfy takes the hook out of @INC
 # first, so that perl's "Can't locate ... (@INC contains: ...)" reads as it would bare; from
 # then on INIT and END still record. With one, the hook stays (it must see every later require).
@@ -202,7 +206,7 @@ sub _on_require {
     my $count = scalar keys %INC;
     return if $count == $last_count;
     my $now = time;
-    return if $now == $last_write;
+    return if $now >= $last_write && $now - $last_write < $flush_seconds;
     $last_write = $now;
     $last_count = $count;
     _write(0);
