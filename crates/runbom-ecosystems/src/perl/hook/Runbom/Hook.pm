@@ -50,6 +50,8 @@ my $EXIT_CLOSED = 78;    # EX_CONFIG: the program did not start, its table could
 sub _json_string {
     my ($s) = @_;
     return 'null' unless defined $s;
+    # Printable ASCII but `"` and `\`, as nearly every name and path is: as it is.
+    return qq{"$s"} if $s !~ /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
     $s = "$s";
     utf8::encode($s) if utf8::is_utf8($s);
     my $valid = $s;
@@ -67,14 +69,14 @@ sub _version_of {
     my $stash = \%main::;
     for my $part (split /::/, $module) {
         return undef unless exists $stash->{"${part}::"};
-        my $glob = $stash->{"${part}::"};
-        return undef unless ref(\$glob) eq 'GLOB';
+        my $glob = \$stash->{"${part}::"};    # a reference: a copy of a stash's glob costs more
+        return undef unless ref($glob) eq 'GLOB';
         $stash = *{$glob}{HASH};
         return undef unless $stash;
     }
     return undef unless exists $stash->{VERSION};
-    my $glob = $stash->{VERSION};
-    return undef unless ref(\$glob) eq 'GLOB';
+    my $glob = \$stash->{VERSION};
+    return undef unless ref($glob) eq 'GLOB';
     my $scalar = *{$glob}{SCALAR};
     return undef unless $scalar && defined $$scalar;
     return "$$scalar";
@@ -88,26 +90,34 @@ sub _absolute {
     return "$cwd/$path";
 }
 
+# %INC key -> what the last write made of it (see _entry), reused while the key names the same
+# file (most keys, from the second write on). Perl costs ~15,000 instructions to look a module's
+# version up, so it is looked up at each write only until it is found: a module sets $VERSION
+# as it compiles, before its `require` returns (a write from inside a nested `require` may come
+# before it), and does not change it later.
+my %entries;
+
 sub _observation {
     my ($exited) = @_;
     my (@files, @packages);
     for my $key (sort keys %INC) {
         my $file = $INC{$key};
-        next if defined $file && !ref $file && $file eq $self_file;
+        my $plain = defined $file && !ref $file;
+        next if $plain && $file eq $self_file;
         next if $key eq 'Runbom/Hook.pm';
-        my $name = $key;
-        if ($name =~ s/\.pm\z//) {
-            $name =~ s{/}{::}g;
+        my $entry = $entries{$key};
+        if (!$entry || !$plain || $entry->[0] ne $file) {
+            $entry = $entries{$key} = _entry($key, $file, $plain);
         }
-        my $path = (defined $file && !ref $file) ? _absolute($file) : undef;
-        push @files, '{"name":' . _json_string($name) . ',"path":' . _json_string($path) . '}';
-        if ($key =~ /\.pm\z/) {
-            my $version = eval { _version_of($name) };
-            if (defined $version) {
-                push @packages, '{"name":' . _json_string($name) . ',"version":'
-                  . _json_string($version) . ',"location":' . _json_string($path) . '}';
-            }
+        push @files, $entry->[1];
+        next unless defined $entry->[4];
+        if (!defined $entry->[2]) {
+            my $version = eval { _version_of($entry->[4]) };
+            next unless defined $version;
+            @$entry[2, 3] = ($version, '{"name":' . _json_string($entry->[4]) . ',"version":'
+                . _json_string($version) . ',"location":' . $entry->[5] . '}');
         }
+        push @packages, $entry->[3];
     }
     my @search = map { _json_string($_) }
       grep { defined $_ && !ref $_ && !(defined $self_dir && $_ eq $self_dir) } @INC;
@@ -123,6 +133,21 @@ sub _observation {
       . ',"search_path":[' . join(',', @search) . ']'
       . _enforcement_json()
       . ',"errors":' . ($errors + 0) . "}\n";
+}
+
+# What `_observation` writes of %INC's `$key` => `$file`: [the file, its `files` entry, the
+# version and `packages` entry (set by _observation), the package when it is a module, the
+# location's JSON].
+sub _entry {
+    my ($key, $file, $plain) = @_;
+    my ($name, $module) = ($key, undef);
+    if ($name =~ s/\.pm\z//) {
+        $name =~ s{/}{::}g;
+        $module = $name;
+    }
+    my $path = _json_string($plain ? _absolute($file) : undef);
+    return [$plain ? $file : '', '{"name":' . _json_string($name) . ',"path":' . $path . '}',
+        undef, undef, $module, $path];
 }
 
 sub _enforcement_json {
