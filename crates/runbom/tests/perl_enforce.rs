@@ -14,7 +14,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::runbom;
+use common::{run_reported, runbom, text};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,33 +37,13 @@ fn perl_with_modules() -> bool {
     found
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `runbom run [extra] -- perl ARGS` in `dir`, and its report.
+/// `runbom run [extra] -- perl ARGS` in `dir`, without the caller's `PERL5OPT` and `PERL5LIB`,
+/// and its report.
 fn run_in(dir: &Path, extra: &[&str], args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
-    let report = dir.join("report.json");
-    let _ = fs::remove_file(&report);
-    let out = runbom()
-        .current_dir(dir)
-        .arg("run")
-        .args(extra)
-        .arg("--report")
-        .arg(&report)
-        .arg("--")
-        .arg("perl")
-        .args(args)
-        .env_remove("PERL5OPT")
-        .env_remove("PERL5LIB")
-        .envs(env.iter().copied())
-        .output()
-        .expect("runbom run");
-    let report = fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    (out, report)
+    let command: Vec<&str> = std::iter::once("perl")
+        .chain(args.iter().copied())
+        .collect();
+    run_reported(dir, extra, &command, env, &["PERL5OPT", "PERL5LIB"])
 }
 
 /// A Carton snapshot of the distributions `report` says were loaded, but `without`.

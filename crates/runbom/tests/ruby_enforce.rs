@@ -13,7 +13,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::runbom;
+use common::{run_reported, runbom, text};
 
 const SINATRA_APP: &str = r#"
 require 'sinatra/base'
@@ -64,29 +64,9 @@ fn lockfile(dir: &Path) -> PathBuf {
 fn enforced(dir: &Path, script: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
     fs::write(dir.join("app.rb"), script).expect("the test can write and run");
     let lock = lockfile(dir);
-    let report = dir.join("report.json");
-    let _ = fs::remove_file(&report);
-    let out = runbom()
-        .current_dir(dir)
-        .arg("run")
-        .arg("--enforce")
-        .arg(&lock)
-        .args(extra)
-        .arg("--report")
-        .arg(&report)
-        .args(["--", "ruby", "app.rb"])
-        .envs(env.iter().copied())
-        .output()
-        .expect("the test can write and run");
-    let report = fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    (out, report)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    let mut args = vec!["--enforce", lock.to_str().expect("a UTF-8 temporary path")];
+    args.extend_from_slice(extra);
+    run_reported(dir, &args, &["ruby", "app.rb"], env, &[])
 }
 
 #[test]

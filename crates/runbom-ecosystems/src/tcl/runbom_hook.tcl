@@ -2,7 +2,8 @@
 # this file sets argv0, argv, argc and [info script] as tclsh would have for app.tcl, watches
 # `source` and `load` with execution traces (which follow a command that the program renames),
 # sources app.tcl, and writes what it saw as `tcl-<pid>.json` in RUNBOM_SESSION_DIR (written
-# whole, then renamed into place) on change, at most once a second, and when the program exits.
+# whole, then renamed into place) on change, at most once a second (RUNBOM_FLUSH_SECONDS), and
+# when the program exits.
 # The packages are those `package present` knows at each write: `package` itself is not traced,
 # as Tcl's package search calls it tens of thousands of times. Nor is `source` while that search
 # runs (the `package unknown` handler, which sources every pkgIndex.tcl along auto_path each time
@@ -21,6 +22,7 @@ namespace eval ::runbom {
     variable files [dict create]
     variable dirty 0
     variable last_write 0
+    variable flush_ms 1000
     variable pending {}
     variable exited 0
     variable searching 0
@@ -57,6 +59,12 @@ proc ::runbom::start {} {
     set file [file join $dir tcl-[pid].json]
     set started [clock milliseconds]
     variable last_write $started
+    variable flush_ms
+    if {[info exists ::env(RUNBOM_FLUSH_SECONDS)]
+            && [string is double -strict $::env(RUNBOM_FLUSH_SECONDS)]
+            && $::env(RUNBOM_FLUSH_SECONDS) > 1} {
+        set flush_ms [expr {int($::env(RUNBOM_FLUSH_SECONDS) * 1000)}]
+    }
     # The program's own script is named as Python names it, so that its directory is
     # first-party code.
     variable files
@@ -155,15 +163,16 @@ proc ::runbom::saw_file {path} {
     ::runbom::changed
 }
 
-# Written at once when the last write is a second old, else a second after it.
+# Written at once when the last write is flush_ms old, else flush_ms after it.
 proc ::runbom::changed {} {
     variable dirty 1
     variable last_write
     variable pending
-    if {[clock milliseconds] - $last_write >= 1000} {
+    variable flush_ms
+    if {[clock milliseconds] - $last_write >= $flush_ms} {
         ::runbom::flush
     } elseif {$pending eq {}} {
-        set pending [after 1000 ::runbom::flush_later]
+        set pending [after $flush_ms ::runbom::flush_later]
     }
 }
 

@@ -18,6 +18,42 @@ pub fn runbom() -> Command {
     cmd
 }
 
+/// `runbom run ARGS --report DIR/report.json -- COMMAND…` in `dir`, with `unset` taken out of
+/// the environment and `env` set, and the report it wrote (`Null` when it wrote none): how the
+/// Ruby and Perl enforcement tests run a program.
+pub fn run_reported(
+    dir: &Path,
+    args: &[&str],
+    command: &[&str],
+    env: &[(&str, &str)],
+    unset: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let report = dir.join("report.json");
+    let _ = std::fs::remove_file(&report);
+    let mut run = runbom();
+    run.current_dir(dir)
+        .arg("run")
+        .args(args)
+        .arg("--report")
+        .arg(&report)
+        .arg("--")
+        .args(command);
+    for name in unset {
+        run.env_remove(name);
+    }
+    let out = run.envs(env.iter().copied()).output().expect("runbom run");
+    let report = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (out, report)
+}
+
+/// A program's output as text, for assertions and messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// `runbom-analysis/testdata/site`: real METADATA of maturin, llvmlite, mock, sklearn, ….
 pub fn site() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../runbom-analysis/testdata/site")

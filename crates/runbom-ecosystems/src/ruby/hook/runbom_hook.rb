@@ -5,7 +5,7 @@
 #
 # - at start and on change: a `script_compiled` TracePoint (it fires only when Ruby compiles a
 #   file or an eval, so it costs nothing in between) writes when something new was loaded, at
-#   most once a second;
+#   most once a second (`RUNBOM_FLUSH_SECONDS`);
 # - in a program that starts threads of its own (a server), a thread of the hook's looks every
 #   few seconds, so that a quiet server's last loads are not held back until exit; a program
 #   with no threads gets none (an extra sleeping thread would hide Ruby's deadlock detection);
@@ -25,8 +25,7 @@
 module RunbomHook
   ESCAPES = { '"' => '\\"', '\\' => '\\\\', "\n" => '\\n', "\r" => '\\r', "\t" => '\\t' }.freeze
   HOOK_FILE = File.expand_path(__FILE__).freeze
-  # Seconds between two writes on change, and between two looks of the hook's thread.
-  DEBOUNCE = 1.0
+  # Seconds between two looks of the hook's thread.
   WATCH = 3
 
   @dir = ENV['RUNBOM_SESSION_DIR']
@@ -44,7 +43,12 @@ module RunbomHook
   @last = nil
   @written_at = nil
   @lock = Mutex.new
-
+  # Least seconds between two writes on change.
+  @debounce = begin
+    [Float(ENV.fetch('RUNBOM_FLUSH_SECONDS', '1')), 1.0].max
+  rescue ArgumentError
+    1.0
+  end
 
   # Enforcement: the table, its verdicts, and the refusals of this process.
   module Enforce
@@ -260,13 +264,13 @@ module RunbomHook
 
   class << self
     # Writes the observation when what was loaded changed since the last write; at exit always.
-    # `soon` writes are skipped within DEBOUNCE of the last.
+    # `soon` writes are skipped within @debounce seconds of the last.
     def record(exited, soon: false)
       return if @failed || (@exited && !exited)
 
       forked if Process.pid != @pid
       now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      return if soon && @written_at && now - @written_at < DEBOUNCE
+      return if soon && @written_at && now - @written_at < @debounce
       return unless @lock.try_lock
 
       begin

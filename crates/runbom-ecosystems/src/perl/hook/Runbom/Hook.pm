@@ -1,7 +1,7 @@
 # runbom's Perl hook: records what this process loaded (%INC: module -> file) and writes it as
 # one JSON observation, perl-<pid>.json in $RUNBOM_SESSION_DIR (atomically: a temporary file,
-# then rename), when the program starts running (INIT), at most once a second while it loads
-# more (an @INC hook that only looks), and in END. Loaded by `PERL5OPT=-MRunbom::Hook` with its
+# then rename), when the program starts running (INIT), at most once a second
+# (RUNBOM_FLUSH_SECONDS) while it loads more (an @INC hook that only looks), and in END. Loaded by `PERL5OPT=-MRunbom::Hook` with its
 # directory on PERL5LIB (`runbom run`, `runbom hook install`).
 #
 # Rules it keeps: core Perl only, and not even that: it loads no module at all (%INC is what the
@@ -34,6 +34,9 @@ my $errors = 0;
 my $failed = 0;
 my $last_write = -1;
 my $last_count = -1;
+# Least seconds between two writes on change (whole seconds: perl's `time`).
+my $flush_seconds =
+  ($ENV{RUNBOM_FLUSH_SECONDS} || '') =~ /\A(\d+)(?:\.\d*)?\z/ && $1 > 1 ? $1 + 0 : 1;
 
 # Enforcement: the table (undef: none), the state the report gets, the refusals of this process.
 my $enforce;
@@ -47,6 +50,8 @@ my $EXIT_CLOSED = 78;    # EX_CONFIG: the program did not start, its table could
 sub _json_string {
     my ($s) = @_;
     return 'null' unless defined $s;
+    # Printable ASCII but `"` and `\`, as nearly every name and path is: as it is.
+    return qq{"$s"} if $s !~ /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
     $s = "$s";
     utf8::encode($s) if utf8::is_utf8($s);
     my $valid = $s;
@@ -64,14 +69,14 @@ sub _version_of {
     my $stash = \%main::;
     for my $part (split /::/, $module) {
         return undef unless exists $stash->{"${part}::"};
-        my $glob = $stash->{"${part}::"};
-        return undef unless ref(\$glob) eq 'GLOB';
+        my $glob = \$stash->{"${part}::"};    # a reference: a copy of a stash's glob costs more
+        return undef unless ref($glob) eq 'GLOB';
         $stash = *{$glob}{HASH};
         return undef unless $stash;
     }
     return undef unless exists $stash->{VERSION};
-    my $glob = $stash->{VERSION};
-    return undef unless ref(\$glob) eq 'GLOB';
+    my $glob = \$stash->{VERSION};
+    return undef unless ref($glob) eq 'GLOB';
     my $scalar = *{$glob}{SCALAR};
     return undef unless $scalar && defined $$scalar;
     return "$$scalar";
@@ -85,26 +90,34 @@ sub _absolute {
     return "$cwd/$path";
 }
 
+# %INC key -> what the last write made of it (see _entry), reused while the key names the same
+# file (most keys, from the second write on). Perl costs ~15,000 instructions to look a module's
+# version up, so it is looked up at each write only until it is found: a module sets $VERSION
+# as it compiles, before its `require` returns (a write from inside a nested `require` may come
+# before it), and does not change it later.
+my %entries;
+
 sub _observation {
     my ($exited) = @_;
     my (@files, @packages);
     for my $key (sort keys %INC) {
         my $file = $INC{$key};
-        next if defined $file && !ref $file && $file eq $self_file;
+        my $plain = defined $file && !ref $file;
+        next if $plain && $file eq $self_file;
         next if $key eq 'Runbom/Hook.pm';
-        my $name = $key;
-        if ($name =~ s/\.pm\z//) {
-            $name =~ s{/}{::}g;
+        my $entry = $entries{$key};
+        if (!$entry || !$plain || $entry->[0] ne $file) {
+            $entry = $entries{$key} = _entry($key, $file, $plain);
         }
-        my $path = (defined $file && !ref $file) ? _absolute($file) : undef;
-        push @files, '{"name":' . _json_string($name) . ',"path":' . _json_string($path) . '}';
-        if ($key =~ /\.pm\z/) {
-            my $version = eval { _version_of($name) };
-            if (defined $version) {
-                push @packages, '{"name":' . _json_string($name) . ',"version":'
-                  . _json_string($version) . ',"location":' . _json_string($path) . '}';
-            }
+        push @files, $entry->[1];
+        next unless defined $entry->[4];
+        if (!defined $entry->[2]) {
+            my $version = eval { _version_of($entry->[4]) };
+            next unless defined $version;
+            @$entry[2, 3] = ($version, '{"name":' . _json_string($entry->[4]) . ',"version":'
+                . _json_string($version) . ',"location":' . $entry->[5] . '}');
         }
+        push @packages, $entry->[3];
     }
     my @search = map { _json_string($_) }
       grep { defined $_ && !ref $_ && !(defined $self_dir && $_ eq $self_dir) } @INC;
@@ -120,6 +133,21 @@ sub _observation {
       . ',"search_path":[' . join(',', @search) . ']'
       . _enforcement_json()
       . ',"errors":' . ($errors + 0) . "}\n";
+}
+
+# What `_observation` writes of %INC's `$key` => `$file`: [the file, its `files` entry, the
+# version and `packages` entry (set by _observation), the package when it is a module, the
+# location's JSON].
+sub _entry {
+    my ($key, $file, $plain) = @_;
+    my ($name, $module) = ($key, undef);
+    if ($name =~ s/\.pm\z//) {
+        $name =~ s{/}{::}g;
+        $module = $name;
+    }
+    my $path = _json_string($plain ? _absolute($file) : undef);
+    return [$plain ? $file : '', '{"name":' . _json_string($name) . ',"path":' . $path . '}',
+        undef, undef, $module, $path];
 }
 
 sub _enforcement_json {
@@ -177,7 +205,8 @@ sub _write {
 }
 
 # Looks at each new require (never loads anything itself): with a table, judges the file it
-# would load (and dies to refuse it); and writes what was loaded so far, at most once a second.
+# would load (and dies to refuse it); and writes what was loaded so far, at most once a second
+# ($flush_seconds).
 # Without a table, a require that no directory after it can satisfy takes the hook out of @INC
 # first, so that perl's "Can't locate ... (@INC contains: ...)" reads as it would bare; from
 # then on INIT and END still record. With one, the hook stays (it must see every later require).
@@ -185,11 +214,11 @@ sub _on_require {
     my (undef, $file) = @_;
     local ($!, $^E);
     if ($enforce && defined $file && !ref $file) {
-        my ($from, $line) = (caller(0))[1, 2];
         _judge_unasked() if scalar(keys %INC) != $judged_count;
         _to_front();
         my ($path, $st) = _path_of($file);
-        _enforce_file('require', $file, $path, $st, $from, $line) if defined $path;
+        my $verdict = defined $path && _judge($path, $st);
+        _refuse('require', $file, $path, $verdict, (caller(0))[1, 2]) if $verdict;
         $judged{$file} = 1;
         # With `$file`, once perl has loaded it.
         $judged_count = scalar(keys %INC) + (defined $path ? 1 : 0);
@@ -202,7 +231,7 @@ sub _on_require {
     my $count = scalar keys %INC;
     return if $count == $last_count;
     my $now = time;
-    return if $now == $last_write;
+    return if $now >= $last_write && $now - $last_write < $flush_seconds;
     $last_write = $now;
     $last_count = $count;
     _write(0);
@@ -215,14 +244,16 @@ sub _on_require {
 sub _path_of {
     my ($file) = @_;
     return if $file =~ m{\A(?:/|\.\.?/)};    # perl does not search @INC for these
-    my @names = $file =~ /\.pm\z/ ? ("${file}c", $file) : ($file);
+    my $pmc = substr($file, -3) eq '.pm' ? "${file}c" : undef;
     for my $dir (@INC) {
-        next if ref $dir && $dir == \&_on_require;
-        return if ref $dir;
-        for my $name (@names) {
-            my @st = stat("$dir/$name");
-            return (_absolute("$dir/$name"), \@st) if @st && !-d _;
+        if (ref $dir) {
+            next if $dir == \&_on_require;
+            return;
         }
+        # Two `stat`s in boolean context, then the list of the one found: ~200 requires of
+        # ~10 `stat`s each.
+        return (_absolute("$dir/$pmc"), [stat _]) if defined $pmc && stat("$dir/$pmc") && !-d _;
+        return (_absolute("$dir/$file"), [stat _]) if stat("$dir/$file") && !-d _;
     }
     return;
 }
@@ -252,12 +283,11 @@ sub _judge_unasked {
     $judged_count = scalar keys %INC;
 }
 
-# Refuses `$path` (what `$what` of `$file` loads) when the table says so: records the refusal
-# and dies (enforce mode) or only records it (monitor mode); returns when it is allowed.
-sub _enforce_file {
-    my ($what, $file, $path, $st, $from, $from_line) = @_;
-    my $verdict = _judge($path, $st);
-    return unless $verdict;
+# Refuses `$path` (what `$what` of `$file` loads, from `$from` line `$from_line`) on the table's
+# `$verdict`: records the refusal and dies (enforce mode) or only records it (monitor mode).
+# Where it was asked from is looked up only then: `caller` costs perl ~7,000 instructions.
+sub _refuse {
+    my ($what, $file, $path, $verdict, $from, $from_line) = @_;
     my $enforced = $enforce->{mode} eq 'enforce';
     my $message = _refusal($what, $file, $path, $verdict, $from, $from_line, $enforced, '');
     die $message if $enforced;
@@ -300,15 +330,18 @@ sub _enforce_libraries {
         my ($library) = @_;
         if (defined $library && !ref $library) {
             local ($!, $^E);
-            my ($from, $line, $level) = (undef, undef, 0);
-            while (my @c = caller($level++)) {
-                ($from, $line) = @c[1, 2];
-                last unless $c[0] eq 'DynaLoader' || $c[0] eq 'XSLoader';
-            }
             my $path = _absolute($library);
             my @st = stat($path);
-            my $name = $path =~ m{/auto/(.+)/[^/]+\z} ? join('::', split m{/}, $1) : $path;
-            _enforce_file('load', $name, $path, \@st, $from, $line) if @st;
+            my $verdict = @st && _judge($path, \@st);
+            if ($verdict) {
+                my ($from, $line, $level) = (undef, undef, 0);
+                while (my @c = caller($level++)) {
+                    ($from, $line) = @c[1, 2];
+                    last unless $c[0] eq 'DynaLoader' || $c[0] eq 'XSLoader';
+                }
+                my $name = $path =~ m{/auto/(.+)/[^/]+\z} ? join('::', split m{/}, $1) : $path;
+                _refuse('load', $name, $path, $verdict, $from, $line);
+            }
         }
         goto &$load;
     };
@@ -321,7 +354,8 @@ sub _judge {
     my $entry = $t->{files}{$path};
     if (!defined $entry) {
         my $slash = rindex($path, '/');
-        my $core = $t->{core}{ substr($path, 0, $slash) };
+        my $dir = substr($path, 0, $slash);
+        my $core = exists $t->{core}{$dir} ? $t->{core}{$dir} : _core_names($t, $dir);
         return undef
           if defined $core && index("\t$core\t", "\t" . substr($path, $slash + 1) . "\t") >= 0;
         for my $dir (@{ $t->{first_party} }) {
@@ -398,22 +432,13 @@ sub _load_table {
     my $text = do { local $/; <$fh> };
     close $fh;
     $text = '' unless defined $text;
-    $text =~ s/\n+\z//;
+    chop $text while substr($text, -1) eq "\n";    # not s/\n+\z//, which reads the whole text
     die "`$path` is not a runbom-enforce/1 table\n" unless $text =~ m{\Arunbom-enforce/1(?:\n|\z)};
     my $count = ($text =~ tr/\n//);    # the lines before the last, which must count them
     my $last = substr($text, rindex($text, "\n") + 1);
     die "`$path` is truncated (no `end` line counting $count lines)\n"
       unless $last eq "end\t$count";
     my $t = _table_at_once($text, $count - 1, $path) || _table_by_line($text, $path);
-    for my $dist (@{ $t->{dists} }) {
-        die "`$path`: an `f` line names a distribution with no `dist` line\n" unless $dist;
-    }
-    my %owners;
-    @owners{ $text =~ /^f\t[^\t\n]+\t(\d+)\t/mg } = ();
-    for my $index (keys %owners) {
-        die "`$path`: an `f` line names distribution $index, which has no `dist` line\n"
-          unless $t->{dists}[$index];
-    }
     if (!@{ $t->{first_party} }) {
         my $main = -f $0 ? _absolute($0) : "$cwd/-";
         (my $dir = $main) =~ s{/[^/]*\z}{/};
@@ -424,29 +449,64 @@ sub _load_table {
 
 sub _empty_table {
     return { mode => 'enforce', config => 'runbom.toml', rules => {}, first_party => [],
-        core => {}, files => {}, dists => [] };
+        core => {}, core_text => '', files => {}, dists => [] };
 }
 
-# The table's hundreds of `core` and `f` lines read by a few regular expressions over the whole
-# text (a loop over them costs perl milliseconds at every start), its few other lines one by
-# one; undef when some line is not what it should be, for _table_by_line to name it.
+# The names of perl's own files in `$dir` (undef: none), from the `core` lines' text the first
+# time the directory is asked about (most of perl's hundreds of directories never are).
+sub _core_names {
+    my ($t, $dir) = @_;
+    my $line = "\ncore\t$dir\t";
+    my $at = index($t->{core_text}, $line);
+    my $names;
+    if ($at >= 0) {
+        $at += length $line;
+        $names = substr($t->{core_text}, $at, index($t->{core_text}, "\n", $at) - $at);
+    }
+    return $t->{core}{$dir} = $names;
+}
+
+# The table as runbom writes it, with its hundreds of `core` and `f` lines in two blocks (the
+# head, the `core` lines, the `dist` lines, the `f` lines), each checked by one regular
+# expression (a loop over the lines costs perl milliseconds at every start): the `f` lines read
+# into a hash by one that only matches a line naming a `dist` line's distribution, the `core`
+# lines kept as text for _core_names; the few other lines one by one. undef when some line
+# does not match, or the lines are in another order, for _table_by_line to read or name it.
 sub _table_at_once {
     my ($text, $body, $path) = @_;
     my $t = _empty_table();
-    my @core = $text =~ /^core\t([^\t\n]*)\t([^\n]*)$/mg;
-    my @files = $text =~ /^f\t([^\t\n]+)\t(\d+\t(?:-|\d+)\t(?:-|\d+)\t(?:-|\d+))\t[^\t\n]*$/mg;
-    my @other = $text
-      =~ /^((?:dist|rule|mode|config|first-party|interpreter|expected|fail)(?:\t[^\n]*)?)$/mg;
-    return undef unless (@core + @files) / 2 + @other == $body;
-    %{ $t->{core} } = @core;
-    %{ $t->{files} } = @files;
+    my $end = rindex($text, "\n");
+    my $f = index($text, "\nf\t");
+    $f = $end if $f < 0;
+    my $core = index($text, "\ncore\t");
+    $core = $f if $core < 0 || $core > $f;
+    my $core_end = $core == $f ? $f : index($text, "\n", rindex($text, "\ncore\t", $f) + 1);
+    my (undef, @other) = split /\n/, substr($text, 0, $core);    # after `runbom-enforce/1`
+    push @other, split /\n/, substr($text, $core_end + 1, $f - $core_end - 1) if $core_end < $f;
     for my $line (@other) {
         eval { _table_line($t, $line, $path, 0); 1 } or return undef;
     }
+    my $dists = $t->{dists};
+    for my $dist (@$dists) {
+        return undef unless $dist;
+    }
+    my $owners = @$dists ? join('|', 0 .. $#$dists) : '(?!)';
+    my $core_lines = 0;
+    if ($core < $f) {
+        $t->{core_text} = substr($text, $core, $core_end - $core + 1);    # "\ncore\t...\n"
+        return undef if $t->{core_text} =~ /\n(?!core\t[^\t\n]*\t|\z)/;
+        $core_lines = ($t->{core_text} =~ tr/\n//) - 1;
+    }
+    my @files = $f == $end ? ()
+      : substr($text, $f + 1, $end - $f - 1)
+      =~ /^f\t([^\t\n]+)\t((?:$owners)\t(?:-|\d+)\t(?:-|\d+)\t(?:-|\d+))\t[^\t\n]*$/mg;
+    return undef unless $core_lines + @files / 2 + @other == $body;
+    %{ $t->{files} } = @files;
     return $t;
 }
 
-# The table line by line, dying at the first bad one with its number.
+# The table line by line, in any order, dying at the first bad line with its number, or at an
+# `f` line's distribution that has no `dist` line.
 sub _table_by_line {
     my ($text, $path) = @_;
     my @lines = split /\n/, $text, -1;
@@ -454,6 +514,15 @@ sub _table_by_line {
     my $t = _empty_table();
     for my $number (2 .. @lines) {
         _table_line($t, $lines[$number - 1], $path, $number);
+    }
+    for my $dist (@{ $t->{dists} }) {
+        die "`$path`: an `f` line names a distribution with no `dist` line\n" unless $dist;
+    }
+    my %owners;
+    @owners{ $text =~ /^f\t[^\t\n]+\t(\d+)\t/mg } = ();
+    for my $index (keys %owners) {
+        die "`$path`: an `f` line names distribution $index, which has no `dist` line\n"
+          unless $t->{dists}[$index];
     }
     return $t;
 }
@@ -469,7 +538,7 @@ sub _table_line {
         $t->{files}{$1} = $2;
     } elsif ($kind eq 'core') {
         my ($dir, $names) = split /\t/, $rest, 2;
-        $t->{core}{$dir} = defined $names ? $names : '';
+        $t->{core}{$dir} = defined $names ? $names : '' unless exists $t->{core}{$dir};
     } elsif ($kind eq 'dist') {
         my @f = split /\t/, $rest, -1;
         die "`$path` line $number: a `dist` line needs 8 fields\n"
