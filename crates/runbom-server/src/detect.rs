@@ -1,5 +1,6 @@
 //! The detector: polls the store's change log (every process's writes) and the advisory
-//! tables, recomputes the findings of each application whose inputs changed (reports,
+//! tables (in every process, for its dashboards' live events), and, in the one process that
+//! holds the detector lock, recomputes the findings of each application whose inputs changed (reports,
 //! advisories, expected inventories, package-index answers), opens and resolves
 //! findings, queues their alerts, marks silent instances gone, keeps trend snapshots, and
 //! forgets what is past its retention.
@@ -21,8 +22,10 @@ use crate::notify;
 use crate::time::now_ms;
 use crate::{AppState, ServerConfig};
 
-/// How often silent instances are looked for.
-const GONE_CHECK: Duration = Duration::from_secs(1);
+/// Silent instances are looked for every this fraction of the gone-after time (a scan of the
+/// live instances), and at most once a second: an instance is marked gone between gone-after
+/// and 1.1 times it after it was last seen.
+const GONE_CHECKS_PER_GONE_AFTER: u32 = 10;
 
 /// How often the overview is saved for the trend charts.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
@@ -33,6 +36,11 @@ const RETENTION_UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 /// An application is recomputed again no sooner than this many times its last recompute took
 /// (after it): recomputes take at most a tenth of the time.
 const RECOMPUTE_SPACING: u32 = 9;
+
+/// The session lock held by the one process (of those sharing a PostgreSQL store) that detects:
+/// the others only follow the change log for their own dashboards, and one of them takes over
+/// when the holder's session ends. Every process holds it on SQLite.
+const DETECTOR_LOCK: &str = "detector";
 
 /// When each application may be recomputed again.
 #[derive(Debug, Default)]
@@ -56,18 +64,9 @@ pub(crate) async fn run(state: AppState) {
     let store = &state.store;
     let mut watermark = store.change_watermark().await.unwrap_or(0);
     let mut advisories = store.advisory_watermark().await.unwrap_or_default();
-    let mut dirty: BTreeSet<String> = store
-        .application_names()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let mut last_gone_check = Instant::now();
-    let mut last_snapshot: Option<Instant> = None;
-    let mut last_retention_upkeep: Option<Instant> = None;
-    let mut pacer = RecomputePacer::default();
-    // Until every application the store held at start has been recomputed once.
-    let mut first_pass = true;
+    let mut dirty: BTreeSet<String> = BTreeSet::new();
+    let mut lock = store.session_lock(DETECTOR_LOCK);
+    let mut detection: Option<Detection> = None;
     let mut tick = tokio::time::interval(state.config.poll_interval);
     loop {
         tick.tick().await;
@@ -83,8 +82,55 @@ pub(crate) async fn run(state: AppState) {
             Ok(_) => {}
             Err(err) => tracing::warn!("cannot read the advisories: {err:#}"),
         }
-        if last_gone_check.elapsed() >= GONE_CHECK {
-            last_gone_check = Instant::now();
+        let holds = match lock.hold().await {
+            Ok(holds) => holds,
+            Err(err) => {
+                tracing::warn!("cannot take or check the detector lock: {err:#}");
+                false
+            }
+        };
+        if !holds {
+            if detection.take().is_some() {
+                tracing::warn!("this process no longer detects: another one took over");
+            }
+            continue;
+        }
+        let detection = match &mut detection {
+            Some(detection) => detection,
+            None => {
+                tracing::info!("this process is the store's detector");
+                // What the previous holder left undone is not known: everything, once.
+                dirty.extend(store.application_names().await.unwrap_or_default());
+                detection.insert(Detection::default())
+            }
+        };
+        detection.turn(&state, &mut dirty).await;
+    }
+}
+
+/// What the detecting process keeps between turns; new when it starts detecting.
+#[derive(Debug, Default)]
+struct Detection {
+    last_gone_check: Option<Instant>,
+    last_snapshot: Option<Instant>,
+    last_retention_upkeep: Option<Instant>,
+    pacer: RecomputePacer,
+    /// Whether every application dirty at the start has been recomputed once.
+    caught_up: bool,
+}
+
+impl Detection {
+    /// Marks silent instances gone, recomputes the applications in `dirty` that are due, and
+    /// keeps the trend snapshots and retention on their schedules.
+    async fn turn(&mut self, state: &AppState, dirty: &mut BTreeSet<String>) {
+        let store = &state.store;
+        let gone_check =
+            (state.config.gone_after / GONE_CHECKS_PER_GONE_AFTER).max(Duration::from_secs(1));
+        if self
+            .last_gone_check
+            .is_none_or(|at| at.elapsed() >= gone_check)
+        {
+            self.last_gone_check = Some(Instant::now());
             let gone_ms = i64::try_from(state.config.gone_after.as_millis()).unwrap_or(i64::MAX);
             let now = now_ms();
             if let Err(err) = store.mark_gone(now.saturating_sub(gone_ms), now).await {
@@ -93,31 +139,37 @@ pub(crate) async fn run(state: AppState) {
         }
         let due: Vec<String> = dirty
             .iter()
-            .filter(|app| pacer.due(app, Instant::now()))
+            .filter(|app| self.pacer.due(app, Instant::now()))
             .cloned()
             .collect();
         for app in due {
             dirty.remove(&app);
             let started = Instant::now();
             let result = recompute(store, &app, &state.config).await;
-            pacer.done(&app, started.elapsed(), Instant::now());
+            self.pacer.done(&app, started.elapsed(), Instant::now());
             if let Err(err) = result {
                 tracing::warn!("cannot recompute the findings of `{app}`: {err:#}");
                 dirty.insert(app);
                 break;
             }
         }
-        if first_pass && dirty.is_empty() {
-            first_pass = false;
+        if !self.caught_up && dirty.is_empty() {
+            self.caught_up = true;
             tracing::info!("the findings of every application are recomputed");
         }
-        if last_retention_upkeep.is_none_or(|at| at.elapsed() >= RETENTION_UPKEEP_EVERY) {
-            last_retention_upkeep = Some(Instant::now());
-            forget_report_ids(&state).await;
-            forget_old(&state).await;
+        if self
+            .last_retention_upkeep
+            .is_none_or(|at| at.elapsed() >= RETENTION_UPKEEP_EVERY)
+        {
+            self.last_retention_upkeep = Some(Instant::now());
+            forget_report_ids(state).await;
+            forget_old(state).await;
         }
-        if last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_EVERY) {
-            last_snapshot = Some(Instant::now());
+        if self
+            .last_snapshot
+            .is_none_or(|at| at.elapsed() >= SNAPSHOT_EVERY)
+        {
+            self.last_snapshot = Some(Instant::now());
             if let Err(err) = snapshot(store).await {
                 tracing::warn!("cannot save a trend snapshot: {err:#}");
             }

@@ -40,7 +40,8 @@ pub use portfolio::{
     Cutoffs, DETECTOR, Delivery, FindingRecord, Forgotten, HeartbeatOutcome, IncomingHeartbeat,
     IncomingReport, IndexProject, IngestOutcome, InstanceView, KpiSnapshot, LiveComponent,
     LiveRefusal, NewFinding, Overview, STATE_DIGEST_LEN, SUPPRESSING_STATES, SearchHit,
-    SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of, state_digest,
+    SessionLock, SessionRecord, TeamRecord, TokenRecord, UserRecord, Webhook, evidence_of,
+    state_digest,
 };
 pub use sources::{EcosystemCount, SourceStatus};
 

@@ -82,12 +82,14 @@ impl Store {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut changed_apps = Vec::new();
         let mut heartbeats = HashMap::new();
+        let mut changes = Vec::new();
         for (incoming, stored) in batch.iter().zip(stored) {
             if !stored {
                 outcomes.push(IngestOutcome::Duplicate);
                 continue;
             }
-            let (instance_id, changed) = store_one(&mut tx, incoming, &mut instances).await?;
+            let (instance_id, changed) =
+                store_one(&mut tx, incoming, &mut instances, &mut changes).await?;
             if changed && !changed_apps.contains(&incoming.app.as_str()) {
                 changed_apps.push(incoming.app.as_str());
             }
@@ -97,6 +99,7 @@ impl Store {
                 changed,
             });
         }
+        mark_changes(&mut tx, &changes).await?;
         update_heartbeats(&mut tx, &heartbeats).await?;
         let now = batch.last().map_or(0, |last| last.received_at);
         for app in changed_apps {
@@ -229,44 +232,72 @@ async fn record_report_ids(
 }
 
 /// Stores one new report: makes its instance when it is the first, writes its observations when
-/// they changed. Returns the instance and whether anything changed.
+/// they changed (and then adds the report to `changes`, its id row to be linked and marked).
+/// Returns the instance and whether anything changed.
 async fn store_one<'b>(
     tx: &mut Transaction<'_, Any>,
     incoming: &'b IncomingReport,
     instances: &mut Instances<'b>,
+    changes: &mut Vec<(&'b str, i64)>,
 ) -> Result<(i64, bool), StoreError> {
     let key = (incoming.app.as_str(), incoming.report.session_id.as_str());
-    let (instance_id, changed) = match instances.get_mut(&key) {
+    let (instance_id, changed, new) = match instances.get_mut(&key) {
         Some(known) => {
             let changed = known.state_digest != incoming.state_digest;
             known.state_digest.clone_from(&incoming.state_digest);
-            (known.id, changed)
+            (known.id, changed, false)
         }
         None => {
             let id = insert_instance(tx, incoming).await?;
             let state_digest = incoming.state_digest.clone();
             instances.insert(key, KnownInstance { id, state_digest });
-            (id, true)
+            (id, true, true)
         }
     };
     if changed {
+        let stored = if new {
+            HashSet::new()
+        } else {
+            stored_digests(tx, instance_id).await?
+        };
         write_observations(
             tx,
             instance_id,
+            &stored,
             &incoming.observations,
             incoming.received_at,
         )
         .await?;
-        sqlx::query("UPDATE reports SET instance_id = $1, changed = 1 WHERE report_id = $2")
-            .bind(instance_id)
-            .bind(&incoming.report.report_id)
-            .execute(&mut **tx)
-            .await
-            .doing("marking a report as a change")?;
+        changes.push((incoming.report.report_id.as_str(), instance_id));
     }
     // A new refused import is news even when the components are as before.
     let refused = super::refusals::store_refusals(tx, instance_id, &incoming.report).await?;
     Ok((instance_id, changed || refused))
+}
+
+/// Links each report of `changes` (report id, instance) to its instance and marks it a change.
+async fn mark_changes(
+    tx: &mut Transaction<'_, Any>,
+    changes: &[(&str, i64)],
+) -> Result<(), StoreError> {
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "WITH change (report_id, instance_id) AS (VALUES {}) \
+             UPDATE reports SET instance_id = change.instance_id, changed = 1 \
+             FROM change WHERE reports.report_id = change.report_id",
+            placeholders(chunk.len(), 2)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (report_id, instance_id) in chunk {
+            query = query.bind(*report_id).bind(*instance_id);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .doing("marking reports as changes")?;
+    }
+    Ok(())
 }
 
 /// Moves each instance to its last report of the batch: seen now, not gone, its state digest.
@@ -423,7 +454,24 @@ fn state_digest(observations: &[Observation]) -> String {
     hex::encode(&hasher.finalize()[..16])
 }
 
-/// Brings an instance's observations to `observations`, writing only the rows that differ.
+/// The digests of an instance's stored observations (none for an instance made now: not read).
+async fn stored_digests(
+    tx: &mut Transaction<'_, Any>,
+    instance_id: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let stored: Option<String> = sqlx::query_scalar(
+        "SELECT string_agg(digest, ',') FROM observations WHERE instance_id = $1",
+    )
+    .bind(instance_id)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("reading an instance's observation digests")?;
+    Ok(stored.as_deref().map_or_else(HashSet::new, |all| {
+        all.split(',').map(str::to_owned).collect()
+    }))
+}
+
+/// Brings an instance's observations (whose digests are `stored`) to `observations`, writing only the rows that differ.
 ///
 /// An observation's digest covers its key (ecosystem, name, version) and everything stored of
 /// it, so the
@@ -432,19 +480,10 @@ fn state_digest(observations: &[Observation]) -> String {
 async fn write_observations(
     tx: &mut Transaction<'_, Any>,
     instance_id: i64,
+    stored: &HashSet<String>,
     observations: &[Observation],
     now: i64,
 ) -> Result<(), StoreError> {
-    let stored: Option<String> = sqlx::query_scalar(
-        "SELECT string_agg(digest, ',') FROM observations WHERE instance_id = $1",
-    )
-    .bind(instance_id)
-    .fetch_one(&mut **tx)
-    .await
-    .doing("reading an instance's observation digests")?;
-    let stored: HashSet<&str> = stored
-        .as_deref()
-        .map_or_else(HashSet::new, |all| all.split(',').collect());
     // One row per key; of two components with the same key, the last counts.
     let wanted: BTreeMap<(&str, &str, &str), &Observation> = observations
         .iter()
@@ -460,7 +499,8 @@ async fn write_observations(
     }
     let wanted_digests: HashSet<&str> = wanted.values().map(|o| o.digest.as_str()).collect();
     let gone: Vec<&str> = stored
-        .into_iter()
+        .iter()
+        .map(String::as_str)
         .filter(|digest| !wanted_digests.contains(digest))
         .collect();
     for chunk in gone.chunks(ROWS_PER_STATEMENT) {

@@ -25,6 +25,7 @@ pub use alerts::{Delivery, Webhook};
 pub use findings::{AdvisoryMatch, Alert, AlertReason, FindingRecord, LiveComponent, NewFinding};
 pub use heartbeats::{HeartbeatOutcome, IncomingHeartbeat, STATE_DIGEST_LEN, state_digest};
 pub use ingest::{IncomingReport, IngestOutcome};
+pub use leases::SessionLock;
 pub use refusals::LiveRefusal;
 pub use releases::IndexProject;
 pub use retention::{Cutoffs, Forgotten};

@@ -415,7 +415,22 @@ impl Store {
     }
 
     /// Marks instances not heard from since `cutoff` as gone; returns their applications.
+    ///
+    /// `last_seen` is in no index (so that a heartbeat's update of it is cheap): this scans the
+    /// live instances, first as a read, so that on SQLite the write lock is taken only when an
+    /// instance went silent.
     pub async fn mark_gone(&self, cutoff: i64, now: i64) -> Result<Vec<String>, StoreError> {
+        let silent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM instances WHERE gone = 0 AND last_seen < $1 \
+             LIMIT 1) AS silent",
+        )
+        .bind(cutoff)
+        .fetch_one(self.pool())
+        .await
+        .doing("looking for silent instances")?;
+        if silent == 0 {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await.doing("starting liveness upkeep")?;
         let mut apps: Vec<String> = sqlx::query(
             "UPDATE instances SET gone = 1 WHERE gone = 0 AND last_seen < $1 RETURNING app",

@@ -18,6 +18,7 @@ mod heartbeats;
 mod redaction;
 mod reporting;
 mod ruby;
+mod scale_out;
 mod tcl;
 mod triage;
 mod updates;
