@@ -289,10 +289,12 @@ async fn sources_keep_validators_and_counts_per_ecosystem() {
             advisory("PYSEC-2", "2024-01-01T00:00:00Z", &[], ("PyPI", "b")),
             advisory("GO-1", "2024-01-01T00:00:00Z", &[], ("Go", "m")),
         ];
+        assert!(!store.has_sources().await.unwrap());
         store
             .import_advisories(&source, records.into_iter().map(Ok::<_, Infallible>))
             .await
             .unwrap();
+        assert!(store.has_sources().await.unwrap());
         let checked = ImportSource {
             etag: None,
             last_modified: None,

@@ -12,6 +12,7 @@
 //! tree, without locating `go:func.*`, which a stripped binary only tells through its moduledata.
 //! Before Go 1.16 names sit among the table's other data and inlined callees are not read.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use object::{Object, ObjectSection, ReadRef};
@@ -249,10 +250,12 @@ pub fn vulndb_names(names: &BTreeSet<String>) -> BTreeSet<String> {
 /// `pkg.T.M` for a method on `T` or `*T`. Generic instantiations (`F[go.shape.int]`) are their
 /// generic; closures and wrappers inside `F` (`F.func1`, `F.func1.2`, `F.gowrap1`) are `F`'s code.
 pub fn vulndb_name(name: &str) -> Option<String> {
+    // Called on every function of a binary (an audit reads thousands): borrowed slices, and one
+    // allocation, the answer's.
     let plain = strip_instantiation(name);
-    let package = package_of(&plain)?;
-    let local = plain.get(symbol_prefix(&package).len()..)?;
-    let mut parts = Vec::new();
+    let (package, local) = split_package(&plain)?;
+    let mut symbol = String::with_capacity(plain.len());
+    symbol.push_str(&package);
     for part in local.split('.') {
         let part = part.trim_start_matches("(*").trim_end_matches(')');
         let numbered = |prefix: &str| {
@@ -264,9 +267,10 @@ pub fn vulndb_name(name: &str) -> Option<String> {
         if generated || part.is_empty() {
             break;
         }
-        parts.push(part);
+        symbol.push('.');
+        symbol.push_str(part);
     }
-    (!parts.is_empty()).then(|| format!("{package}.{}", parts.join(".")))
+    (symbol.len() > package.len()).then_some(symbol)
 }
 
 /// Whether any function of package `package` is linked in.
@@ -295,7 +299,10 @@ fn symbol_prefix(package: &str) -> String {
 }
 
 /// `F[go.shape.int]` → `F`, `(*T[go.shape.int]).M` → `(*T).M`.
-fn strip_instantiation(name: &str) -> String {
+fn strip_instantiation(name: &str) -> Cow<'_, str> {
+    if !name.contains('[') {
+        return Cow::Borrowed(name);
+    }
     let mut out = String::with_capacity(name.len());
     let mut depth = 0usize;
     for c in name.chars() {
@@ -306,7 +313,7 @@ fn strip_instantiation(name: &str) -> String {
             _ => {}
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The Go packages the functions `names` belong to: `golang.org/x/text/language.Parse` →
@@ -318,9 +325,21 @@ pub fn packages(names: &BTreeSet<String>) -> BTreeSet<String> {
 
 fn package_of(name: &str) -> Option<String> {
     let name = name.split('[').next()?;
+    split_package(name).map(|(package, _)| package.into_owned())
+}
+
+/// `golang.org/x/text/language.(*Tag).String` → (`golang.org/x/text/language`, `(*Tag).String`):
+/// the package (unescaped) and what follows the `.` that ends it.
+fn split_package(name: &str) -> Option<(Cow<'_, str>, &str)> {
     let last_slash = name.rfind('/').map_or(0, |i| i + 1);
     let dot = name[last_slash..].find('.')? + last_slash;
-    Some(name[..dot].replace("%2e", ".").replace("%25", "%"))
+    let package = &name[..dot];
+    let package = if package.contains('%') {
+        Cow::Owned(package.replace("%2e", ".").replace("%25", "%"))
+    } else {
+        Cow::Borrowed(package)
+    };
+    Some((package, &name[dot + 1..]))
 }
 
 #[cfg(test)]

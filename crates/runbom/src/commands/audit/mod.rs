@@ -93,7 +93,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             .components
             .iter()
             .any(|c| c.ecosystem.has_advisory_source());
-    if needs_store && runtime.block_on(store.sources())?.is_empty() {
+    if needs_store && !runtime.block_on(store.has_sources())? {
         anyhow::bail!(
             "the advisory store is empty: run `runbom db update` or `runbom db import PATH` first"
         );
