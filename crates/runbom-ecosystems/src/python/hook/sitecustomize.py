@@ -300,7 +300,7 @@ def _snapshot():
         name = names[index]
         files[index] = "" if name in builtin else _module_file(modules[name]) or ""
     for main in ("__main__", "__mp_main__"):
-        if main in modules and main in names:
+        if main in modules:
             index = names.index(main)
             names[index] = _main_spec_name(modules[main]) or main
             files[index] = files[index] or _state.main_file or ""
