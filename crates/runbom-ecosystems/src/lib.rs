@@ -8,6 +8,7 @@ pub mod descendants;
 pub mod go;
 pub mod hook;
 pub mod language;
+pub mod parallel;
 pub mod perl;
 pub mod process;
 pub mod program;

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -46,11 +47,16 @@ struct Entry {
     used: bool,
 }
 
+/// The remembered entries, keyed by the bytes of each path: hashing bytes with foldhash, not a
+/// `Path`'s components with SipHash, keeps reading ~1,000 entries and looking up every loaded
+/// file off `runbom run`'s time after the program exits.
+type Entries = HashMap<Box<[u8]>, Entry, foldhash::fast::RandomState>;
+
 /// Remembered hashes; `None` file: remembered for this process only.
 #[derive(Debug, Default)]
 pub struct HashCache {
     file: Option<PathBuf>,
-    entries: Mutex<HashMap<PathBuf, Entry>>,
+    entries: Mutex<Entries>,
     gained: Mutex<bool>,
 }
 
@@ -73,8 +79,9 @@ impl HashCache {
     /// The sha256 (lower-case hex) of `path`: remembered when its `stat` is unchanged, else read.
     pub fn sha256(&self, path: &Path) -> std::io::Result<String> {
         let stat = Stat::of(&zipped::metadata_of(path)?);
+        let key = path.as_os_str().as_bytes();
         if let Ok(mut entries) = self.entries.lock()
-            && let Some(entry) = entries.get_mut(path)
+            && let Some(entry) = entries.get_mut(key)
             && entry.stat == stat
         {
             entry.used = true;
@@ -90,7 +97,7 @@ impl HashCache {
                 sha256: sha256.clone(),
                 used: true,
             };
-            entries.insert(path.to_owned(), entry);
+            entries.insert(key.into(), entry);
             if let Ok(mut gained) = self.gained.lock() {
                 *gained = true;
             }
@@ -98,9 +105,14 @@ impl HashCache {
         Ok(sha256)
     }
 
-    /// Writes the cache back when it gained entries; failures only cost the next run time.
+    /// Writes the cache back when it gained entries since it was read or last saved; failures
+    /// only cost the next run time.
     pub fn save(&self) {
-        let gained = self.gained.lock().map(|g| *g).unwrap_or(false);
+        let gained = self
+            .gained
+            .lock()
+            .map(|mut g| std::mem::take(&mut *g))
+            .unwrap_or(false);
         let (Some(file), true) = (&self.file, gained) else {
             return;
         };
@@ -110,7 +122,10 @@ impl HashCache {
         let keep_unused = entries.len() <= MAX_ENTRIES;
         let mut text = format!("{HEADER}\n");
         for (path, entry) in entries.iter().filter(|(_, e)| keep_unused || e.used) {
-            let Some(path) = path.to_str().filter(|p| !p.contains(['\t', '\n'])) else {
+            let Some(path) = std::str::from_utf8(path)
+                .ok()
+                .filter(|p| !p.contains(['\t', '\n']))
+            else {
                 continue;
             };
             let s = entry.stat;
@@ -125,15 +140,15 @@ impl HashCache {
 
 /// The entries of a cache file; a file without the header, or a malformed line, yields nothing
 /// of it.
-fn parse(text: &str) -> HashMap<PathBuf, Entry> {
+fn parse(text: &str) -> Entries {
     let mut lines = text.lines();
     if lines.next() != Some(HEADER) {
-        return HashMap::new();
+        return Entries::default();
     }
     lines.filter_map(parse_line).collect()
 }
 
-fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
+fn parse_line(line: &str) -> Option<(Box<[u8]>, Entry)> {
     let mut fields = line.splitn(7, '\t');
     let mut number = || fields.next()?.parse::<i128>().ok();
     let (dev, ino, size, mtime_ns, ctime_ns) =
@@ -155,7 +170,7 @@ fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
         sha256: sha256.to_owned(),
         used: false,
     };
-    Some((PathBuf::from(path), entry))
+    Some((path.as_bytes().into(), entry))
 }
 
 #[cfg(test)]

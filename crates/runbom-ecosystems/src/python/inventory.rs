@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use runbom_model::PackageName;
 use runbom_model::inventory::{
@@ -367,52 +366,26 @@ fn is_dir(entry: &fs::DirEntry, path: &Path) -> bool {
     }
 }
 
-/// Reads the entries on every available core; the result keeps the entries' order. Each thread
-/// takes the next entry until none is left: RECORDs differ in size by orders of magnitude, so
-/// equal shares of entries are far from equal shares of work. The calling thread reads too, so
-/// one thread fewer is spawned.
+/// Reads the entries on every available core ([`crate::parallel::map_ordered`]); the result
+/// keeps the entries' order.
 fn read_distributions(
     entries: &[MetadataEntry],
     detail: Detail,
     problems: &mut Vec<Problem>,
 ) -> Vec<InstalledDistribution> {
-    let next = AtomicUsize::new(0);
-    let read = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(entry) = entries.get(index) else {
-                return done;
-            };
-            let mut entry_problems = Vec::new();
-            let dists = match entry.format {
-                Some(format) => read_distribution(entry, format, detail, &mut entry_problems)
-                    .into_iter()
-                    .collect(),
-                None => read_zipped_distributions(&entry.path, detail, &mut entry_problems),
-            };
-            done.push((index, dists, entry_problems));
-        }
-    };
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut done = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers.min(entries.len()))
-            .map(|_| scope.spawn(read))
-            .collect();
-        let mut done = read();
-        for helper in helpers {
-            done.extend(
-                helper
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        done
+    let done = crate::parallel::map_ordered(entries, |entry| {
+        let mut entry_problems = Vec::new();
+        let dists = match entry.format {
+            Some(format) => read_distribution(entry, format, detail, &mut entry_problems)
+                .into_iter()
+                .collect(),
+            None => read_zipped_distributions(&entry.path, detail, &mut entry_problems),
+        };
+        (dists, entry_problems)
     });
-    done.sort_unstable_by_key(|(index, _, _)| *index);
     let mut found = Vec::with_capacity(done.len());
-    for (_, dist, entry_problems) in done {
-        found.extend(dist);
+    for (dists, entry_problems) in done {
+        found.extend(dists);
         problems.extend(entry_problems);
     }
     found

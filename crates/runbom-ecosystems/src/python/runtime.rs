@@ -67,6 +67,8 @@ pub struct Session {
     fitted: HashMap<EnvironmentKey, usize>,
     /// Every process is mapped against this interpreter's inventory (`--python`).
     forced: Option<PathBuf>,
+    /// The remembered hashes of loaded files: opened ahead, or at the first report.
+    hashes: Option<HashCache>,
 }
 
 impl Session {
@@ -97,6 +99,7 @@ impl Session {
             inventories: Vec::new(),
             fitted: HashMap::new(),
             forced: None,
+            hashes: None,
         }
     }
 
@@ -111,6 +114,11 @@ impl Session {
     /// An inventory read ahead (e.g. while the program ran); used for every process it fits.
     pub fn add_inventory(&mut self, inventory: Inventory) {
         self.inventories.push(inventory);
+    }
+
+    /// The hash cache opened ahead (e.g. while the program ran), used by every report.
+    pub fn add_hashes(&mut self, hashes: HashCache) {
+        self.hashes = Some(hashes);
     }
 
     /// Whether any Python process has written an observation (or left a note that it could not).
@@ -213,8 +221,10 @@ impl Session {
             .zip(&assigned)
             .map(|(o, &i)| (o, &self.inventories[i]))
             .collect();
-        let hashes = HashCache::open(crate::cache::cache_root().as_deref());
-        let report = build_report(&processes, &self.inventories[fallback], context, &hashes);
+        let hashes = self
+            .hashes
+            .get_or_insert_with(|| HashCache::open(crate::cache::cache_root().as_deref()));
+        let report = build_report(&processes, &self.inventories[fallback], context, hashes);
         hashes.save();
         Ok((report, problems))
     }
@@ -659,9 +669,9 @@ pub fn observe(
         inventories.push(fallback);
     }
     let indexes: Vec<FileIndex> = inventories.iter().map(|i| FileIndex::new(i)).collect();
-    let mut owned: HashMap<PackageKey, BTreeMap<ModuleKey, BTreeSet<u32>>> = HashMap::new();
+    let mut owned: HashMap<PackageKey, ModulePids> = HashMap::new();
     let mut stdlib = BTreeSet::new();
-    let mut unowned: BTreeMap<ModuleKey, BTreeSet<u32>> = BTreeMap::new();
+    let mut unowned: ModulePids = BTreeMap::new();
     for (observation, inventory) in processes {
         let index = inventories
             .iter()
@@ -675,20 +685,37 @@ pub fn observe(
                 Some((name.as_str(), owner))
             })
             .collect();
-        let mut extensions = LoadedExtensions::new(&observation.modules, &owners_by_file);
+        // The owner of a module without a file: its nearest owned parent, else (outside the
+        // standard library) the distribution filling its namespace.
+        let owner_without_file = |name: &str| {
+            nearest_owned_parent(name, &owners_by_file).or_else(|| {
+                if is_stdlib(observation, name, None) {
+                    return None;
+                }
+                namespace_owner(name, &observation.modules, &owners_by_file)
+            })
+        };
+        let orphans: Vec<&str> = observation
+            .modules
+            .iter()
+            .filter(|(name, file)| {
+                file.is_none()
+                    && !is_hook_module(name, None)
+                    && !is_stdlib(observation, name, None)
+                    && owner_without_file(name).is_none()
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let made_by_extensions =
+            LoadedExtensions::new(&observation.modules, &owners_by_file).creators(&orphans);
         for (name, file) in &observation.modules {
             if is_hook_module(name, file.as_deref()) {
                 continue;
             }
             let owner = match file {
                 Some(_) => owners_by_file.get(name.as_str()).copied(),
-                None => nearest_owned_parent(name, &owners_by_file).or_else(|| {
-                    if is_stdlib(observation, name, None) {
-                        return None;
-                    }
-                    namespace_owner(name, &observation.modules, &owners_by_file)
-                        .or_else(|| extensions.creator_of(name))
-                }),
+                None => owner_without_file(name)
+                    .or_else(|| made_by_extensions.get(name.as_str()).copied()),
             };
             let key = (name.clone(), file.clone());
             if let Some(dist) = owner {
@@ -711,16 +738,19 @@ pub fn observe(
             installed.entry(PackageKey::of(dist)).or_insert(dist);
         }
     }
-    let distributions = installed
+    let installed: Vec<(&InstalledDistribution, Option<ModulePids>)> = installed
         .into_iter()
-        .map(|(key, dist)| {
-            let modules = owned
-                .remove(&key)
-                .map(|m| loaded_modules(m, Some(dist), hashes))
-                .unwrap_or_default();
-            distribution_use(dist, modules)
-        })
+        .map(|(key, dist)| (dist, owned.remove(&key)))
         .collect();
+    // Each loaded file is checked against RECORD (a `stat`, and a read when the hash cache
+    // misses): on every core, as this is most of what a report waits on after its program exits.
+    let distributions = crate::parallel::map_ordered(&installed, |(dist, modules)| {
+        let modules = modules
+            .as_ref()
+            .map(|m| loaded_modules(m, Some(dist), hashes))
+            .unwrap_or_default();
+        distribution_use(dist, modules)
+    });
     let observations: Vec<&Observation> = processes.iter().map(|(o, _)| *o).collect();
     let root = root_observation(&observations);
     Observed {
@@ -730,7 +760,7 @@ pub fn observe(
         processes: processes.iter().map(|(o, _)| process_info(o)).collect(),
         distributions,
         stdlib_modules: stdlib.into_iter().collect(),
-        unowned_modules: loaded_modules(unowned, None, hashes),
+        unowned_modules: loaded_modules(&unowned, None, hashes),
         hook_errors: processes.iter().map(|(o, _)| o.errors).sum(),
         enforcement: Vec::new(),
         refusals: Vec::new(),
@@ -754,6 +784,8 @@ fn add_enforcement(report: &mut RuntimeReport, observations: &[&Observation]) {
 }
 
 type ModuleKey = (String, Option<PathBuf>);
+/// Loaded modules, each with the processes that loaded it.
+type ModulePids = BTreeMap<ModuleKey, BTreeSet<u32>>;
 
 /// Identifies one active distribution of an inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -833,19 +865,19 @@ fn is_stdlib(observation: &Observation, name: &str, file: Option<&Path>) -> bool
 }
 
 fn loaded_modules(
-    modules: BTreeMap<ModuleKey, BTreeSet<u32>>,
+    modules: &ModulePids,
     dist: Option<&InstalledDistribution>,
     hashes: &HashCache,
 ) -> Vec<LoadedModule> {
     modules
-        .into_iter()
+        .iter()
         .map(|((name, file), pids)| LoadedModule {
             integrity: dist
                 .zip(file.as_deref())
                 .map(|(d, f)| integrity(d, f, hashes)),
-            name,
-            file,
-            pids: pids.into_iter().collect(),
+            name: name.clone(),
+            file: file.clone(),
+            pids: pids.iter().copied().collect(),
         })
         .collect()
 }

@@ -16,6 +16,7 @@ use anyhow::Context;
 use runbom_ecosystems::cache::cache_root;
 use runbom_ecosystems::descendants::{Descendants, become_subreaper};
 use runbom_ecosystems::perl::inventory::{self as perl_inventory, DpkgDatabase};
+use runbom_ecosystems::python::hash_cache::HashCache;
 use runbom_ecosystems::python::runtime::{Session, cached_hook_dir, precompile_hook, write_hook};
 use runbom_ecosystems::python::{query_interpreter, read_inventory};
 use runbom_ecosystems::report::{Observed, ReportContext};
@@ -90,8 +91,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         }
         None => None,
     };
-    let ahead = (enforced.is_none() && (artefact.is_none() || args.python.is_some()))
-        .then(|| read_inventory_ahead(assumed.clone()));
+    let ahead = Ahead {
+        inventory: (enforced.is_none() && (artefact.is_none() || args.python.is_some()))
+            .then(|| read_inventory_ahead(assumed.clone())),
+        hashes: Some(thread::spawn(|| HashCache::open(cache_root().as_deref()))),
+    };
     let hooks = install_hooks(session.dir());
     let command = chosen
         .as_ref()
@@ -214,6 +218,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         sink.close();
     }
     let _ = reporter.session.remove();
+    // The inventories (~30,000 RECORD rows here) are freed by the process's exit, which follows:
+    // dropping them one by one would only delay the exit status the caller waits for.
+    std::mem::forget(reporter);
     Ok(ExitStatus::Child(u8::try_from(code).unwrap_or(u8::MAX)))
 }
 
@@ -260,7 +267,7 @@ struct Reporter {
     base: ReportContext,
     sinks: Vec<Box<dyn ReportSink>>,
     sequence: u64,
-    ahead: Option<thread::JoinHandle<Option<Inventory>>>,
+    ahead: Ahead,
     /// The command's tree, watched for programs whose artefact is what runs.
     descendants: Descendants,
     hooks: Vec<InstalledHook>,
@@ -306,9 +313,7 @@ impl Reporter {
         complete: bool,
         exit_code: Option<i32>,
     ) -> anyhow::Result<runbom_model::RuntimeReport> {
-        if let Some(inventory) = self.ahead.take().and_then(|h| h.join().ok()).flatten() {
-            self.session.add_inventory(inventory);
-        }
+        self.ahead.hand_to(&mut self.session);
         let mut context = stamp(&self.base, self.sequence, complete, exit_code);
         // A report no Python process is in (a Tcl script, a Go binary) still has the session's
         // id: a server refuses a report without one.
@@ -417,7 +422,27 @@ impl Watch {
     }
 }
 
-/// Reads the installed inventory while the command runs, so the report is ready soon after exit.
+/// What is read while the command runs, so the report is ready soon after it exits: the
+/// installed inventory the command's Python is expected to use, and the hashes of files
+/// remembered from earlier runs.
+struct Ahead {
+    inventory: Option<thread::JoinHandle<Option<Inventory>>>,
+    hashes: Option<thread::JoinHandle<HashCache>>,
+}
+
+impl Ahead {
+    /// Gives the session what was read (once; a thread that failed gave nothing).
+    fn hand_to(&mut self, session: &mut Session) {
+        if let Some(inventory) = self.inventory.take().and_then(|h| h.join().ok()).flatten() {
+            session.add_inventory(inventory);
+        }
+        if let Some(hashes) = self.hashes.take().and_then(|h| h.join().ok()) {
+            session.add_hashes(hashes);
+        }
+    }
+}
+
+/// Reads the installed inventory while the command runs.
 fn read_inventory_ahead(python: PathBuf) -> thread::JoinHandle<Option<Inventory>> {
     thread::spawn(move || {
         query_interpreter(&python)
