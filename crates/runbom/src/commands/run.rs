@@ -91,11 +91,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
         }
         None => None,
     };
-    let ahead = Ahead {
-        inventory: (enforced.is_none() && (artefact.is_none() || args.python.is_some()))
-            .then(|| read_inventory_ahead(assumed.clone())),
-        hashes: Some(thread::spawn(|| HashCache::open(cache_root().as_deref()))),
-    };
+    let read_ahead_inventory = enforced.is_none() && (artefact.is_none() || args.python.is_some());
     let hooks = install_hooks(session.dir());
     let command = chosen
         .as_ref()
@@ -125,6 +121,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Child(127));
         }
     };
+    // Started only now, so that runbom's threads do not delay the program's start.
+    let ahead = Ahead::start(read_ahead_inventory.then(|| assumed.clone()));
     let mut descendants = Descendants::new(child.id());
     if let (Some(artefact), Some((_, path))) = (artefact, &chosen) {
         descendants.add_command(artefact, path, &args.command);
@@ -431,6 +429,22 @@ struct Ahead {
 }
 
 impl Ahead {
+    /// Starts reading `python`'s inventory (when given) and the hash cache, each on a thread
+    /// that yields to the program: on a machine whose cores the program keeps busy, reading
+    /// ahead must not slow it down; what is not read by its exit is read then.
+    fn start(python: Option<PathBuf>) -> Self {
+        Ahead {
+            inventory: python.map(|python| {
+                in_background(move || {
+                    query_interpreter(&python)
+                        .ok()
+                        .map(|i| read_inventory(&i, &[]))
+                })
+            }),
+            hashes: Some(in_background(|| HashCache::open(cache_root().as_deref()))),
+        }
+    }
+
     /// Gives the session what was read (once; a thread that failed gave nothing).
     fn hand_to(&mut self, session: &mut Session) {
         if let Some(inventory) = self.inventory.take().and_then(|h| h.join().ok()).flatten() {
@@ -442,12 +456,13 @@ impl Ahead {
     }
 }
 
-/// Reads the installed inventory while the command runs.
-fn read_inventory_ahead(python: PathBuf) -> thread::JoinHandle<Option<Inventory>> {
+/// Runs `work` on a thread of the lowest priority (`nice` 19; the threads it starts inherit it).
+fn in_background<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> thread::JoinHandle<T> {
     thread::spawn(move || {
-        query_interpreter(&python)
-            .ok()
-            .map(|i| read_inventory(&i, &[]))
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
+        work()
     })
 }
 
