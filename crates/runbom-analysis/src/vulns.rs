@@ -496,13 +496,13 @@ fn vulnerable_code(
             .iter()
             .filter(|n| !elsewhere.contains(*n))
             .filter(|n| {
-                linked.contains(*n) || {
-                    let prefix = format!("{n}.");
-                    linked
-                        .range(prefix.clone()..)
-                        .next()
-                        .is_some_and(|l| l.starts_with(&prefix))
-                }
+                // `n` itself, else the first symbol after it, which is `n.…` if any is.
+                let at = linked.partition_point(|l| l.as_str() < n.as_str());
+                linked.get(at).is_some_and(|l| l == *n)
+                    || linked[at..]
+                        .iter()
+                        .take_while(|l| l.starts_with(n.as_str()))
+                        .any(|l| l.as_bytes().get(n.len()) == Some(&b'.'))
             })
             .cloned()
             .collect()

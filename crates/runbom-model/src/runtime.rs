@@ -209,7 +209,8 @@ pub struct LinkedCode {
     pub os: String,
     /// e.g. `amd64`, `arm64`.
     pub arch: String,
-    pub symbols: std::collections::BTreeSet<String>,
+    /// Sorted, each once.
+    pub symbols: Vec<String>,
 }
 
 /// One loaded module and the file it came from.

@@ -25,12 +25,13 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use std::collections::BTreeMap;
 use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Executor, Row};
 
 pub use advisories::{ImportSource, ImportStats, StoredAdvisory};
 pub use error::StoreError;
@@ -65,8 +66,16 @@ impl Store {
         Self::open_location(&Location::parse(location)).await
     }
 
-    /// Opens the store at an already parsed [`Location`].
+    /// Opens the store at an already parsed [`Location`], with a pool of connections.
     pub async fn open_location(location: &Location) -> Result<Store, StoreError> {
+        Self::open_location_with(location, Connections::Pool).await
+    }
+
+    /// Opens the store at `location` with as many connections as `connections` says.
+    pub async fn open_location_with(
+        location: &Location,
+        connections: Connections,
+    ) -> Result<Store, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(install_default_drivers);
 
@@ -77,23 +86,40 @@ impl Store {
             location: location.to_string(),
             source,
         };
-        // One direct connection first: an unreachable server fails at once (a pool would
-        // retry until its timeout), and migrations run on it.
-        let mut conn = AnyConnection::connect(&url).await.map_err(open_error)?;
         let migrator = match engine {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        let migrated = migrator.run(&mut conn).await;
-        conn.close().await.map_err(open_error)?;
-        migrated.map_err(|source| StoreError::Migrate {
+        let migrate_error = |source| StoreError::Migrate {
             location: location.to_string(),
             source,
-        })?;
-        let pool = pool_options(engine)
-            .connect(&url)
-            .await
-            .map_err(open_error)?;
+        };
+        let pool = match engine {
+            // One connection: its pool's, where an up-to-date store is told by one query, so a
+            // read-only command (an audit) parses the schema once and runs no migrator.
+            Engine::Sqlite => {
+                let pool = pool_options(engine, connections)
+                    .connect(&url)
+                    .await
+                    .map_err(open_error)?;
+                if !is_current(&pool, migrator).await {
+                    migrator.run(&pool).await.map_err(migrate_error)?;
+                }
+                pool
+            }
+            // One direct connection first: an unreachable server fails at once (a pool would
+            // retry until its timeout), and migrations run on it.
+            Engine::Postgres => {
+                let mut conn = AnyConnection::connect(&url).await.map_err(open_error)?;
+                let migrated = migrator.run(&mut conn).await;
+                conn.close().await.map_err(open_error)?;
+                migrated.map_err(migrate_error)?;
+                pool_options(engine, connections)
+                    .connect(&url)
+                    .await
+                    .map_err(open_error)?
+            }
+        };
         Ok(Store { pool, engine })
     }
 
@@ -124,6 +150,39 @@ impl Store {
     }
 }
 
+/// Whether the store has exactly `migrator`'s migrations applied, each successfully and with the
+/// same checksum: what the migrator itself checks before it has nothing to do, read with one
+/// statement (it runs three, and creates its table first). Any doubt (no table yet, a failed or
+/// unknown migration) is `false`, and the migrator then runs and says what is wrong.
+async fn is_current(pool: &AnyPool, migrator: &Migrator) -> bool {
+    let Ok(rows) = sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await
+    else {
+        return false;
+    };
+    let applied: BTreeMap<i64, (Vec<u8>, bool)> = rows
+        .iter()
+        .map(|row| {
+            let success = row
+                .try_get::<bool, _>(2)
+                .or_else(|_| row.try_get::<i64, _>(2).map(|v| v != 0))
+                .unwrap_or(false);
+            (row.get(0), (row.get(1), success))
+        })
+        .collect();
+    let wanted: Vec<_> = migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .collect();
+    applied.len() == wanted.len()
+        && wanted.iter().all(|m| {
+            applied
+                .get(&m.version)
+                .is_some_and(|(checksum, success)| *success && checksum[..] == m.checksum[..])
+        })
+}
+
 /// Pool settings per engine. SQLite: WAL (readers never block the writer), a busy timeout
 /// instead of immediate `database is locked` errors, and one writer connection at a time.
 ///
@@ -132,11 +191,17 @@ impl Store {
 /// fails, and the driver goes on counting a transaction that is gone, so every later
 /// `BEGIN IMMEDIATE` on that connection failed even after disk space returned. (The pool's ping
 /// before this check lets a queued rollback run first.)
-fn pool_options(engine: Engine) -> AnyPoolOptions {
+fn pool_options(engine: Engine, connections: Connections) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .before_acquire(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
+    let max = match (connections, engine) {
+        (Connections::One, _) => 1,
+        (Connections::Pool, Engine::Sqlite) => 4,
+        (Connections::Pool, Engine::Postgres) => 8,
+    };
+    let options = options.max_connections(max);
     match engine {
-        Engine::Sqlite => options.max_connections(4).after_connect(|conn, _meta| {
+        Engine::Sqlite => options.after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute(AssertSqlSafe(format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
@@ -147,6 +212,17 @@ fn pool_options(engine: Engine) -> AnyPoolOptions {
                 Ok(())
             })
         }),
-        Engine::Postgres => options.max_connections(8),
+        Engine::Postgres => options,
     }
+}
+
+/// How many connections an open store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connections {
+    /// A pool, for requests in parallel (the server).
+    Pool,
+    /// One, for a command that asks one thing at a time (an audit): a pool of several opens a
+    /// second connection when a query follows another at once (the first connection goes back
+    /// to the pool on a task of its own), and each SQLite connection parses the whole schema.
+    One,
 }

@@ -204,3 +204,65 @@ async fn advisories_stored_before_the_range_index_are_filtered_by_their_ranges()
         schema.drop().await;
     }
 }
+
+/// Opens the SQLite store at `path` after `statement` changed its migration table, and says
+/// what the open told.
+async fn open_after(path: &std::path::Path, statement: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(&mut conn)
+        .await
+        .expect("the change");
+    conn.close().await.expect("close");
+    match Store::open_location(&Location::SqliteFile(path.to_owned())).await {
+        Ok(store) => {
+            store.close().await;
+            "opened".to_owned()
+        }
+        Err(err) => format!("{err}"),
+    }
+}
+
+// An up-to-date SQLite store is told by one query and the migrator skipped: that query must not
+// hide what the migrator would refuse (an edited or a failed migration), nor skip a missing one.
+#[tokio::test]
+async fn the_up_to_date_check_leaves_every_doubt_to_the_migrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    Store::open_location(&Location::SqliteFile(path.clone()))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let refused = "cannot bring the store";
+    let edited = open_after(
+        &path,
+        "UPDATE _sqlx_migrations SET checksum = X'00' WHERE version = 1",
+    )
+    .await;
+    assert!(edited.contains(refused), "{edited}");
+    let failed = open_after(
+        &path,
+        "UPDATE _sqlx_migrations SET checksum = (SELECT checksum FROM _sqlx_migrations \
+         WHERE version = 1001), success = FALSE WHERE version = 1",
+    )
+    .await;
+    assert!(failed.contains(refused), "{failed}");
+
+    let fresh = dir.path().join("f.db");
+    Store::open_location(&Location::SqliteFile(fresh.clone()))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let missing = open_after(
+        &fresh,
+        "ALTER TABLE advisory_packages DROP COLUMN affected; \
+         DELETE FROM _sqlx_migrations WHERE version = 1081",
+    )
+    .await;
+    assert_eq!(missing, "opened", "a missing migration is applied");
+}

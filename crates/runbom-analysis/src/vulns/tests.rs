@@ -361,7 +361,7 @@ fn go_symbols_of_another_platform_are_not_linked_code() {
         linked: Some(std::sync::Arc::new(LinkedCode {
             os: os.to_owned(),
             arch: "amd64".to_owned(),
-            symbols: ["os.NewFile".to_owned()].into_iter().collect(),
+            symbols: vec!["os.NewFile".to_owned()],
         })),
     };
     let ids = ["GO-2025-3750".to_owned()];

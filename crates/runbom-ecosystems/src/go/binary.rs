@@ -21,8 +21,9 @@ pub const STDLIB: &str = "stdlib";
 pub struct GoBinary {
     pub path: PathBuf,
     pub info: BuildInfo,
-    /// Every linked function's name; empty when the binary's function table could not be read.
-    pub functions: BTreeSet<String>,
+    /// Every linked function's name, sorted, each once; empty when the binary's function table
+    /// could not be read.
+    pub functions: Vec<String>,
     /// Why `functions` is empty, when it could not be read.
     pub functions_error: Option<symbols::Error>,
 }
@@ -37,7 +38,7 @@ impl GoBinary {
         })?;
         let (functions, functions_error) = match symbols::function_names(&file) {
             Ok(names) => (names, None),
-            Err(err) => (BTreeSet::new(), Some(err)),
+            Err(err) => (Vec::new(), Some(err)),
         };
         Ok(GoBinary {
             path: path.to_owned(),

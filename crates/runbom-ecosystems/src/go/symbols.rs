@@ -11,9 +11,13 @@
 //! (`walkFuncs` in cmd/link's pcln.go), so reading the funcname table whole reads every inline
 //! tree, without locating `go:func.*`, which a stripped binary only tells through its moduledata.
 //! Before Go 1.16 names sit among the table's other data and inlined callees are not read.
+//!
+//! The names are kept as one sorted list without duplicates (a binary holds thousands): a
+//! package's functions are then one run of it, found by binary search.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use object::{Object, ObjectSection, ReadRef};
 
@@ -36,8 +40,8 @@ pub enum Error {
 }
 
 /// Every function name of the Go binary `data` (its bytes, or a `ReadCache` of its file), e.g.
-/// `golang.org/x/text/language.Parse`.
-pub fn function_names<'a, R: ReadRef<'a>>(data: R) -> Result<BTreeSet<String>, Error> {
+/// `golang.org/x/text/language.Parse`, sorted, each once.
+pub fn function_names<'a, R: ReadRef<'a>>(data: R) -> Result<Vec<String>, Error> {
     let file = object::File::parse(data).map_err(|e| Error::NotAnExecutable(e.to_string()))?;
     let little = file.is_little_endian();
     for section in file.sections() {
@@ -58,7 +62,7 @@ pub fn function_names<'a, R: ReadRef<'a>>(data: R) -> Result<BTreeSet<String>, E
     scan(bytes, little).ok_or(Error::NoTable)
 }
 
-fn scan(bytes: &[u8], little: bool) -> Option<BTreeSet<String>> {
+fn scan(bytes: &[u8], little: bool) -> Option<Vec<String>> {
     for magic in [MAGIC_1_20, MAGIC_1_18, MAGIC_1_16, MAGIC_1_2] {
         let pattern = if little {
             magic.to_le_bytes()
@@ -147,41 +151,41 @@ impl<'a> Table<'a> {
         usize::try_from(value).map_err(|_| self.short(usize::MAX))
     }
 
-    /// Every function's name.
-    fn names(&self) -> Result<BTreeSet<String>, Error> {
+    /// Every function's name, sorted, each once.
+    fn names(&self) -> Result<Vec<String>, Error> {
         let functions = self.header_word(0)?;
         if functions > MAX_FUNCTIONS {
             return Err(Error::Malformed(format!("{functions} functions")));
         }
         let functions = functions as usize;
-        let mut names = BTreeSet::new();
+        let mut names: Vec<&[u8]> = Vec::with_capacity(functions);
         match self.magic {
             MAGIC_1_18 | MAGIC_1_20 => {
                 // nfunc, nfiles, textStart, funcnameOffset, cuOffset, filetabOffset,
                 // pctabOffset, pclnOffset; functab entries are two u32 (entry, funcoff).
-                let names_at = self.offset(self.header_word(3)?)?;
+                let table =
+                    self.offset(self.header_word(3)?)?..self.offset(self.header_word(4)?)?;
                 let functab = self.offset(self.header_word(7)?)?;
                 for i in 0..functions {
                     let func =
                         functab + self.offset(u64::from(self.u32_at(functab + i * 8 + 4)?))?;
-                    let name_offset = self.u32_at(func + 4)?;
-                    names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
+                    self.function_name(&table, self.u32_at(func + 4)?, &mut names)?;
                 }
-                self.funcname_table(names_at, self.offset(self.header_word(4)?)?, &mut names)?;
+                self.funcname_table(table, &mut names)?;
             }
             MAGIC_1_16 => {
                 // nfunc, nfiles, funcnameOffset, cuOffset, filetabOffset, pctabOffset,
                 // pclnOffset; functab entries are two words (entry, funcoff).
-                let names_at = self.offset(self.header_word(2)?)?;
+                let table =
+                    self.offset(self.header_word(2)?)?..self.offset(self.header_word(3)?)?;
                 let functab = self.offset(self.header_word(6)?)?;
                 let entry = 2 * self.pointer_size;
                 for i in 0..functions {
                     let func = functab
                         + self.offset(self.word(functab + i * entry + self.pointer_size)?)?;
-                    let name_offset = self.u32_at(func + self.pointer_size)?;
-                    names.insert(self.c_string(names_at + self.offset(u64::from(name_offset))?)?);
+                    self.function_name(&table, self.u32_at(func + self.pointer_size)?, &mut names)?;
                 }
-                self.funcname_table(names_at, self.offset(self.header_word(3)?)?, &mut names)?;
+                self.funcname_table(table, &mut names)?;
             }
             _ => {
                 // Go 1.2–1.15: nfunc, then the functab (pc, funcoff) from the next word; offsets
@@ -191,35 +195,51 @@ impl<'a> Table<'a> {
                 for i in 0..functions {
                     let func = self.offset(self.word(functab + i * entry + self.pointer_size)?)?;
                     let name_offset = self.u32_at(func + self.pointer_size)?;
-                    names.insert(self.c_string(self.offset(u64::from(name_offset))?)?);
+                    names.push(self.c_string(self.offset(u64::from(name_offset))?)?);
                 }
             }
         }
-        Ok(names)
+        names.sort_unstable();
+        names.dedup();
+        Ok(names
+            .into_iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect())
     }
 
-    /// Every name of the funcname table `start..end` (Go 1.16+): the functions' and their inlined
-    /// callees', each ending in a NUL.
-    fn funcname_table(
+    /// The name at `offset` into the funcname table `table` (Go 1.16+). A name that starts an
+    /// entry of the table is read with the table (see [`Table::funcname_table`]); only one that
+    /// does not (no linker writes that) is added here.
+    fn function_name(
         &self,
-        start: usize,
-        end: usize,
-        names: &mut BTreeSet<String>,
+        table: &Range<usize>,
+        offset: u32,
+        names: &mut Vec<&'a [u8]>,
     ) -> Result<(), Error> {
-        let table = self
-            .data
-            .get(start..end)
-            .ok_or_else(|| Error::Malformed(format!("funcname table {start}..{end}")))?;
-        for name in table.split(|&b| b == 0).filter(|n| !n.is_empty()) {
-            names.insert(String::from_utf8_lossy(name).into_owned());
+        let at = table.start + self.offset(u64::from(offset))?;
+        let starts_entry = table.contains(&at)
+            && (at == table.start || self.data[at - 1] == 0)
+            && self.data[at] != 0;
+        if !starts_entry {
+            names.push(self.c_string(at)?);
         }
         Ok(())
     }
 
-    fn c_string(&self, at: usize) -> Result<String, Error> {
+    /// Every name of the funcname table `table` (Go 1.16+): the functions' and their inlined
+    /// callees', each ending in a NUL.
+    fn funcname_table(&self, table: Range<usize>, names: &mut Vec<&'a [u8]>) -> Result<(), Error> {
+        let bytes = self.data.get(table.clone()).ok_or_else(|| {
+            Error::Malformed(format!("funcname table {}..{}", table.start, table.end))
+        })?;
+        names.extend(bytes.split(|&b| b == 0).filter(|n| !n.is_empty()));
+        Ok(())
+    }
+
+    fn c_string(&self, at: usize) -> Result<&'a [u8], Error> {
         let rest = self.data.get(at..).ok_or_else(|| self.short(at))?;
         let end = memchr::memchr(0, rest).ok_or_else(|| self.short(at))?;
-        Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+        Ok(&rest[..end])
     }
 }
 
@@ -232,54 +252,87 @@ fn read_u32(bytes: &[u8], little: bool) -> u32 {
     }
 }
 
-/// Whether `names` holds `symbol` of package `package` as the Go vulnerability database names
-/// it (see [`vulndb_name`]).
-pub fn has_symbol(names: &BTreeSet<String>, package: &str, symbol: &str) -> bool {
+/// Whether `names` (sorted) holds `symbol` of package `package` as the Go vulnerability database
+/// names it (see [`vulndb_name`]).
+pub fn has_symbol(names: &[String], package: &str, symbol: &str) -> bool {
     let wanted = format!("{package}.{symbol}");
-    names
+    of_package(names, package)
         .iter()
         .any(|name| vulndb_name(name).as_deref() == Some(wanted.as_str()))
 }
 
-/// Every function of `names` as the Go vulnerability database names symbols.
-pub fn vulndb_names(names: &BTreeSet<String>) -> BTreeSet<String> {
-    names.iter().filter_map(|name| vulndb_name(name)).collect()
+/// Every function of `names` (sorted) as the Go vulnerability database names symbols, sorted,
+/// each once.
+pub fn vulndb_names(names: &[String]) -> Vec<String> {
+    let mut symbols: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        // A closure follows its function (`F`, `F.func1`): most names repeat the one before.
+        let Some(symbol) = vulndb_name(name) else {
+            continue;
+        };
+        if symbols.last().map(String::as_str) != Some(&*symbol) {
+            symbols.push(symbol.into_owned());
+        }
+    }
+    symbols.sort_unstable();
+    symbols.dedup();
+    symbols
 }
 
 /// A linker function name as the Go vulnerability database names the symbol: `pkg.F`, or
 /// `pkg.T.M` for a method on `T` or `*T`. Generic instantiations (`F[go.shape.int]`) are their
 /// generic; closures and wrappers inside `F` (`F.func1`, `F.func1.2`, `F.gowrap1`) are `F`'s code.
-pub fn vulndb_name(name: &str) -> Option<String> {
-    // Called on every function of a binary (an audit reads thousands): borrowed slices, and one
-    // allocation, the answer's.
+pub fn vulndb_name(name: &str) -> Option<Cow<'_, str>> {
+    // Called on every function of a binary (an audit reads thousands): most names are their own
+    // symbol or a closure of it, whose answer is a prefix of the name, borrowed.
     let plain = strip_instantiation(name);
     let (package, local) = split_package(&plain)?;
-    let mut symbol = String::with_capacity(plain.len());
-    symbol.push_str(&package);
+    let as_written = matches!((&plain, &package), (Cow::Borrowed(_), Cow::Borrowed(_)))
+        && !local.contains(['(', ')']);
+    let mut symbol = String::new();
+    let mut end = package.len();
     for part in local.split('.') {
-        let part = part.trim_start_matches("(*").trim_end_matches(')');
+        let trimmed = part.trim_start_matches("(*").trim_end_matches(')');
         let numbered = |prefix: &str| {
-            part.strip_prefix(prefix)
+            trimmed
+                .strip_prefix(prefix)
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         };
         let generated = ["func", "gowrap", "deferwrap"].into_iter().any(numbered)
-            || part.bytes().all(|b| b.is_ascii_digit());
-        if generated || part.is_empty() {
+            || trimmed.bytes().all(|b| b.is_ascii_digit());
+        if generated || trimmed.is_empty() {
             break;
         }
-        symbol.push('.');
-        symbol.push_str(part);
+        if as_written {
+            end += 1 + part.len();
+        } else {
+            if symbol.is_empty() {
+                symbol.reserve(plain.len());
+                symbol.push_str(&package);
+            }
+            symbol.push('.');
+            symbol.push_str(trimmed);
+        }
     }
-    (symbol.len() > package.len()).then_some(symbol)
+    if as_written {
+        (end > package.len()).then(|| Cow::Borrowed(&name[..end]))
+    } else {
+        (!symbol.is_empty()).then_some(Cow::Owned(symbol))
+    }
 }
 
-/// Whether any function of package `package` is linked in.
-pub fn has_package(names: &BTreeSet<String>, package: &str) -> bool {
+/// Whether any function of package `package` is linked in (`names` sorted).
+pub fn has_package(names: &[String], package: &str) -> bool {
+    !of_package(names, package).is_empty()
+}
+
+/// The functions of package `package` in `names` (sorted): one run, the names that start with
+/// the package's symbol prefix.
+fn of_package<'n>(names: &'n [String], package: &str) -> &'n [String] {
     let prefix = symbol_prefix(package);
-    names
-        .range(prefix.clone()..)
-        .next()
-        .is_some_and(|name| name.starts_with(&prefix))
+    let start = names.partition_point(|name| name.as_str() < prefix.as_str());
+    let len = names[start..].partition_point(|name| name.starts_with(&prefix));
+    &names[start..start + len]
 }
 
 /// How the linker writes `package` before a symbol: `.` and `%` of the last path element
@@ -319,13 +372,25 @@ fn strip_instantiation(name: &str) -> Cow<'_, str> {
 /// The Go packages the functions `names` belong to: `golang.org/x/text/language.Parse` →
 /// `golang.org/x/text/language`. The package path ends at the first `.` after the last `/`
 /// (a `.` of the path itself is escaped as `%2e`).
-pub fn packages(names: &BTreeSet<String>) -> BTreeSet<String> {
-    names.iter().filter_map(|name| package_of(name)).collect()
+pub fn packages(names: &[String]) -> BTreeSet<String> {
+    let mut packages = BTreeSet::new();
+    let mut last: Option<Cow<'_, str>> = None;
+    for name in names {
+        // The functions of a package are mostly one run of the sorted names.
+        let Some(package) = package_of(name) else {
+            continue;
+        };
+        if last.as_deref() != Some(&*package) {
+            packages.insert(package.clone().into_owned());
+            last = Some(package);
+        }
+    }
+    packages
 }
 
-fn package_of(name: &str) -> Option<String> {
+fn package_of(name: &str) -> Option<Cow<'_, str>> {
     let name = name.split('[').next()?;
-    split_package(name).map(|(package, _)| package.into_owned())
+    split_package(name).map(|(package, _)| package)
 }
 
 /// `golang.org/x/text/language.(*Tag).String` → (`golang.org/x/text/language`, `(*Tag).String`):
@@ -346,8 +411,10 @@ fn split_package(name: &str) -> Option<(Cow<'_, str>, &str)> {
 mod tests {
     use super::*;
 
-    fn names(list: &[&str]) -> BTreeSet<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn names(list: &[&str]) -> Vec<String> {
+        let mut names: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+        names.sort();
+        names
     }
 
     #[test]
@@ -380,9 +447,10 @@ mod tests {
             "main.main",
             "golang.org/x/text/language.(*Tag).String",
         ]);
+        let expected = ["golang.org/x/text/language", "gopkg.in/yaml.v3", "main"];
         assert_eq!(
             packages(&linked),
-            names(&["golang.org/x/text/language", "gopkg.in/yaml.v3", "main"])
+            expected.into_iter().map(str::to_owned).collect()
         );
         assert!(has_symbol(&linked, "gopkg.in/yaml.v3", "Unmarshal"));
     }

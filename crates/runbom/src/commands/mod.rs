@@ -114,13 +114,31 @@ pub fn today() -> time::Date {
 pub(crate) fn open_store(
     args: &StoreArgs,
 ) -> anyhow::Result<(tokio::runtime::Runtime, runbom_store::Store)> {
+    open_store_with(args, runbom_store::Connections::Pool)
+}
+
+/// [`open_store`] with `connections`. One connection needs no worker threads either: its runtime
+/// runs on this thread (SQLite's connection has a thread of its own).
+pub(crate) fn open_store_with(
+    args: &StoreArgs,
+    connections: runbom_store::Connections,
+) -> anyhow::Result<(tokio::runtime::Runtime, runbom_store::Store)> {
     use anyhow::Context;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = match connections {
+        runbom_store::Connections::Pool => tokio::runtime::Runtime::new(),
+        runbom_store::Connections::One => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    }
+    .context("cannot start the async runtime")?;
     let location = match &args.db {
         Some(db) => runbom_store::Location::parse(db),
         None => runbom_store::Location::default_location()
             .context("no --db given and no home directory for the default store")?,
     };
-    let store = runtime.block_on(runbom_store::Store::open_location(&location))?;
+    let store = runtime.block_on(runbom_store::Store::open_location_with(
+        &location,
+        connections,
+    ))?;
     Ok((runtime, store))
 }

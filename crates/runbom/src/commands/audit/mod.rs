@@ -23,12 +23,12 @@ use runbom_config::policy::{Date, Severity as ConfigSeverity};
 use runbom_ecosystems::python::{Detail, query_interpreter, read_inventory_with};
 use runbom_model::Ecosystem;
 use runbom_model::inventory::Interpreter;
-use runbom_store::StoredAdvisory;
+use runbom_store::{Connections, StoredAdvisory};
 
 use crate::cli::{AuditArgs, FindingsFormat};
 use crate::commands::artefacts::{artefact, linked_code_of_report};
 use crate::commands::config::load_project_config;
-use crate::commands::{ExitStatus, open_store, runtime_reports, today};
+use crate::commands::{ExitStatus, open_store_with, runtime_reports, today};
 
 /// Everything one audit looked at and found, for the writers.
 #[derive(Debug)]
@@ -80,7 +80,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         .context("--fail-on")?;
     let config = load_project_config(args.config.as_deref())?;
     let mut gathered = gather(args)?;
-    let (runtime, store) = open_store(&args.store)?;
+    // One query after another: one connection.
+    let (runtime, store) = open_store_with(&args.store, Connections::One)?;
     let mut uncovered: BTreeMap<Ecosystem, usize> = BTreeMap::new();
     for component in &gathered.components {
         if !component.ecosystem.has_advisory_source() {
