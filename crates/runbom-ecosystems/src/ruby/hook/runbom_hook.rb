@@ -1,11 +1,12 @@
 # runbom's Ruby hook, loaded by `RUBYOPT=-r<dir>/runbom_hook.rb` under `runbom run` (or from a
-# unit's environment after `runbom hook install --ruby`). It records what the process loaded —
-# `$LOADED_FEATURES`, `Gem.loaded_specs` and `$LOAD_PATH` — into `ruby-<pid>.json` in
+# unit's environment after `runbom hook install --ruby`). It records what the process loaded:
+# `$LOADED_FEATURES`, `Gem.loaded_specs` and `$LOAD_PATH`, into `ruby-<pid>.json` in
 # `RUNBOM_SESSION_DIR`, each time written whole to a temporary file and renamed into place:
 #
-# - at start and on change: a `script_compiled` TracePoint (it fires only when Ruby compiles a
-#   file or an eval, so it costs nothing in between) writes when something new was loaded, at
-#   most once a second (`RUNBOM_FLUSH_SECONDS`);
+# - on change: a `script_compiled` TracePoint (it fires only when Ruby compiles a file or an
+#   eval, so it costs nothing in between) writes when something new was loaded, at most once a
+#   second (`RUNBOM_FLUSH_SECONDS`), the first time a second after start: a program that is done
+#   sooner writes once, at exit;
 # - in a program that starts threads of its own (a server), a thread of the hook's looks every
 #   few seconds, so that a quiet server's last loads are not held back until exit; a program
 #   with no threads gets none (an extra sleeping thread would hide Ruby's deadlock detection);
@@ -24,6 +25,8 @@
 
 module RunbomHook
   ESCAPES = { '"' => '\\"', '\\' => '\\\\', "\n" => '\\n', "\r" => '\\r', "\t" => '\\t' }.freeze
+  # What a JSON string cannot hold as it is.
+  UNSAFE = /["\\\x00-\x1f]/.freeze
   HOOK_FILE = File.expand_path(__FILE__).freeze
   # Seconds between two looks of the hook's thread.
   WATCH = 3
@@ -41,7 +44,8 @@ module RunbomHook
   @failed = false
   @exited = false
   @last = nil
-  @written_at = nil
+  # The first write on change waits @debounce seconds from here, as if the hook had just written.
+  @written_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
   @lock = Mutex.new
   # Least seconds between two writes on change.
   @debounce = begin
@@ -268,9 +272,10 @@ module RunbomHook
     def record(exited, soon: false)
       return if @failed || (@exited && !exited)
 
-      forked if Process.pid != @pid
       now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       return if soon && @written_at && now - @written_at < @debounce
+
+      forked if Process.pid != @pid
       return unless @lock.try_lock
 
       begin
@@ -334,8 +339,8 @@ module RunbomHook
 
         out << ',' unless first
         first = false
-        out << '{"name":' << str(feature) << ',"path":'
-        out << (feature.start_with?('/') ? str(feature) : 'null') << '}'
+        name = str(feature)
+        out << '{"name":' << name << ',"path":' << (feature.start_with?('/') ? name : 'null') << '}'
       end
       out << '],"packages":['
       first = true
@@ -407,7 +412,9 @@ module RunbomHook
       unless text.encoding == Encoding::UTF_8 && text.valid_encoding?
         text = text.dup.force_encoding(Encoding::UTF_8).scrub('?')
       end
-      '"' + text.gsub(/["\\\x00-\x1f]/) { |c| ESCAPES[c] || format('\\u%04x', c.ord) } + '"'
+      return "\"#{text}\"" unless text.match?(UNSAFE)
+
+      '"' + text.gsub(UNSAFE) { |c| ESCAPES[c] || format('\\u%04x', c.ord) } + '"'
     end
 
     def start
