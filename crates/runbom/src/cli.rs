@@ -577,9 +577,10 @@ pub struct HookInstallArgs {
     /// The virtualenv (the directory holding `bin/python` and `pyvenv.cfg`).
     #[arg(long, required_unless_present_any = ["ruby", "perl", "tcl"], conflicts_with_all = ["ruby", "perl", "tcl"])]
     pub venv: Option<PathBuf>,
-    /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` and `DIR/runbom.env`
-    /// (`RUBYOPT`, `RUNBOM_SESSION_DIR`; with `--enforce`, the table `DIR/enforce.tsv` and its
-    /// variables) and prints the lines that load it from a systemd unit.
+    /// Install the Ruby hook into DIR instead: writes `DIR/runbom_hook.rb` (and its enforcing
+    /// half, `DIR/runbom_enforce.rb`) and `DIR/runbom.env` (`RUBYOPT`, `RUNBOM_SESSION_DIR`; with
+    /// `--enforce`, the table `DIR/enforce.tsv` and its variables) and prints the lines that load
+    /// it from a systemd unit.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["tcl", "perl"])]
     pub ruby: Option<PathBuf>,
     /// Install the Perl hook into DIR instead: writes `DIR/Runbom/Hook.pm` and `DIR/runbom.env`

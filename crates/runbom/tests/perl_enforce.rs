@@ -701,3 +701,85 @@ fn what_perl_loads_without_asking_the_hook_is_judged_after_and_the_hook_goes_bac
         ]
     );
 }
+
+/// The enforcing hook hands perl each module it judged, opened, so that perl does not search
+/// `@INC` for it a second time; what perl loads is what it would load bare and says so: the same
+/// `%INC` values (a relative `-I` directory, one with `./` and a trailing `/`, a `Foo.pmc` loaded
+/// for `Foo.pm` under the `.pm` name, as perl names it), `__FILE__`, `caller`, warnings'
+/// locations, `__DATA__`, and a missing module's error.
+#[test]
+fn a_module_the_enforcing_hook_opens_for_perl_is_what_perl_itself_would_load() {
+    if !perl_with_modules() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("the test can set up and run");
+    let files = [
+        (
+            "lib/First/One.pm",
+            "package First::One;\n\
+             sub where { return join ' ', __FILE__, __LINE__, (caller(0))[1] }\n\
+             sub warned { warn 'careful' }\n\
+             1;\n\
+             __DATA__\n\
+             data line\n",
+        ),
+        ("lib2/Second.pm", "package Second; sub which { 'pm' } 1;\n"),
+        (
+            "lib2/Second.pmc",
+            "package Second; sub which { 'pmc ' . __FILE__ } 1;\n",
+        ),
+        (
+            "app.pl",
+            "use First::One;\n\
+             use Second;\n\
+             print \"INC $_ $INC{$_}\\n\" for grep { /^(First|Second)/ } sort keys %INC;\n\
+             print First::One::where(), \"\\n\", Second::which(), \"\\n\";\n\
+             print 'DATA ', scalar readline(*First::One::DATA);\n\
+             $SIG{__WARN__} = sub { print \"WARN $_[0]\" };\n\
+             First::One::warned();\n\
+             eval { require No::Such::Module; 1 } or print 'ERR ', $@ =~ /\\A(Can't locate [^(]+)/, \"\\n\";\n",
+        ),
+        (
+            "cpanfile.snapshot",
+            "# carton snapshot format: version 1.0\nDISTRIBUTIONS\n",
+        ),
+    ];
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().expect("a directory"))
+            .expect("the test can set up and run");
+        fs::write(path, content).expect("the test can set up and run");
+    }
+    let args = ["-Ilib", "-I./lib2/", "app.pl"].map(str::to_owned);
+    let bare = bare(dir.path(), &args);
+    assert_eq!(
+        text(&bare.stdout),
+        "INC First/One.pm lib/First/One.pm\n\
+         INC Second.pm lib2/Second.pm\n\
+         lib/First/One.pm 2 app.pl\n\
+         pmc lib2/Second.pm\n\
+         DATA data line\n\
+         WARN careful at lib/First/One.pm line 3, <DATA> line 1.\n\
+         ERR Can't locate No/Such/Module.pm in @INC \n"
+    );
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, report) = run_in(
+        dir.path(),
+        &["--enforce", "cpanfile.snapshot"],
+        &args_ref,
+        &[],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        text(&bare.stdout),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(report["enforcement"][0]["state"], "active");
+    assert!(
+        report["refusals"].as_array().is_none_or(Vec::is_empty),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -205,6 +205,11 @@ fn a_bad_table_gets_the_fail_policy_and_break_glass_turns_enforcement_off() {
     // The hook itself, given a truncated table, under each fail policy.
     let hook = dir.path().join(runbom_ecosystems::ruby::HOOK_FILE_NAME);
     fs::write(&hook, runbom_ecosystems::ruby::HOOK_SOURCE).unwrap();
+    fs::write(
+        dir.path().join(runbom_ecosystems::ruby::ENFORCE_FILE_NAME),
+        runbom_ecosystems::ruby::ENFORCE_SOURCE,
+    )
+    .unwrap();
     let table = dir.path().join("enforce.tsv");
     fs::write(&table, "runbom-enforce/1\nmode\tenforce\n").unwrap();
     let hooked = |fail: &str| {
@@ -232,6 +237,19 @@ fn a_bad_table_gets_the_fail_policy_and_break_glass_turns_enforcement_off() {
     assert_eq!(closed.status.code(), Some(78));
     assert!(
         text(&closed.stderr).starts_with("runbom: error: the program was not started: "),
+        "{}",
+        text(&closed.stderr)
+    );
+
+    // The enforcing half missing beside the hook is a table that cannot be loaded.
+    fs::write(&table, "runbom-enforce/1\nend\t1\n").unwrap();
+    fs::remove_file(dir.path().join(runbom_ecosystems::ruby::ENFORCE_FILE_NAME)).unwrap();
+    let closed = hooked("closed");
+    assert_eq!(closed.status.code(), Some(78));
+    assert!(
+        text(&closed.stderr)
+            .starts_with("runbom: error: the program was not started: cannot load `")
+            && text(&closed.stderr).contains("runbom_enforce.rb`: LoadError"),
         "{}",
         text(&closed.stderr)
     );

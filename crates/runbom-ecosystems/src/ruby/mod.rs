@@ -1,7 +1,8 @@
 //! Ruby: the gems installed for an interpreter (its `Gem.path`, default gems and Debian's
 //! `rubygems-integration` directories included), and a hook in Ruby (`runbom_hook.rb`, standard
 //! library only) that `RUBYOPT=-r…` loads into every Ruby process, recording
-//! `$LOADED_FEATURES` and `Gem.loaded_specs`; the Rust side maps those files to gems.
+//! `$LOADED_FEATURES` and `Gem.loaded_specs`; the Rust side maps those files to gems. Its
+//! enforcing half (`runbom_enforce.rb`, beside it) is compiled only when a table is named.
 
 pub mod enforce;
 pub mod gemspec;
@@ -28,6 +29,12 @@ pub const HOOK_SOURCE: &str = include_str!("hook/runbom_hook.rb");
 
 /// The hook's file name in its directory.
 pub const HOOK_FILE_NAME: &str = "runbom_hook.rb";
+
+/// The hook's enforcing half, loaded by the hook from its own directory when there is a table.
+pub const ENFORCE_SOURCE: &str = include_str!("hook/runbom_enforce.rb");
+
+/// The enforcing half's file name, beside [`HOOK_FILE_NAME`].
+pub const ENFORCE_FILE_NAME: &str = "runbom_enforce.rb";
 
 /// Ruby behind the language seam: observed by its hook.
 #[derive(Debug)]
@@ -58,6 +65,7 @@ impl LanguageModule for Ruby {
 
 impl Hook for Ruby {
     fn install(&self, dir: &Path) -> Result<Launch, HookError> {
+        write_hook_file(Language::Ruby, dir, ENFORCE_FILE_NAME, ENFORCE_SOURCE)?;
         let path = write_hook_file(Language::Ruby, dir, HOOK_FILE_NAME, HOOK_SOURCE)?;
         Ok(Launch {
             env: vec![prepend_to_env("RUBYOPT", &rubyopt(&path), " ")],
@@ -127,5 +135,13 @@ mod tests {
             "{value}"
         );
         assert_eq!(fs::read_to_string(hook).unwrap(), HOOK_SOURCE);
+        let enforce = dir.path().join("hook-ruby").join(ENFORCE_FILE_NAME);
+        assert_eq!(fs::read_to_string(enforce).unwrap(), ENFORCE_SOURCE);
+    }
+
+    #[test]
+    fn the_hooks_sources_are_ascii() {
+        assert!(HOOK_SOURCE.is_ascii());
+        assert!(ENFORCE_SOURCE.is_ascii());
     }
 }

@@ -13,7 +13,9 @@
 # With RUNBOM_ENFORCE_TABLE (see docs/enforce.md) it also enforces: the same @INC hook finds the
 # file each require would load and holds it against the table (Perl's variant of
 # runbom-enforce/1); a refused one dies from `require` with the reason (monitor mode: records
-# "would refuse" and lets it load). XS libraries
+# "would refuse" and lets it load). An allowed one the hook hands to perl opened, with %INC set
+# to the name perl would give it (which perl also takes for __FILE__), so that perl does not
+# search @INC for it a second time. XS libraries
 # are judged the same way when DynaLoader loads them (`dl_load_file`, which XSLoader calls too).
 # What perl loads without asking the hook (a `require` of an absolute or ./ path, a directory the
 # program puts before the hook in @INC at run time) is judged after it loaded, as soon as the
@@ -213,34 +215,45 @@ sub _write {
 sub _on_require {
     my (undef, $file) = @_;
     local ($!, $^E);
+    my $name;
     if ($enforce && defined $file && !ref $file) {
         _judge_unasked() if scalar(keys %INC) != $judged_count;
         _to_front();
-        my ($path, $st) = _path_of($file);
+        my ($path, $st, $source);
+        ($path, $st, $name, $source) = _path_of($file);
         my $verdict = defined $path && _judge($path, $st);
         _refuse('require', $file, $path, $verdict, (caller(0))[1, 2]) if $verdict;
+        # Opened as perl opens what it loads: its default layers, not the program's (`:` keeps
+        # `use open` and -C out), relative to the same directory. One glob serves every
+        # require: perl takes the open file out of it.
+        undef $name if defined $name && !open(SOURCE, '<:', $source);
         $judged{$file} = 1;
         # With `$file`, once perl has loaded it.
         $judged_count = scalar(keys %INC) + (defined $path ? 1 : 0);
     }
-    return if $failed;
-    if (!$enforce && defined $file && !_found_after($file)) {
-        @INC = grep { !(ref $_ && $_ == \&_on_require) } @INC;
-        return;
+    if (!$failed) {
+        if (!$enforce && defined $file && !_found_after($file)) {
+            @INC = grep { !(ref $_ && $_ == \&_on_require) } @INC;
+            return;
+        }
+        my $count = scalar keys %INC;
+        my $now = $count == $last_count ? undef : time;
+        if (defined $now && !($now >= $last_write && $now - $last_write < $flush_seconds)) {
+            $last_write = $now;
+            $last_count = $count;
+            _write(0);
+        }
     }
-    my $count = scalar keys %INC;
-    return if $count == $last_count;
-    my $now = time;
-    return if $now >= $last_write && $now - $last_write < $flush_seconds;
-    $last_write = $now;
-    $last_count = $count;
-    _write(0);
-    return;
+    return unless defined $name;
+    $INC{$file} = $name;
+    return \*SOURCE;
 }
 
 # The file `require $file` will load, as perl searches: the first @INC directory after the hook
-# that holds it (`Foo.pmc` before `Foo.pm`, as perl prefers it), made absolute, and its stat;
-# nothing when none does or a hook after this one is asked first.
+# that holds it (`Foo.pmc` before `Foo.pm`, as perl prefers it), made absolute, its stat, the
+# name perl puts into %INC and __FILE__ (the directory as @INC has it joined to `$file` by one
+# `/`, without a leading `./`: `Foo.pm` for a `Foo.pmc` too), and the file to open; nothing
+# when none does or a hook after this one is asked first.
 sub _path_of {
     my ($file) = @_;
     return if $file =~ m{\A(?:/|\.\.?/)};    # perl does not search @INC for these
@@ -251,9 +264,14 @@ sub _path_of {
             return;
         }
         # Two `stat`s in boolean context, then the list of the one found: ~200 requires of
-        # ~10 `stat`s each.
-        return (_absolute("$dir/$pmc"), [stat _]) if defined $pmc && stat("$dir/$pmc") && !-d _;
-        return (_absolute("$dir/$file"), [stat _]) if stat("$dir/$file") && !-d _;
+        # ~10 `stat`s each, which perl itself then does not repeat.
+        my $found = defined $pmc && stat("$dir/$pmc") && !-d _ ? $pmc
+          : stat("$dir/$file") && !-d _ ? $file : next;
+        my $source = length $dir && substr($dir, -1) eq '/' ? "$dir$found" : "$dir/$found";
+        $source =~ s{\A\./+}{} if substr($source, 0, 2) eq './';
+        my $name = $found eq $file ? $source : substr($source, 0, -1);    # `.pmc`: `.pm`
+        return (substr($source, 0, 1) eq '/' ? $source : _absolute($source), [stat _], $name,
+            $source);
     }
     return;
 }
