@@ -34,7 +34,8 @@ my $ppid = getppid();
 my $pid = $$;
 my $errors = 0;
 my $failed = 0;
-my $last_write = -1;
+# No write while the program compiles its first second: INIT writes what it loaded.
+my $last_write = $started;
 my $last_count = -1;
 # Least seconds between two writes on change (whole seconds: perl's `time`).
 my $flush_seconds =
@@ -96,11 +97,12 @@ sub _absolute {
 # file (most keys, from the second write on). Perl costs ~15,000 instructions to look a module's
 # version up, so it is looked up at each write only until it is found: a module sets $VERSION
 # as it compiles, before its `require` returns (a write from inside a nested `require` may come
-# before it), and does not change it later.
+# before it), and does not change it later. So a write outside any `require` (INIT, END) settles
+# the modules it finds without one: later writes do not look again.
 my %entries;
 
 sub _observation {
-    my ($exited) = @_;
+    my ($exited, $settled) = @_;
     my (@files, @packages);
     for my $key (sort keys %INC) {
         my $file = $INC{$key};
@@ -114,8 +116,12 @@ sub _observation {
         push @files, $entry->[1];
         next unless defined $entry->[4];
         if (!defined $entry->[2]) {
+            next if $entry->[6];
             my $version = eval { _version_of($entry->[4]) };
-            next unless defined $version;
+            if (!defined $version) {
+                $entry->[6] = $settled;
+                next;
+            }
             @$entry[2, 3] = ($version, '{"name":' . _json_string($entry->[4]) . ',"version":'
                 . _json_string($version) . ',"location":' . $entry->[5] . '}');
         }
@@ -139,7 +145,7 @@ sub _observation {
 
 # What `_observation` writes of %INC's `$key` => `$file`: [the file, its `files` entry, the
 # version and `packages` entry (set by _observation), the package when it is a module, the
-# location's JSON].
+# location's JSON, and (set by _observation) whether it is settled without a version].
 sub _entry {
     my ($key, $file, $plain) = @_;
     my ($name, $module) = ($key, undef);
@@ -178,8 +184,9 @@ sub _fail {
     print STDERR "runbom: perl hook: $why; this process is not observed\n";
 }
 
+# Writes the observation; `$settled`: called outside any `require` (see %entries).
 sub _write {
-    my ($exited) = @_;
+    my ($exited, $settled) = @_;
     return if $failed;
     local ($@, $!, $^E, $?, $., $,, $\, $/);
     local $^W = 0;
@@ -193,7 +200,7 @@ sub _write {
             $pid = $$;
             $started = time;
         }
-        my $json = _observation($exited);
+        my $json = _observation($exited, $settled);
         my $tmp = "$dir/.perl-$$.json.tmp";
         my $fh;
         open($fh, '>', $tmp) or die "cannot write `$tmp`: $!\n";
@@ -612,14 +619,14 @@ INIT {
         _judge_unasked() if scalar(keys %INC) != $judged_count;
         _to_front();
     }
-    _write(0);
+    _write(0, 1);
     $last_count = scalar keys %INC;
     $last_write = time;
 }
 
 END {
     _judge_unasked() if $enforce && scalar(keys %INC) != $judged_count;
-    _write(1);
+    _write(1, 1);
 }
 
 1;
