@@ -39,9 +39,14 @@ fn perl_with_modules() -> bool {
 
 /// `runbom run [extra] -- perl ARGS` in `dir`, without the caller's `PERL5OPT` and `PERL5LIB`,
 /// and its report.
-fn run_in(dir: &Path, extra: &[&str], args: &[&str], env: &[(&str, &str)]) -> (Output, Value) {
+fn run_in(
+    dir: &Path,
+    extra: &[&str],
+    args: &[impl AsRef<str>],
+    env: &[(&str, &str)],
+) -> (Output, Value) {
     let command: Vec<&str> = std::iter::once("perl")
-        .chain(args.iter().copied())
+        .chain(args.iter().map(AsRef::as_ref))
         .collect();
     run_reported(dir, extra, &command, env, &["PERL5OPT", "PERL5LIB"])
 }
@@ -71,8 +76,7 @@ fn program_and_snapshot(dir: &Path, program: &str, without: &str) -> Vec<String>
     fs::copy(fixture(program), dir.join(program)).expect("the test can set up and run");
     fs::copy(fixture("page.html"), dir.join("page.html")).expect("the test can set up and run");
     let args = vec![program.to_owned(), "page.html".to_owned()];
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (out, report) = run_in(dir, &[], &args_ref, &[]);
+    let (out, report) = run_in(dir, &[], &args, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     fs::write(dir.join("cpanfile.snapshot"), snapshot_of(&report, without))
         .expect("the test can set up and run");
@@ -96,14 +100,8 @@ fn a_mojolicious_app_enforced_against_its_own_snapshot_behaves_as_bare() {
     }
     let dir = tempfile::tempdir().expect("the test can set up and run");
     let args = program_and_snapshot(dir.path(), "mojo_app.pl", "");
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     let bare = bare(dir.path(), &args);
-    let (out, report) = run_in(
-        dir.path(),
-        &["--enforce", "cpanfile.snapshot"],
-        &args_ref,
-        &[],
-    );
+    let (out, report) = run_in(dir.path(), &["--enforce", "cpanfile.snapshot"], &args, &[]);
     let stderr = text(&out.stderr);
     assert_eq!(text(&out.stdout), text(&bare.stdout), "{stderr}");
     assert_eq!(text(&out.stdout), "200 {\"hello\":\"world\"}\n");
@@ -127,13 +125,7 @@ fn a_distribution_the_snapshot_does_not_list_is_refused_or_in_monitor_reported()
     }
     let dir = tempfile::tempdir().expect("the test can set up and run");
     let args = program_and_snapshot(dir.path(), "lwp_app.pl", "Try-Tiny");
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (out, report) = run_in(
-        dir.path(),
-        &["--enforce", "cpanfile.snapshot"],
-        &args_ref,
-        &[],
-    );
+    let (out, report) = run_in(dir.path(), &["--enforce", "cpanfile.snapshot"], &args, &[]);
     let stderr = text(&out.stderr);
     assert_eq!(text(&out.stdout), "", "{stderr}");
     assert_ne!(out.status.code(), Some(0));
@@ -162,7 +154,7 @@ fn a_distribution_the_snapshot_does_not_list_is_refused_or_in_monitor_reported()
     let (out, report) = run_in(
         dir.path(),
         &["--enforce", "cpanfile.snapshot", "--mode", "monitor"],
-        &args_ref,
+        &args,
         &[],
     );
     assert_eq!(text(&out.stdout), "runbom perl test\n");
@@ -174,7 +166,7 @@ fn a_distribution_the_snapshot_does_not_list_is_refused_or_in_monitor_reported()
     let (out, report) = run_in(
         dir.path(),
         &["--enforce", "cpanfile.snapshot"],
-        &args_ref,
+        &args,
         &[("RUNBOM_ENFORCE", "off")],
     );
     assert_eq!(text(&out.stdout), "runbom perl test\n");
@@ -191,18 +183,12 @@ fn a_banned_distribution_is_refused_though_the_snapshot_lists_it() {
     }
     let dir = tempfile::tempdir().expect("the test can set up and run");
     let args = program_and_snapshot(dir.path(), "lwp_app.pl", "");
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
     fs::write(
         dir.path().join("runbom.toml"),
         "[bans]\ndeny = [{ name = \"HTML-Tree\", reason = \"not here\" }]\n",
     )
     .expect("the test can set up and run");
-    let (out, report) = run_in(
-        dir.path(),
-        &["--enforce", "cpanfile.snapshot"],
-        &args_ref,
-        &[],
-    );
+    let (out, report) = run_in(dir.path(), &["--enforce", "cpanfile.snapshot"], &args, &[]);
     let stderr = text(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -762,13 +748,7 @@ fn a_module_the_enforcing_hook_opens_for_perl_is_what_perl_itself_would_load() {
          WARN careful at lib/First/One.pm line 3, <DATA> line 1.\n\
          ERR Can't locate No/Such/Module.pm in @INC \n"
     );
-    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (out, report) = run_in(
-        dir.path(),
-        &["--enforce", "cpanfile.snapshot"],
-        &args_ref,
-        &[],
-    );
+    let (out, report) = run_in(dir.path(), &["--enforce", "cpanfile.snapshot"], &args, &[]);
     assert_eq!(
         text(&out.stdout),
         text(&bare.stdout),
