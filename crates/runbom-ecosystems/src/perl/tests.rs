@@ -125,6 +125,38 @@ fn the_hook_records_what_the_program_loaded() {
     assert_eq!(observation.argv, ["-e"]);
 }
 
+/// A module perl loaded keeps its `$VERSION`; a package inline in the script, whose `%INC` key
+/// the script set itself and whose `$VERSION` is assigned only when the script runs (after
+/// INIT), still gets its version at END.
+#[test]
+fn versions_of_loaded_modules_and_of_a_package_inline_in_the_script() {
+    if !perl_available() {
+        eprintln!("skipped: no perl");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hook = dir.path().join("hook");
+    let session = dir.path().join("session");
+    fs::create_dir_all(&session).unwrap();
+    write_hook(&hook).unwrap();
+    let program = "BEGIN { $INC{'Inline/Pkg.pm'} = __FILE__ } use Text::Wrap; \
+                   package Inline::Pkg; our $VERSION = '4.2'; package main; print qq{ok\n};";
+    let output = run_hooked(&hook, &session, &["-e", program]);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n");
+    let (observations, problems) = read_observations(&session, Language::Perl);
+    assert!(problems.is_empty(), "{problems:?}");
+    let packages = &observations[0].packages;
+    let version_of = |name: &str| {
+        packages
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.version.clone())
+    };
+    assert_eq!(version_of("Inline::Pkg").as_deref(), Some("4.2"));
+    assert!(version_of("Text::Wrap").is_some_and(|v| !v.is_empty()));
+}
+
 #[test]
 fn a_dying_program_and_a_forked_child() {
     if !perl_available() {

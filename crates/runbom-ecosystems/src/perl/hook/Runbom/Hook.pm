@@ -98,7 +98,9 @@ sub _absolute {
 # version up, so it is looked up at each write only until it is found: a module sets $VERSION
 # as it compiles, before its `require` returns (a write from inside a nested `require` may come
 # before it), and does not change it later. So a write outside any `require` (INIT, END) settles
-# the modules it finds without one: later writes do not look again.
+# the modules perl loaded from a file that it finds without one: later writes do not look again.
+# A key the program set itself (`$INC{'Foo.pm'} = __FILE__` for a package inline in the script,
+# whose $VERSION the script may assign when it runs) is looked up at every write.
 my %entries;
 
 sub _observation {
@@ -119,7 +121,8 @@ sub _observation {
             next if $entry->[6];
             my $version = eval { _version_of($entry->[4]) };
             if (!defined $version) {
-                $entry->[6] = $settled;
+                # Loaded by perl's `require`: %INC holds the directory joined to the key.
+                $entry->[6] = $settled && substr($entry->[0], -length $key) eq $key;
                 next;
             }
             @$entry[2, 3] = ($version, '{"name":' . _json_string($entry->[4]) . ',"version":'
